@@ -1,0 +1,38 @@
+"""Digit Draw: draw a digit, a Keras network trained on MNIST says which it is."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: config from defaults, then DIGITDRAW_* environment variables or `test_config`."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=str(PROJECT_ROOT / "templates"),
+                static_folder=str(PROJECT_ROOT / "static"))
+    app.config.from_mapping(
+        MODEL_DIR=str(PROJECT_ROOT / "model"),
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        MAX_IMAGE_PIXELS=40_000_000,
+        UNSURE_THRESHOLD=0.6,
+    )
+    if test_config is None:
+        app.config.from_prefixed_env("DIGITDRAW")
+    else:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from webapp.classifier import ModelRegistry
+
+    app.extensions["models"] = ModelRegistry.from_folder(Path(app.config["MODEL_DIR"]))
+
+    from webapp import api, pages
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    return app

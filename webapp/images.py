@@ -1,0 +1,23 @@
+"""Small image helpers shared by training reports and the API."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+from PIL import Image
+
+
+def to_uint8(pixels: np.ndarray) -> np.ndarray:
+    """A [0, 1] float array or a uint8 array as uint8 grey levels."""
+    if pixels.dtype == np.uint8:
+        return pixels
+    return np.clip(np.rint(pixels * 255), 0, 255).astype(np.uint8)
+
+
+def png_data_url(pixels: np.ndarray) -> str:
+    """A 2-D grey image as a `data:image/png;base64,...` URL for an <img> tag."""
+    buffer = io.BytesIO()
+    Image.fromarray(to_uint8(pixels), mode="L").save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
