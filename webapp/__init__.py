@@ -20,6 +20,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         MAX_IMAGE_PIXELS=40_000_000,
         UNSURE_THRESHOLD=0.6,
+        DATABASE=os.path.join(app.instance_path, "drawings.sqlite"),
+        DELETE_TOKEN=None,   # deleting drawings is off until a teacher sets DIGITDRAW_DELETE_TOKEN
+        FEEDBACK_MAX_IMAGE_BYTES=2 * 1024 * 1024,
     )
     if test_config is None:
         app.config.from_prefixed_env("DIGITDRAW")
@@ -31,8 +34,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.extensions["models"] = ModelRegistry.from_folder(Path(app.config["MODEL_DIR"]))
 
-    from webapp import api, pages
+    from webapp import api, feedback_views, pages
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    feedback_views.init_app(app)
     return app

@@ -1,0 +1,99 @@
+// "Right" / "Wrong, it's a _" after each prediction of the drawing page.
+// The page announces predictions with the `digitdraw:prediction` event (detail: the PNG blob it
+// sent, the API's JSON, the model and the mode); the person's answer goes to /api/feedback with
+// that same blob, so the server keeps exactly what the model read.
+
+const panel = document.getElementById("feedback");
+const rightButton = document.getElementById("feedback-right");
+const rightDigit = document.getElementById("feedback-right-digit");
+const hint = document.getElementById("feedback-hint");
+const statusLine = document.getElementById("feedback-status");
+
+let pending = null;   // the latest one-digit prediction nobody has answered yet
+
+function setButtonsEnabled(enabled) {
+  for (const button of panel.querySelectorAll("button")) {
+    button.disabled = !enabled;
+  }
+}
+
+function showStatus(text, isError = false) {
+  statusLine.textContent = text;
+  statusLine.classList.toggle("is-error", isError);
+}
+
+function offer(prediction) {
+  const result = prediction.result;
+  const oneDigit = result && result.digit !== null && Array.isArray(result.digits) && result.digits.length === 1;
+  pending = oneDigit ? prediction : null;
+  setButtonsEnabled(oneDigit);
+  rightDigit.textContent = oneDigit ? `, it's a ${result.digit}` : "";
+  hint.textContent = oneDigit
+    ? "Press Enter if it is right, or the digit you drew if it is wrong."
+    : "Draw one digit to tell the model whether it read it right.";
+  showStatus("");
+}
+
+function withdraw() {
+  pending = null;
+  setButtonsEnabled(false);
+  rightDigit.textContent = "";
+}
+
+function feedbackForm(prediction, label) {
+  const form = new FormData();
+  form.append("image", prediction.blob, "drawing.png");
+  form.append("label", String(label));
+  form.append("prediction", String(prediction.result.digit));
+  form.append("model", prediction.result.model || prediction.model || "");
+  form.append("mode", prediction.mode || "digit");
+  return form;
+}
+
+async function send(label) {
+  const prediction = pending;
+  if (!prediction) {
+    return;
+  }
+  withdraw();   // one answer per prediction: a second key press must not store the drawing twice
+  showStatus("Saving…");
+  try {
+    const response = await fetch(panel.dataset.feedbackUrl, { method: "POST", body: feedbackForm(prediction, label) });
+    const payload = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      throw new Error(payload.error || `the server answered ${response.status}.`);
+    }
+    const verdict = label === prediction.result.digit ? "right" : `it's a ${label}`;
+    showStatus(`Thanks, saved as #${payload.id} (${verdict}).`);
+  } catch (error) {
+    if (pending === null) {   // let the person try again unless a newer drawing replaced this one
+      offer(prediction);
+    }
+    showStatus(`Could not save your answer: ${error.message}`, true);
+  }
+}
+
+function isTyping(target) {
+  return target instanceof Element && target.closest("input, select, textarea, [contenteditable]") !== null;
+}
+
+function onKey(event) {
+  if (!pending || event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) {
+    return;
+  }
+  if (/^[0-9]$/.test(event.key)) {
+    event.preventDefault();
+    send(Number(event.key));
+  } else if (event.key === "y" || (event.key === "Enter" && !(event.target instanceof Element && event.target.closest("button, a")))) {
+    event.preventDefault();
+    send(pending.result.digit);
+  }
+}
+
+rightButton.addEventListener("click", () => send(pending && pending.result.digit));
+for (const button of panel.querySelectorAll("button[data-label]")) {
+  button.addEventListener("click", () => send(Number(button.dataset.label)));
+}
+document.addEventListener("digitdraw:prediction", (event) => offer(event.detail));
+document.addEventListener("digitdraw:cleared", withdraw);
+document.addEventListener("keydown", onKey);

@@ -1,0 +1,261 @@
+"""POST /api/feedback, GET /api/drawings, DELETE /api/drawings/<id>, the /drawings page and the export,
+on the real app with the shipped models, a real SQLite file and real MNIST test digits."""
+
+import base64
+import io
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from webapp import create_app, preprocess
+from webapp.data import load_mnist
+from webapp.images import canvas_png
+
+TOKEN = "teacher-token-123"
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist()
+
+
+def make_app(database, **config):
+    return create_app({"TESTING": True, "DATABASE": str(database), "DELETE_TOKEN": TOKEN, **config})
+
+
+@pytest.fixture()
+def app(tmp_path):
+    return make_app(tmp_path / "drawings.sqlite")
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def post_feedback(client, png: bytes | None, **fields):
+    data = dict(fields)
+    if png is not None:
+        data["image"] = (io.BytesIO(png), "drawing.png")
+    return client.post("/api/feedback", data=data, content_type="multipart/form-data")
+
+
+def post_digit(client, mnist, index, **fields):
+    fields.setdefault("label", str(mnist.y_test[index]))
+    return post_feedback(client, canvas_png(mnist.x_test[index]), **fields)
+
+
+def decode_data_url(url: str) -> np.ndarray:
+    assert url.startswith("data:image/png;base64,")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+
+
+def test_feedback_is_stored_with_the_input_the_server_computes(app, client, mnist):
+    png = canvas_png(mnist.x_test[0])
+    response = post_feedback(client, png, label="4", prediction="7", mode="digit")
+    assert response.status_code == 201
+    assert response.get_json() == {"id": 1, "label": 4}
+
+    body = client.get("/api/drawings").get_json()
+    assert body["total"] == 1
+    [item] = body["items"]
+    default = app.extensions["models"].default
+    assert (item["id"], item["label"], item["prediction"], item["mode"]) == (1, 4, 7, "digit")
+    assert (item["model"], item["model_version"]) == (default.name, default.version)
+    assert len(item["probabilities"]) == 10 and abs(sum(item["probabilities"]) - 1) < 1e-4
+    expected = preprocess.digits_in(preprocess.decode(png, 10**8))[0].pixels
+    assert np.abs(decode_data_url(item["input"]).astype(int) - np.rint(expected * 255)).max() <= 1
+
+
+def test_without_a_claimed_prediction_the_named_models_answer_is_kept(app, client, mnist):
+    name = app.extensions["models"].names[-1]
+    assert post_digit(client, mnist, 1, model=name).status_code == 201
+    [item] = client.get("/api/drawings").get_json()["items"]
+    assert item["model"] == name
+    assert item["prediction"] == int(np.argmax(item["probabilities"]))
+
+
+def test_200_concurrent_posts_are_all_stored_with_unique_ids(app, mnist):
+    count, threads = 200, 16
+    pngs = [canvas_png(mnist.x_test[i]) for i in range(count)]
+    local_clients = {}
+
+    def post(index):
+        client = local_clients.setdefault(index % threads, app.test_client())
+        return post_feedback(client, pngs[index], label=str(mnist.y_test[index]))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        responses = list(pool.map(post, range(count)))
+    seconds = time.perf_counter() - started
+    print(f"{count} feedback posts from {threads} threads in {seconds:.2f} s ({count / seconds:.0f}/s)")
+
+    assert [r.status_code for r in responses] == [201] * count
+    ids = [r.get_json()["id"] for r in responses]
+    assert len(set(ids)) == count
+    store = app.extensions["feedback"]
+    stored_ids, x, y = store.labelled_inputs()
+    assert sorted(ids) == stored_ids.tolist()
+    assert sorted(y.tolist()) == sorted(mnist.y_test[:count].tolist())
+    by_id = dict(zip(ids, range(count)))
+    assert all(y[n] == mnist.y_test[by_id[i]] for n, i in enumerate(stored_ids))
+
+
+def test_a_restarted_app_on_the_same_file_keeps_the_drawings(tmp_path, mnist):
+    database = tmp_path / "kept.sqlite"
+    first = make_app(database).test_client()
+    ids = [post_digit(first, mnist, i).get_json()["id"] for i in range(3)]
+    restarted = make_app(database).test_client()
+    body = restarted.get("/api/drawings").get_json()
+    assert body["total"] == 3
+    assert [item["id"] for item in body["items"]] == ids[::-1]
+    assert [item["label"] for item in body["items"]] == mnist.y_test[:3][::-1].tolist()
+
+
+@pytest.mark.parametrize("label", ["-1", "10", "a", "", " 4", "4.0", None])
+def test_invalid_or_missing_label_is_a_400_sentence(client, mnist, label):
+    fields = {} if label is None else {"label": label}
+    response = post_feedback(client, canvas_png(mnist.x_test[0]), **fields)
+    assert response.status_code == 400
+    assert "label" in response.get_json()["error"]
+    assert client.get("/api/drawings").get_json()["total"] == 0
+
+
+@pytest.mark.parametrize("fields, word", [
+    ({"prediction": "x"}, "prediction"),
+    ({"mode": "letters"}, "mode"),
+    ({"model": "no-such-model"}, "model"),
+])
+def test_invalid_optional_fields_are_400_sentences(client, mnist, fields, word):
+    response = post_digit(client, mnist, 0, **fields)
+    assert response.status_code == 400
+    assert word in response.get_json()["error"]
+
+
+def test_missing_image_is_400(client):
+    response = post_feedback(client, None, label="3")
+    assert response.status_code == 400
+    assert "image" in response.get_json()["error"]
+
+
+def test_undecodable_and_empty_images_are_refused(client, mnist):
+    not_an_image = post_feedback(client, b"this is not a png", label="3")
+    assert not_an_image.status_code == 415 and "image" in not_an_image.get_json()["error"]
+    truncated = post_feedback(client, canvas_png(mnist.x_test[0])[:200], label="3")
+    assert truncated.status_code == 400 and truncated.get_json()["error"]
+    blank = post_feedback(client, canvas_png(np.zeros((28, 28), np.uint8)), label="3")
+    assert blank.status_code == 400 and "Nothing is drawn" in blank.get_json()["error"]
+    assert client.get("/api/drawings").get_json()["total"] == 0
+
+
+def test_an_image_over_the_cap_is_413(tmp_path, mnist):
+    png = canvas_png(mnist.x_test[0])
+    client = make_app(tmp_path / "capped.sqlite", FEEDBACK_MAX_IMAGE_BYTES=len(png) - 1).test_client()
+    response = post_feedback(client, png, label="7")
+    assert response.status_code == 413
+    assert f"{len(png) - 1:,} bytes" in response.get_json()["error"]
+
+
+def test_a_huge_body_is_refused_before_it_is_read(client):
+    response = post_feedback(client, b"\0" * (3 * 1024 * 1024), label="7")
+    assert response.status_code == 413
+    assert "too large" in response.get_json()["error"]
+
+
+def test_drawings_are_paged_and_filtered_by_label(client, mnist):
+    for index in range(12):
+        assert post_digit(client, mnist, index).status_code == 201
+    labels = mnist.y_test[:12]
+    first = client.get("/api/drawings?limit=5").get_json()
+    second = client.get("/api/drawings?limit=5&offset=5").get_json()
+    assert (first["total"], len(first["items"]), len(second["items"])) == (12, 5, 5)
+    assert [i["id"] for i in first["items"] + second["items"]] == list(range(12, 2, -1))
+    ones = client.get("/api/drawings?label=1").get_json()
+    assert ones["total"] == int(np.sum(labels == 1)) and {i["label"] for i in ones["items"]} == {1}
+
+
+@pytest.mark.parametrize("query", ["limit=x", "limit=-1", "limit=0", "limit=1000", "offset=-5", "offset=²", "label=12"])
+def test_bad_paging_parameters_are_400(client, query):
+    response = client.get(f"/api/drawings?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("headers", [
+    {},
+    {"Authorization": "Bearer wrong"},
+    {"Authorization": TOKEN},
+    {"X-Delete-Token": "wrong"},
+    {"X-Delete-Token": ""},
+])
+def test_delete_without_the_right_token_is_403_and_keeps_the_drawing(client, mnist, headers):
+    drawing_id = post_digit(client, mnist, 0).get_json()["id"]
+    response = client.delete(f"/api/drawings/{drawing_id}", headers=headers)
+    assert response.status_code == 403
+    assert "token" in response.get_json()["error"]
+    assert client.get("/api/drawings").get_json()["total"] == 1
+
+
+@pytest.mark.parametrize("headers", [{"Authorization": f"Bearer {TOKEN}"}, {"X-Delete-Token": TOKEN}])
+def test_delete_with_the_token_removes_the_drawing_then_404(client, mnist, headers):
+    keep, remove = (post_digit(client, mnist, i).get_json()["id"] for i in range(2))
+    assert client.delete(f"/api/drawings/{remove}", headers=headers).status_code == 204
+    assert [i["id"] for i in client.get("/api/drawings").get_json()["items"]] == [keep]
+    again = client.delete(f"/api/drawings/{remove}", headers=headers)
+    assert again.status_code == 404 and f"#{remove}" in again.get_json()["error"]
+
+
+def test_deleting_is_off_when_no_token_is_configured(tmp_path, mnist):
+    client = make_app(tmp_path / "open.sqlite", DELETE_TOKEN=None).test_client()
+    drawing_id = post_digit(client, mnist, 0).get_json()["id"]
+    response = client.delete(f"/api/drawings/{drawing_id}", headers={"Authorization": "Bearer None"})
+    assert response.status_code == 403
+    assert "turned off" in response.get_json()["error"]
+
+
+def test_drawings_page_shows_grid_accuracy_per_model_and_confusion_matrix(app, client, mnist):
+    count = 30
+    for index in range(count):
+        post_digit(client, mnist, index)
+    page = client.get("/drawings").get_data(as_text=True)
+    assert page.count('<li class="drawing') == count
+    for name in app.extensions["models"].names:
+        classifier = app.extensions["models"].classifiers[name]
+        images = np.stack([preprocess.digits_in(preprocess.decode(canvas_png(mnist.x_test[i]), 10**8))[0].pixels
+                           for i in range(count)])
+        right = int(np.sum(classifier.predict(images).argmax(axis=1) == mnist.y_test[:count]))
+        assert f'data-model="{name}">{right / count * 100:.1f} %</td>' in page
+        assert f"<td>{count - right} of {count}</td>" in page
+    assert 'class="confusion"' in page
+
+    sevens = client.get("/drawings?label=7").get_data(as_text=True)
+    assert sevens.count('<li class="drawing') == int(np.sum(mnist.y_test[:count] == 7))
+    assert "The drawings labelled 7" in sevens
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=x", "label=10"])
+def test_drawings_page_refuses_bad_parameters(client, query):
+    assert client.get(f"/drawings?{query}").status_code == 400
+
+
+def test_drawings_page_with_no_drawings_says_so(client):
+    page = client.get("/drawings").get_data(as_text=True)
+    assert "No drawings yet" in page and 'class="confusion"' not in page
+
+
+def test_export_writes_keras_layout_arrays(app, client, mnist, tmp_path):
+    for index in range(10):
+        post_digit(client, mnist, index)
+    out = tmp_path / "drawings.npz"
+    result = app.test_cli_runner().invoke(args=["export-drawings", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 10 drawings" in result.output
+    with np.load(out) as exported:
+        x, y = exported["x"], exported["y"]
+    assert x.dtype == np.uint8 and x.shape == (10, 28, 28)
+    assert y.dtype == np.uint8 and y.tolist() == mnist.y_test[:10].tolist()
+    _, stored_x, _ = app.extensions["feedback"].labelled_inputs()
+    np.testing.assert_array_equal(x, stored_x)
