@@ -30,9 +30,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    from webapp import errors, logs, security
     from webapp.classifier import ModelRegistry
 
+    security.harden(app)
+    logs.setup(app)
+    errors.register(app)
     app.extensions["models"] = ModelRegistry.from_folder(Path(app.config["MODEL_DIR"]))
+    logs.model_problems(app.extensions["models"], app.config["MODEL_DIR"])
 
     from webapp import api, feedback_views, pages
 

@@ -1,0 +1,58 @@
+"""Every HTTP error answered in words: JSON under /api/, a friendly page elsewhere.
+
+Werkzeug's default error pages are HTML written for developers, and a client of
+the API would have to parse them. Unexpected exceptions reach the handler as a
+500 after Flask has logged their traceback (`app.logger`); the client only ever
+sees a sentence, never the trace.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+API_PREFIX = "/api/"
+API_ENDPOINTS = "/api/predict, /api/models and /api/health"
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, answer_http_error)
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def sentence_for(error: HTTPException) -> str:
+    """What went wrong, for a person reading it in a browser or a terminal."""
+    if error.code == 404:
+        if is_api_request():
+            return f"There is no API endpoint at {request.path}; the API has {API_ENDPOINTS}."
+        return "There is no page at this address."
+    if error.code == 405:
+        allowed = " or ".join(sorted(set(error.valid_methods or ()) - {"HEAD", "OPTIONS"}))
+        return f"{request.path} does not accept {request.method}; use {allowed or 'another method'}."
+    if error.code == 413:
+        limit_mb = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+        return f"The upload is too large: the limit is {limit_mb:g} MB."
+    if error.code == 415:
+        return "This type of content is not supported: send a PNG, JPEG, WebP, GIF or BMP image."
+    if error.code == 400:
+        return "The request could not be understood: check the form fields and the image."
+    if error.code is not None and error.code >= 500:
+        return "Something went wrong on the server. It has been logged; please try again."
+    return f"{error.name}."
+
+
+def answer_http_error(error: HTTPException):
+    status = error.code or 500
+    message = sentence_for(error)
+    if is_api_request():
+        response = jsonify(error=message)
+    else:
+        response = current_app.make_response(
+            render_template("error.html", status=status, title=error.name, message=message))
+    response.status_code = status
+    if error.code == 405 and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response

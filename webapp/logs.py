@@ -1,0 +1,68 @@
+"""What the server writes to its log, all through the "digitdraw" logger.
+
+One line per request (method, path, status, milliseconds, bytes sent), one more
+line for every rejected request giving the reason the client was told (never
+the uploaded bytes), and at start-up one line per model that could not be
+loaded. Values a client controls are JSON-quoted so they cannot forge lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from http.client import responses
+
+from flask import Flask, Response, g, request
+
+log = logging.getLogger("digitdraw")
+
+
+def setup(app: Flask) -> None:
+    """Give the logger a handler when nobody configured one (gunicorn only configures its own)."""
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        log.addHandler(handler)
+    if log.level == logging.NOTSET:
+        log.setLevel(logging.INFO)
+    app.before_request(start_timer)
+    app.after_request(log_request)
+
+
+def start_timer() -> None:
+    g.request_started = time.perf_counter()
+
+
+def quoted(text: str) -> str:
+    return json.dumps(text)
+
+
+def log_request(response: Response) -> Response:
+    elapsed_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
+    size = response.content_length
+    log.info("request method=%s path=%s status=%d ms=%.1f bytes=%s", request.method, quoted(request.path),
+             response.status_code, elapsed_ms, "-" if size is None else size)
+    if 400 <= response.status_code < 500:
+        log.warning("rejected status=%d path=%s reason=%s", response.status_code, quoted(request.path),
+                    quoted(rejection_reason(response)))
+    return response
+
+
+def rejection_reason(response: Response) -> str:
+    """The sentence the client was given, or the status phrase for pages."""
+    body = response.get_json(silent=True) if response.is_json else None
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return body["error"]
+    return responses.get(response.status_code, "Error")
+
+
+def model_problems(registry, folder) -> None:
+    """One clear line per broken model file, and a loud one when nothing can answer."""
+    for name, reason in sorted(registry.broken.items()):
+        log.error("model %s not loaded: %s", name, reason)
+    if registry.classifiers:
+        log.info("models loaded from %s: %s", folder, ", ".join(registry.names))
+    else:
+        log.error("no working model in %s: /api/predict answers 503 until you run `make train`", folder)
