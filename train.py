@@ -4,6 +4,7 @@
     python train.py --arch mlp       # the classic notebook model 784-50-50-10
     python train.py --arch mlp-wide  # the classic 784-150-50-10 variant
     python train.py --limit 2000 --epochs 1 --out /tmp/smoke   # a quick smoke run
+    python train.py --extra-data drawings.npz   # also learn from `flask --app webapp export-drawings`
 
 Writes `<out>/<arch>.keras` (the Keras model), `<out>/<arch>.tflite` (the same model
 exported for the server) and `<out>/<arch>.json` (its evaluation report, see webapp/report.py).
@@ -37,6 +38,10 @@ CNN_PEAK_LEARNING_RATE = 3e-3
 AUGMENT_ROTATION = 10 / 360   # fraction of a full turn: +-10 degrees
 AUGMENT_SHIFT = 0.10          # fraction of the image: +-2.8 pixels
 AUGMENT_ZOOM = 0.10           # +-10 % size
+
+# People's drawings (--extra-data): those whose id is a multiple of this are held out, 20 %,
+# and the same ones in every later export, so their score stays honest.
+EXTRA_HELD_OUT_EVERY = 5
 
 # The classic notebook model, exactly as it was.
 MLP_EPOCHS = 10
@@ -128,6 +133,25 @@ def export_tflite(model, path):
     path.write_bytes(converter.convert())
 
 
+def load_extra_data(path):
+    """Drawings from `export-drawings` as ((x, y) to train on, (x, y) held out), checked first."""
+    with np.load(path, allow_pickle=False) as npz:
+        x, y = npz["x"], npz["y"]
+        ids = npz["ids"] if "ids" in npz else np.arange(len(y))
+    if x.dtype != np.uint8 or x.shape[1:] != (28, 28) or y.shape != (len(x),) or not np.isin(y, range(10)).all():
+        raise SystemExit(f"--extra-data {path} must hold x uint8 (N, 28, 28) and y digits (N,); "
+                         f"it holds x {x.dtype} {x.shape} and y {y.shape}")
+    held_out = ids % EXTRA_HELD_OUT_EVERY == 0
+    return (x[~held_out], y[~held_out].astype(np.uint8)), (x[held_out], y[held_out].astype(np.uint8))
+
+
+def held_out_accuracy(model, x, y):
+    if not len(y):
+        return None
+    predicted = model.predict(x.astype(np.float32) / 255.0, batch_size=1000, verbose=0).argmax(axis=1)
+    return round(float(np.mean(predicted == y)), 5)
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="Train a Digit Draw model on MNIST.")
     parser.add_argument("--arch", choices=sorted(DESCRIPTIONS), default="cnn",
@@ -136,6 +160,9 @@ def parse_args(argv=None):
     parser.add_argument("--limit", type=int, help="train on the first N training images only")
     parser.add_argument("--out", type=Path, default=MODEL_DIR, help="output folder (default: model/)")
     parser.add_argument("--data", help="a mnist.npz or a folder of the four IDX files")
+    parser.add_argument("--extra-data", type=Path,
+                        help="people's drawings (.npz from `flask export-drawings`) to train on too; "
+                             "20%% of them are held out and scored separately")
     args = parser.parse_args(argv)
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be at least 1")
@@ -155,6 +182,10 @@ def main(argv=None):
     mnist = load_mnist(args.data, verbose=True)
     x_train, y_train = mnist.x_train[:args.limit], mnist.y_train[:args.limit]
     x_test = mnist.x_test.astype(np.float32) / 255.0
+    if args.extra_data:
+        (extra_x, extra_y), (held_x, held_y) = load_extra_data(args.extra_data)
+        x_train, y_train = np.concatenate([x_train, extra_x]), np.concatenate([y_train, extra_y])
+        print(f"      with {len(extra_y)} drawings from {args.extra_data} ({len(held_y)} more held out)", flush=True)
     print(f"      {len(x_train)} training and {len(x_test)} test images", flush=True)
 
     print(f"[2/4] Training {args.arch} for {epochs} epochs", flush=True)
@@ -172,6 +203,10 @@ def main(argv=None):
     test_loss, _ = model.evaluate(x_test, mnist.y_test, batch_size=1000, verbose=0)
     probabilities = model.predict(x_test, batch_size=1000, verbose=0)
     probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
+    extra = {"seed": SEED, "cpu_count": os.cpu_count()}
+    if args.extra_data:
+        extra["extra_data"] = {"path": str(args.extra_data), "train": len(extra_y), "held_out": len(held_y),
+                               "held_out_accuracy": held_out_accuracy(model, held_x, held_y)}
 
     print(f"[4/4] Writing {args.out}/{args.arch}.keras, .tflite and .json", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -182,11 +217,15 @@ def main(argv=None):
         epochs=epochs, batch_size=batch_size, training_seconds=training_seconds,
         data_source=mnist.source, history=history.history, test_loss=test_loss,
         probabilities=probabilities, x_train=x_train, y_train=y_train,
-        x_test=mnist.x_test, y_test=mnist.y_test, extra={"seed": SEED, "cpu_count": os.cpu_count()})
+        x_test=mnist.x_test, y_test=mnist.y_test, extra=extra)
     write_report(report, args.out / f"{args.arch}.json")
 
     print(f"Test accuracy: {report['test_accuracy']:.4%} ({report['test_errors']} errors), "
           f"test loss {test_loss:.4f}, {training_seconds:.0f} s of training", flush=True)
+    if args.extra_data:
+        accuracy = extra["extra_data"]["held_out_accuracy"]
+        print(f"Accuracy on the {len(held_y)} held-out drawings: "
+              f"{'none held out' if accuracy is None else f'{accuracy:.2%}'}", flush=True)
     return report
 
 

@@ -177,7 +177,8 @@ def test_drawings_are_paged_and_filtered_by_label(client, mnist):
     assert ones["total"] == int(np.sum(labels == 1)) and {i["label"] for i in ones["items"]} == {1}
 
 
-@pytest.mark.parametrize("query", ["limit=x", "limit=-1", "limit=0", "limit=1000", "offset=-5", "offset=²", "label=12"])
+@pytest.mark.parametrize("query", ["limit=x", "limit=-1", "limit=0", "limit=1000", "offset=-5", "offset=²",
+                                   "label=12"])
 def test_bad_paging_parameters_are_400(client, query):
     response = client.get(f"/api/drawings?{query}")
     assert response.status_code == 400
