@@ -8,6 +8,7 @@ const rightButton = document.getElementById("feedback-right");
 const rightDigit = document.getElementById("feedback-right-digit");
 const hint = document.getElementById("feedback-hint");
 const statusLine = document.getElementById("feedback-status");
+const idleHint = hint.textContent;
 
 let pending = null;   // the latest one-digit prediction nobody has answered yet
 
@@ -28,9 +29,13 @@ function offer(prediction) {
   pending = oneDigit ? prediction : null;
   setButtonsEnabled(oneDigit);
   rightDigit.textContent = oneDigit ? `, it's a ${result.digit}` : "";
-  hint.textContent = oneDigit
-    ? "Press Enter if it is right, or the digit you drew if it is wrong."
-    : "Draw one digit to tell the model whether it read it right.";
+  if (oneDigit) {
+    hint.textContent = "Press Enter if it is right, or the digit you drew if it is wrong.";
+  } else {
+    hint.textContent = result && result.digits && result.digits.length > 1
+      ? "A label is one digit: draw a single digit to tell the model whether it was right."
+      : idleHint;
+  }
   showStatus("");
 }
 
@@ -38,6 +43,7 @@ function withdraw() {
   pending = null;
   setButtonsEnabled(false);
   rightDigit.textContent = "";
+  hint.textContent = idleHint;
 }
 
 function feedbackForm(prediction, label) {
