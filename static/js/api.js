@@ -1,0 +1,35 @@
+/** Calls to the Digit Draw HTTP API; every failure becomes an Error whose message a person can read. */
+
+async function readJson(response) {
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+/** GET or POST and return the JSON body; throw an Error carrying the server's own sentence on failure. */
+export async function requestJson(url, options = {}) {
+  let response;
+  try {
+    response = await fetch(url, options);
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    throw new Error("The server could not be reached. Check the connection and try again.");
+  }
+  const body = await readJson(response);
+  if (!response.ok) {
+    throw new Error(body?.error ?? `The server answered ${response.status} ${response.statusText}.`.trim());
+  }
+  if (body === null) throw new Error("The server sent an answer that is not JSON.");
+  return body;
+}
+
+/** POST /api/predict with the drawing (or an uploaded file) as the multipart field `image`. */
+export function predict(url, blob, { model, mode }) {
+  const form = new FormData();
+  form.append("image", blob, blob.name ?? "drawing.png");
+  if (model) form.append("model", model);
+  form.append("mode", mode);
+  return requestJson(url, { method: "POST", body: form });
+}

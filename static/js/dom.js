@@ -1,0 +1,35 @@
+/** Tiny DOM builders: every piece of data goes in as text or an attribute, never as HTML. */
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function assign(node, attributes) {
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "text") node.textContent = value;
+    else if (name === "class") node.setAttribute("class", value);
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  return node;
+}
+
+/** An HTML element with attributes (`text` sets textContent) and child nodes or strings. */
+export function element(tag, attributes = {}, ...children) {
+  const node = assign(document.createElement(tag), attributes);
+  node.append(...children);
+  return node;
+}
+
+/** The same for SVG elements. */
+export function svgElement(tag, attributes = {}, ...children) {
+  const node = assign(document.createElementNS(SVG_NS, tag), attributes);
+  node.append(...children);
+  return node;
+}
+
+/** "93.1%" for 0.931; whole numbers at the ends so 0.99996 does not read as 100.0%. */
+export function percent(value, digits = 1) {
+  const scaled = value * 100;
+  if (scaled >= 99.95 && value < 1) return `>${(100 - 10 ** -digits).toFixed(digits)}%`;
+  if (scaled > 0 && scaled < 10 ** -digits) return `<${(10 ** -digits).toFixed(digits)}%`;
+  return `${scaled.toFixed(digits)}%`;
+}
