@@ -1,0 +1,121 @@
+"""How fast labelled drawings are kept, and what the /drawings page costs as they pile up.
+
+    python benchmarks/bench_feedback.py [--posts 400] [--threads 1 4 16] [--drawings 1000] [--model-dir model]
+
+1. `FeedbackStore.add` from T threads into a fresh SQLite file: rows per second.
+2. POST /api/feedback over loopback HTTP to the real app (werkzeug, threaded) from
+   T clients, each a real MNIST test digit as a canvas PNG: posts per second and
+   p50/p95 latency, every post checked to be stored.
+3. GET /drawings with N drawings stored, which re-scores them with every loaded model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from werkzeug.serving import make_server  # noqa: E402
+
+from webapp import create_app  # noqa: E402
+from webapp.data import load_mnist  # noqa: E402
+from webapp.feedback import FeedbackStore  # noqa: E402
+from webapp.images import canvas_png  # noqa: E402
+
+
+def store_adds_per_second(folder: Path, mnist, adds: int, threads: int) -> float:
+    store = FeedbackStore(folder / f"store-{threads}.sqlite")
+    store.count()   # create the file first: the schema step is not what is measured
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda i: store.add(image=b"png", pixels=mnist.x_test[i], label=int(mnist.y_test[i])),
+                      range(adds)))
+    seconds = time.perf_counter() - started
+    assert store.count() == adds
+    return adds / seconds
+
+
+def multipart(png: bytes, label: int) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"label\"\r\n\r\n{label}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"drawing.png\"\r\n"
+            f"Content-Type: image/png\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def http_posts(port: int, bodies, threads: int) -> tuple[float, list[float]]:
+    """Every body posted once from `threads` clients; (seconds in all, latency of each post)."""
+    def post(body_and_type):
+        body, content_type = body_and_type
+        started = time.perf_counter()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request("POST", "/api/feedback", body=body, headers={"Content-Type": content_type})
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        assert response.status == 201, response.status
+        return time.perf_counter() - started
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        latencies = list(pool.map(post, bodies))
+    return time.perf_counter() - started, latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=400)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--drawings", type=int, default=1000)
+    parser.add_argument("--model-dir", default=str(ROOT / "model"))
+    args = parser.parse_args()
+    mnist = load_mnist()
+
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        print("FeedbackStore.add (one connection and one BEGIN IMMEDIATE transaction per row)")
+        for threads in args.threads:
+            rate = store_adds_per_second(folder, mnist, args.posts, threads)
+            print(f"  {threads:>2} threads: {rate:7.0f} rows/s")
+
+        app = create_app({"TESTING": False, "MODEL_DIR": args.model_dir,
+                          "DATABASE": str(folder / "http.sqlite")})
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        bodies = [multipart(canvas_png(mnist.x_test[i]), int(mnist.y_test[i])) for i in range(args.posts)]
+        print(f"POST /api/feedback over HTTP (models: {', '.join(app.extensions['models'].names) or 'none'})")
+        stored = 0
+        for threads in args.threads:
+            seconds, latencies = http_posts(server.server_port, bodies, threads)
+            stored += len(bodies)
+            assert app.extensions["feedback"].count() == stored
+            p50, p95 = np.percentile(latencies, [50, 95]) * 1000
+            print(f"  {threads:>2} clients: {len(bodies) / seconds:6.0f} posts/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+
+        store = app.extensions["feedback"]
+        for i in range(stored, args.drawings):
+            store.add(image=b"png", pixels=mnist.x_test[i], label=int(mnist.y_test[i]))
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=120)
+        started = time.perf_counter()
+        connection.request("GET", "/drawings")
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200
+        print(f"GET /drawings with {store.count()} drawings and {len(app.extensions['models'].names)} models: "
+              f"{(time.perf_counter() - started) * 1000:.0f} ms")
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
