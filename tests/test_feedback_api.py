@@ -217,6 +217,29 @@ def test_deleting_is_off_when_no_token_is_configured(tmp_path, mnist):
     assert "turned off" in response.get_json()["error"]
 
 
+def page_scores_match_the_models(app, page: str) -> None:
+    """Each model's accuracy on the page equals running it now on every stored input."""
+    _, x, y = app.extensions["feedback"].labelled_inputs()
+    for name in app.extensions["models"].names:
+        predicted = app.extensions["models"].classifiers[name].predict(x / 255.0).argmax(axis=1)
+        right = int(np.sum(predicted == y))
+        assert f'data-model="{name}">{right / len(y) * 100:.1f} %</td>' in page
+        assert f"<td>{len(y) - right} of {len(y)}</td>" in page
+
+
+def test_page_scores_follow_added_and_deleted_drawings(app, client, mnist):
+    for index in range(20):
+        post_digit(client, mnist, index)
+    page_scores_match_the_models(app, client.get("/drawings").get_data(as_text=True))
+    for index in range(20, 40):
+        post_digit(client, mnist, index)
+    for drawing_id in (2, 7, 30):
+        client.delete(f"/api/drawings/{drawing_id}", headers={"X-Delete-Token": TOKEN})
+    page = client.get("/drawings").get_data(as_text=True)
+    assert "37 drawings" in page
+    page_scores_match_the_models(app, page)
+
+
 def test_drawings_page_shows_grid_accuracy_per_model_and_confusion_matrix(app, client, mnist):
     count = 30
     for index in range(count):

@@ -242,16 +242,28 @@ def pixels_from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.uint8).reshape(INPUT_SIZE, INPUT_SIZE)
 
 
-def model_scores(registry, x: np.ndarray, y: np.ndarray) -> list[ModelScore]:
-    """Run every loaded model on the stored inputs: its accuracy on what people really draw."""
-    scores = []
-    for name in registry.names:
-        classifier = registry.classifiers[name]
-        predicted = (classifier.predict(x.astype(np.float32) / 255.0).argmax(axis=1) if len(y)
-                     else np.zeros(0, dtype=np.int64))
+class DrawingScorer:
+    """How every loaded model does on the stored drawings: the accuracy that matters to people.
+
+    Each model's answer to each drawing is computed once and remembered, keyed by the
+    model file's version and the drawing's id: a stored input never changes, so only
+    drawings added since the last look are run through the models.
+    """
+
+    def __init__(self):
+        self._answers: dict[tuple[str, str], dict[int, int]] = {}
+
+    def scores(self, registry, ids: np.ndarray, x: np.ndarray, y: np.ndarray) -> list[ModelScore]:
+        return [self.score(registry.classifiers[name], ids, x, y) for name in registry.names]
+
+    def score(self, classifier, ids: np.ndarray, x: np.ndarray, y: np.ndarray) -> ModelScore:
+        answers = self._answers.setdefault((classifier.name, classifier.version), {})
+        unseen = np.array([drawing_id not in answers for drawing_id in ids.tolist()], dtype=bool)
+        if unseen.any():
+            digits = classifier.predict(x[unseen].astype(np.float32) / 255.0).argmax(axis=1)
+            answers.update(zip(ids[unseen].tolist(), digits.tolist()))
+        predicted = np.array([answers[drawing_id] for drawing_id in ids.tolist()], dtype=np.int64)
         errors = int(np.sum(predicted != y))
-        scores.append(ModelScore(
-            name=name, version=classifier.version, total=len(y), errors=errors,
-            accuracy=round(1 - errors / len(y), 5) if len(y) else None,
-            confusion_matrix=confusion_matrix(y, predicted).tolist()))
-    return scores
+        return ModelScore(name=classifier.name, version=classifier.version, total=len(y), errors=errors,
+                          accuracy=round(1 - errors / len(y), 5) if len(y) else None,
+                          confusion_matrix=confusion_matrix(y, predicted).tolist())

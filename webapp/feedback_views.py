@@ -17,7 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp import preprocess
 from webapp.api import MODES, BadRequest, answer_bad_request, choice, models, uploaded_image_bytes
-from webapp.feedback import FeedbackStore, model_scores
+from webapp.feedback import DrawingScorer, FeedbackStore
 from webapp.images import png_data_url
 
 bp = Blueprint("feedback", __name__, cli_group=None)
@@ -32,6 +32,7 @@ MAX_PAGE_SIZE = 200
 def init_app(app: Flask) -> None:
     """Register the store (opened lazily, on the first request that needs it) and the routes."""
     app.extensions["feedback"] = FeedbackStore(app.config["DATABASE"])
+    app.extensions["drawing_scorer"] = DrawingScorer()
     app.register_blueprint(bp)
 
 
@@ -143,8 +144,7 @@ def drawings_page():
     page = whole_number("page", 1, smallest=1)
     total = store().count(label)
     drawings = store().page(PAGE_SIZE, (page - 1) * PAGE_SIZE, label)
-    _, x, y = store().labelled_inputs()
-    scores = model_scores(models(), x, y)
+    scores = current_app.extensions["drawing_scorer"].scores(models(), *store().labelled_inputs())
     shown = next((score for score in scores if score.name == request.args.get("model")),
                  scores[0] if scores else None)
 
