@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import time
 from http.client import responses
 
 from flask import Flask, Response, g, request
+from flask.logging import has_level_handler, wsgi_errors_stream
 
 log = logging.getLogger("digitdraw")
 
 
 def setup(app: Flask) -> None:
-    """Give the logger a handler when nobody configured one (gunicorn only configures its own)."""
-    if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        log.addHandler(handler)
+    """Log at INFO, to the server's error stream unless logging was configured (gunicorn configures only its own)."""
     if log.level == logging.NOTSET:
         log.setLevel(logging.INFO)
+    if not has_level_handler(log):
+        handler = logging.StreamHandler(wsgi_errors_stream)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        log.addHandler(handler)
     app.before_request(start_timer)
     app.after_request(log_request)
 
