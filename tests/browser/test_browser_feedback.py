@@ -1,0 +1,99 @@
+"""Saying "right" or "wrong, it's a _" on the drawing page, in real Chromium, and finding it on /drawings.
+
+Each test serves its own app on a fresh SQLite file, so what it counts is only what it saved.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from live_server import serve
+from pad_strokes import ONE, SEVEN, canvas_png, draw_with_mouse, wait_for_answer
+from PIL import Image
+from playwright.sync_api import expect
+
+from webapp import create_app
+
+
+@pytest.fixture()
+def feedback_app(tmp_path):
+    """(base URL, app) of the real app with the shipped models and an empty drawings file."""
+    def start(**config):
+        app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "drawings.sqlite"), **config})
+        url, stop = serve(app)
+        stops.append(stop)
+        return url, app
+
+    stops = []
+    yield start
+    for stop in stops:
+        stop()
+
+
+def model_input_for(app, png: bytes) -> np.ndarray:
+    """The 28x28 input /api/predict computes for these exact canvas pixels."""
+    body = app.test_client().post("/api/predict", data={"image": (io.BytesIO(png), "pad.png")}).get_json()
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(body["input"].split(",", 1)[1]))))
+
+
+def test_wrong_its_a_4_is_saved_and_shown_on_the_drawings_page(open_page, feedback_app):
+    url, app = feedback_app()
+    page = open_page("/", base_url=url)
+    draw_with_mouse(page, ONE)
+    wait_for_answer(page)
+    said = page.locator("#answer-digit").text_content()
+
+    page.get_by_role("button", name="Wrong, it's a 4").click()
+    expect(page.locator("#feedback-status")).to_have_text("Thanks, saved as #1 (it's a 4).")
+    expect(page.get_by_role("button", name="Wrong, it's a 4")).to_be_disabled()   # one answer per prediction
+
+    _, stored_x, stored_y = app.extensions["feedback"].labelled_inputs()
+    assert stored_y.tolist() == [4]
+    assert np.abs(stored_x[0].astype(int) - model_input_for(app, canvas_png(page))).max() <= 1
+
+    page.get_by_role("link", name="See every drawing people labelled").click()
+    page.wait_for_url("**/drawings")
+    drawing = page.locator(".drawing[data-id='1']")
+    expect(drawing).to_contain_text("#1: a 4")
+    expect(drawing).to_contain_text(f"said {said}")
+    expect(page.locator(".model-accuracy")).to_have_count(len(app.extensions["models"].names))
+    expect(page.locator("table.confusion")).to_be_visible()
+
+
+def test_keys_answer_once_per_prediction_and_clearing_withdraws_the_question(open_page, feedback_app):
+    url, app = feedback_app()
+    page = open_page("/", base_url=url)
+    draw_with_mouse(page, SEVEN)
+    wait_for_answer(page)
+    said = int(page.locator("#answer-digit").text_content())
+    expect(page.locator("#feedback-right")).to_have_text(f"Right, it's a {said} Enter")
+
+    page.keyboard.press("Enter")
+    expect(page.locator("#feedback-status")).to_have_text("Thanks, saved as #1 (right).")
+    page.keyboard.press("4")
+    page.keyboard.press("c")
+    expect(page.locator("#feedback-right")).to_be_disabled()
+    page.keyboard.press("4")
+    assert app.extensions["feedback"].labelled_inputs()[2].tolist() == [said]
+
+    draw_with_mouse(page, ONE)
+    wait_for_answer(page)
+    page.keyboard.press("4")
+    expect(page.locator("#feedback-status")).to_have_text("Thanks, saved as #2 (it's a 4).")
+    assert app.extensions["feedback"].labelled_inputs()[2].tolist() == [said, 4]
+
+
+def test_a_refused_answer_is_shown_and_can_be_given_again(open_page, feedback_app, browser_problems):
+    url, _ = feedback_app(FEEDBACK_MAX_IMAGE_BYTES=100)
+    browser_problems.expect("413")   # Chromium logs the refused request on the console
+    page = open_page("/", base_url=url)
+    draw_with_mouse(page, ONE)
+    wait_for_answer(page)
+    page.get_by_role("button", name="Wrong, it's a 4").click()
+    status = page.locator("#feedback-status")
+    expect(status).to_have_text("Could not save your answer: The drawing is too large to keep: the limit is 100 bytes.")
+    expect(status).to_have_class("feedback-status is-error")
+    expect(page.get_by_role("button", name="Wrong, it's a 4")).to_be_enabled()
