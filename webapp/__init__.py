@@ -33,8 +33,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp import errors, logs, security
     from webapp.classifier import ModelRegistry
 
-    security.harden(app)
     logs.setup(app)
+    security.harden(app)
     errors.register(app)
     app.extensions["models"] = ModelRegistry.from_folder(Path(app.config["MODEL_DIR"]))
     logs.model_problems(app.extensions["models"], app.config["MODEL_DIR"])
