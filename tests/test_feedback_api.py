@@ -268,6 +268,7 @@ def test_drawings_page_refuses_bad_parameters(client, query):
 def test_drawings_page_with_no_drawings_says_so(client):
     page = client.get("/drawings").get_data(as_text=True)
     assert "No drawings yet" in page and 'class="confusion"' not in page
+    assert 'aria-current="page">Drawings</a>' in page   # the site navigation leads here
 
 
 def test_export_writes_keras_layout_arrays(app, client, mnist, tmp_path):
