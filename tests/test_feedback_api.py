@@ -258,6 +258,8 @@ def test_drawings_page_shows_grid_accuracy_per_model_and_confusion_matrix(app, c
     sevens = client.get("/drawings?label=7").get_data(as_text=True)
     assert sevens.count('<li class="drawing') == int(np.sum(mnist.y_test[:count] == 7))
     assert "The drawings labelled 7" in sevens
+    beyond = client.get("/drawings?page=9").get_data(as_text=True)
+    assert "fewer drawings than this page needs" in beyond and '<li class="drawing' not in beyond
 
 
 @pytest.mark.parametrize("query", ["page=0", "page=x", "label=10"])

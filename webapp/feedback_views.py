@@ -163,8 +163,11 @@ def drawings_page():
 @bp.cli.command("export-drawings")
 @click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 def export_drawings(out: Path) -> None:
-    """Write the labelled drawings to OUT as Keras-layout arrays: x (N, 28, 28) uint8, y (N,) uint8."""
-    ids, x, y = current_app.extensions["feedback"].labelled_inputs()
+    """Write the labelled drawings to OUT as Keras-layout arrays: x (N, 28, 28) uint8, y (N,) uint8.
+
+    Their ids go along, so `train.py --extra-data` holds out the same drawings in every export.
+    """
+    ids, x, y = store().labelled_inputs()
     with open(out, "wb") as handle:   # a handle, so numpy does not append its own .npz suffix
         np.savez_compressed(handle, x=x, y=y, ids=ids)
     click.echo(f"Wrote {len(y)} drawings to {out} (x {x.shape} uint8, y {y.shape} uint8).")
