@@ -1,7 +1,8 @@
 """The drawings people labelled, kept in SQLite so the app can learn from them.
 
-Each row is one drawing as it was sent, the 28x28 input the model saw, the digit
-the person says it is, and what the model answered. Every call borrows a
+Each row is one drawing as it was sent (so its input can be computed again when
+the preprocessing improves), the 28x28 input the model saw, the digit the person
+says it is, and what the model answered. Every call borrows a
 connection from the store's pool, so no two threads use one at the same time
 and worker processes never share one; WAL lets readers go on while one writer
 writes; `BEGIN IMMEDIATE` takes the write lock before anything is read, so two
