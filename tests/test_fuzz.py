@@ -1,7 +1,7 @@
 """Fuzzing /api/predict with Hypothesis: random bytes, mutated real images, random fields and paths.
 
 Whatever arrives, the answer is never a 5xx, every refusal is JSON with an `error`
-sentence, and no request takes longer than REQUEST_TIME_LIMIT. About 4,000
+sentence, and no request takes longer than REQUEST_TIME_LIMIT. About 3,000
 requests in all, through the Flask test client and the real shipped models.
 """
 
@@ -76,7 +76,7 @@ def assert_sane_answer(response, elapsed: float):
         assert isinstance(body["error"], str) and body["error"]
 
 
-@settings(FUZZ, max_examples=1500)
+@settings(FUZZ, max_examples=1000)
 @given(data=st.binary(max_size=3000), content_type=st.sampled_from(CONTENT_TYPES))
 def test_random_bytes_never_cause_a_server_error(app, data, content_type):
     assert_sane_answer(*timed(lambda: post(app.test_client(), data, content_type)))
@@ -122,7 +122,7 @@ MUTATIONS = st.one_of(
 )
 
 
-@settings(FUZZ, max_examples=2000)
+@settings(FUZZ, max_examples=1500)
 @given(choice=st.data(), mutations=st.lists(MUTATIONS, min_size=1, max_size=6),
        content_type=st.sampled_from(["multipart", "image/png"]), mode=st.sampled_from(["digit", "number"]))
 def test_mutated_images_never_cause_a_server_error(app, seeds, choice, mutations, content_type, mode):
@@ -132,7 +132,7 @@ def test_mutated_images_never_cause_a_server_error(app, seeds, choice, mutations
     assert_sane_answer(*timed(lambda: post(app.test_client(), data, content_type, mode)))
 
 
-@settings(FUZZ, max_examples=300)
+@settings(FUZZ, max_examples=200)
 @given(model=st.text(max_size=40), mode=st.text(max_size=20), filename=st.text(max_size=40),
        path=st.text(max_size=30))
 def test_random_fields_and_paths_never_cause_a_server_error(app, seeds, model, mode, filename, path):
@@ -143,6 +143,6 @@ def test_random_fields_and_paths_never_cause_a_server_error(app, seeds, model, m
     assert_sane_answer(response, elapsed)
     for method in (client.get, client.post):
         response = method("/api/" + path)
-        assert response.status_code < 500 and response.is_json
+        assert response.status_code < 500
         if response.status_code >= 400:
             assert isinstance(response.get_json()["error"], str)
