@@ -39,6 +39,7 @@ def assert_security_headers(response):
 REQUESTS = {
     "drawing page": lambda c, png: c.get("/"),
     "evaluation page": lambda c, png: c.get("/evaluation"),
+    "drawings page": lambda c, png: c.get("/drawings"),
     "stylesheet": lambda c, png: c.get("/static/css/base.css"),
     "icon": lambda c, png: c.get("/static/icon.svg"),
     "health": lambda c, png: c.get("/api/health"),
@@ -97,7 +98,7 @@ class InlineCodeFinder(HTMLParser):
                          if value and re.match(r"\s*javascript:", value, re.I)]
 
 
-@pytest.mark.parametrize("page", ["/", "/evaluation", "/no-such-page"])
+@pytest.mark.parametrize("page", ["/", "/evaluation", "/drawings", "/no-such-page"])
 def test_pages_need_no_inline_code_the_csp_would_block(client, page):
     finder = InlineCodeFinder()
     finder.feed(client.get(page).get_data(as_text=True))
