@@ -8,6 +8,12 @@ async function readJson(response) {
   }
 }
 
+function statusSentence(status) {
+  if (status === 413) return "The image is too large for the server. Try a smaller one.";
+  if (status >= 500) return `The server ran into a problem (error ${status}). Try again in a moment.`;
+  return `The server refused the request (error ${status}).`;
+}
+
 /** GET or POST and return the JSON body; throw an Error carrying the server's own sentence on failure. */
 export async function requestJson(url, options = {}) {
   let response;
@@ -18,9 +24,7 @@ export async function requestJson(url, options = {}) {
     throw new Error("The server could not be reached. Check the connection and try again.");
   }
   const body = await readJson(response);
-  if (!response.ok) {
-    throw new Error(body?.error ?? `The server answered ${response.status} ${response.statusText}.`.trim());
-  }
+  if (!response.ok) throw new Error(body?.error ?? statusSentence(response.status));
   if (body === null) throw new Error("The server sent an answer that is not JSON.");
   return body;
 }

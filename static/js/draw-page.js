@@ -11,7 +11,7 @@ import { clearNumberBoxes, showNumberBoxes } from "./draw/number-boxes.js";
 import { DrawingPad } from "./draw/pad.js";
 import { Presenter } from "./draw/presenter.js";
 import { ResultView } from "./draw/result-view.js";
-import { acceptImageFiles, decodeForDisplay } from "./draw/upload.js";
+import { acceptImageFiles } from "./draw/upload.js";
 
 const app = document.querySelector("#draw-app");
 const predictUrl = app.dataset.predictUrl;
@@ -31,12 +31,17 @@ const models = modelSelect
   }))
   : [];
 
-const view = new ResultView(document.querySelector("#result"),
-  { unsureThreshold: Number(app.dataset.unsureThreshold) });
+const resultPanel = document.querySelector("#result");
+const view = new ResultView(resultPanel, { unsureThreshold: Number(app.dataset.unsureThreshold) });
 view.showEmpty();
 const compareView = new CompareView(document.querySelector("#compare-panel"), models);
 
-const predictor = new LivePredictor({ request: askModels, onResult: showAnswer, onError: showError });
+const predictor = new LivePredictor({
+  request: askModels,
+  onResult: showAnswer,
+  onError: showError,
+  onBusy: (busy) => resultPanel.setAttribute("aria-busy", String(busy)),
+});
 
 const pad = new DrawingPad(document.querySelector("#pad"), {
   onStroke: () => predictor.soon(),
@@ -112,9 +117,9 @@ function updateButtons() {
   clearButton.disabled = pad.isEmpty();
 }
 
-async function readFile(file) {
+function readFile(file) {
   predictor.cancel();
-  pad.showPicture(file, await decodeForDisplay(file));
+  pad.showPicture(file);
   predictor.now();
 }
 

@@ -2,12 +2,14 @@
  * Asks for predictions while the person draws: at most one request per `interval` ms during a stroke
  * and one right away when the stroke ends. Every request gets a sequence number; an answer is only
  * shown if no newer answer has been shown already, so slow responses never overwrite fresh ones.
+ * `onBusy(true)` while the newest request is still unanswered, `onBusy(false)` once it is on screen.
  */
 export class LivePredictor {
-  constructor({ request, onResult, onError, interval = 150 }) {
+  constructor({ request, onResult, onError, onBusy = () => {}, interval = 150 }) {
     this.request = request;
     this.onResult = onResult;
     this.onError = onError;
+    this.onBusy = onBusy;
     this.interval = interval;
     this.sent = 0;
     this.shown = 0;
@@ -32,6 +34,7 @@ export class LivePredictor {
   cancel() {
     this.stopTimer();
     this.shown = this.sent;
+    this.onBusy(false);
   }
 
   stopTimer() {
@@ -43,6 +46,7 @@ export class LivePredictor {
     this.stopTimer();
     this.lastSentAt = performance.now();
     const sequence = ++this.sent;
+    this.onBusy(true);
     try {
       const answer = await this.request();
       if (this.isStale(sequence)) return;
@@ -57,6 +61,7 @@ export class LivePredictor {
   isStale(sequence) {
     if (sequence <= this.shown) return true;
     this.shown = sequence;
+    this.onBusy(this.sent > this.shown);
     return false;
   }
 }

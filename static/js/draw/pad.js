@@ -153,10 +153,16 @@ export class DrawingPad {
     this.callbacks.onChange();
   }
 
-  /** Show an uploaded image instead of the drawing; `bitmap` may be null when the browser cannot decode it. */
-  showPicture(file, bitmap) {
+  /** Show an uploaded image instead of the drawing, as soon as the browser has decoded it. */
+  showPicture(file) {
+    const picture = { file, bitmap: null, width: 1, height: 1 };
+    picture.ready = decodeForDisplay(file).then((bitmap) => {
+      if (!bitmap) return;
+      Object.assign(picture, { bitmap, width: bitmap.width, height: bitmap.height });
+      if (this.picture === picture) this.redraw();
+    });
     this.strokes = [];
-    this.picture = { file, bitmap, width: bitmap?.width ?? 1, height: bitmap?.height ?? 1 };
+    this.picture = picture;
     this.redraw();
     this.callbacks.onChange();
   }
@@ -167,12 +173,22 @@ export class DrawingPad {
    */
   async snapshot() {
     if (this.picture) {
+      await this.picture.ready;
       const { file, width, height } = this.picture;
       return { blob: file, frame: { width, height, rect: this.pictureRect() } };
     }
     const { width, height } = this.canvas;
     const blob = await new Promise((resolve) => this.canvas.toBlob(resolve, "image/png"));
     return { blob, frame: { width, height, rect: [0, 0, 1, 1] } };
+  }
+}
+
+/** The file decoded for display, or null if this browser cannot show it (the server still gets a say). */
+async function decodeForDisplay(file) {
+  try {
+    return await createImageBitmap(file);
+  } catch {
+    return null;
   }
 }
 

@@ -27,11 +27,3 @@ export function acceptImageFiles({ input, dropZone, onFile }) {
   for (const type of ["dragover", "drop"]) document.addEventListener(type, (event) => event.preventDefault());
 }
 
-/** The file decoded for display, or null if this browser cannot show it (the server still gets a say). */
-export async function decodeForDisplay(file) {
-  try {
-    return await createImageBitmap(file);
-  } catch {
-    return null;
-  }
-}

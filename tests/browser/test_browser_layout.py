@@ -1,0 +1,67 @@
+"""Both pages fit every screen from a 360-pixel phone to a 1920-pixel projector; screenshots for the README.
+
+The screenshots go to a temporary folder, or to the folder named by DIGITDRAW_SCREENSHOTS
+(`DIGITDRAW_SCREENSHOTS=docs pytest tests/browser/test_browser_layout.py` refreshes docs/).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pad_strokes import SEVEN, draw_with_finger, draw_with_mouse, wait_for_answer
+
+VIEWPORTS = {
+    "phone": {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True},
+    "tablet": {"viewport": {"width": 768, "height": 1024}, "has_touch": True},
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "projector": {"viewport": {"width": 1920, "height": 1080}},
+}
+
+
+@pytest.mark.parametrize("screen", VIEWPORTS)
+@pytest.mark.parametrize("path", ["/", "/evaluation"])
+def test_the_page_fits_the_screen_without_sideways_scrolling(open_page, path, screen):
+    page = open_page(path, **VIEWPORTS[screen])
+    if path == "/evaluation":
+        page.wait_for_selector("#evaluation[data-ready='true']")
+    else:
+        pad = page.locator("#pad").bounding_box()
+        assert pad["y"] + pad["height"] <= VIEWPORTS[screen]["viewport"]["height"], "the whole pad is in view"
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[screen]["viewport"]["width"]
+
+
+@pytest.fixture()
+def screenshot_dir(tmp_path):
+    folder = Path(os.environ.get("DIGITDRAW_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_screenshots_of_drawing_evaluation_and_presenter_mode(open_page, screenshot_dir):
+    desktop = open_page("/", **VIEWPORTS["desktop"])
+    draw_with_mouse(desktop, SEVEN)
+    wait_for_answer(desktop)
+    desktop.screenshot(path=screenshot_dir / "screenshot-desktop.png")
+
+    phone = open_page("/", **VIEWPORTS["phone"])
+    draw_with_finger(phone, SEVEN)
+    wait_for_answer(phone)
+    phone.screenshot(path=screenshot_dir / "screenshot-phone.png")
+
+    evaluation = open_page("/evaluation", viewport={"width": 1600, "height": 1200})
+    evaluation.wait_for_selector("#evaluation[data-ready='true']")
+    matrix = evaluation.locator("[data-topic='confusion'] .model-card").first
+    matrix.locator(".cell[data-true='4'][data-predicted='9']").click()
+    evaluation.screenshot(path=screenshot_dir / "screenshot-evaluation.png")
+
+    presenter = open_page("/", **VIEWPORTS["projector"])
+    presenter.keyboard.press("p")
+    draw_with_mouse(presenter, SEVEN)
+    wait_for_answer(presenter)
+    presenter.screenshot(path=screenshot_dir / "screenshot-presenter.png")
+
+    for name in ("desktop", "phone", "evaluation", "presenter"):
+        assert (screenshot_dir / f"screenshot-{name}.png").stat().st_size > 10_000
