@@ -1,8 +1,9 @@
 """From the bytes of any drawing or photo to what MNIST looks like.
 
-MNIST digits are white ink on black, size-normalised so the longest side is 20
-pixels, and centred by centre of mass in a 28x28 field. Each step below is a
-small function so the page can show the stages.
+MNIST digits are white ink on black, strokes about an eighth of the digit's
+size wide, size-normalised so the longest side is 20 pixels, and centred by
+centre of mass in a 28x28 field. Each step below is a small function so the
+page can show the stages (`stages`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,20 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from webapp import segment
 
 MNIST_SIZE = 28
 DIGIT_BOX = 20
-INK_THRESHOLD = 0.2           # ink level that counts as drawn
-MIN_INK_FRACTION = 0.0005      # less ink than this in the whole image is "nothing drawn"
+MNIST_CENTRE = 14                   # where MNIST's centres of mass lie (row and column)
+MNIST_STROKE = (0.09, 0.3)          # stroke width / digit size: thinner than MNIST's thinnest 5% is thickened
+WORK_SIDE = 640                     # larger images are scaled down to this first: plenty for a digit
+ALLOWED_FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "GIF", "BMP")
+EXIF_ORIENTATION = 0x0112           # orientations 5-8 turn the picture by 90 degrees
+UNIFORM_BACKGROUND = 24             # border spread (of 255) below which the background is one colour
+MIN_CONTRAST = 0.1                  # fainter than this is paper, not ink
+SMALL_CROP = 64                     # crops smaller than this are enlarged before reshaping strokes
 
 
 class ImageRejected(ValueError):
@@ -34,13 +43,21 @@ class Digit:
     pixels: np.ndarray               # 28x28 float32 in [0, 1], white ink on black
 
 
+# --- decoding -------------------------------------------------------------------------------
+
 def decode(data: bytes, max_pixels: int) -> Image.Image:
-    """Open the image, check its size before decoding, apply EXIF orientation, take frame 1."""
+    """Open the image, check its size before decoding, take frame 1, apply EXIF orientation.
+
+    The result is L, LA, RGB or RGBA, at most WORK_SIDE pixels on its longest side;
+    `image.info["source_size"]` keeps the original size so boxes can be given in its pixels.
+    """
     if not data:
         raise ImageRejected("The image is empty: no bytes were sent.")
     try:
-        image = Image.open(io.BytesIO(data))
-    except Exception:
+        image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+    except Image.DecompressionBombError:
+        raise ImageRejected("The image has far too many pixels to be a drawing.", status=413) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise ImageRejected("This is not an image we can read. Send a PNG, JPEG, WebP, GIF or BMP.",
                             status=415) from None
     width, height = image.size
@@ -49,43 +66,187 @@ def decode(data: bytes, max_pixels: int) -> Image.Image:
                             status=413)
     try:
         image.seek(0)
+        if image.format in ("JPEG", "MPO"):
+            image.draft(image.mode, (WORK_SIDE, WORK_SIDE))  # let the JPEG decoder skip detail we'd discard
         image.load()
-        image = ImageOps.exif_transpose(image)
-    except Exception:
+        turned = image.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
+        ImageOps.exif_transpose(image, in_place=True)
+        image = scaled_to_work_size(working_mode(image))
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
         raise ImageRejected("The image file is damaged or truncated and cannot be decoded.") from None
+    image.info["source_size"] = (height, width) if turned else (width, height)
     return image
 
 
+def working_mode(image: Image.Image) -> Image.Image:
+    """L, LA, RGB or RGBA: every other mode (palette, 16-bit, CMYK, 1-bit...) converted once."""
+    if image.mode in ("L", "LA", "RGB", "RGBA") and "transparency" not in image.info:
+        return image
+    if image.mode.startswith("I") or image.mode == "F":
+        return sixteen_bit_to_grey(image)
+    has_alpha = "A" in image.getbands() or "a" in image.getbands() or "transparency" in image.info
+    return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def sixteen_bit_to_grey(image: Image.Image) -> Image.Image:
+    """Scale 16-bit (or 32-bit integer / float) grey to 8 bits; Pillow's convert would clip it."""
+    values = np.asarray(image).astype(np.float32)
+    if image.mode == "F" and values.max() <= 1.0:
+        values *= 255.0
+    elif image.mode != "F" and values.max() > 255:
+        values /= 257.0
+    return Image.fromarray(np.clip(values, 0, 255).astype(np.uint8), mode="L")
+
+
+def scaled_to_work_size(image: Image.Image) -> Image.Image:
+    if max(image.size) > WORK_SIDE:
+        image.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
+    return image
+
+
+# --- ink extraction -------------------------------------------------------------------------
+
 def ink_map(image: Image.Image) -> np.ndarray:
-    """Ink level per pixel in [0, 1], whatever the mode and polarity of the image."""
-    if has_transparency(image):
-        rgba = image.convert("RGBA")
-        return np.asarray(rgba, dtype=np.float32)[..., 3] / 255.0
-    grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-    return grey if background_is_dark(grey) else 1.0 - grey
+    """Ink level per pixel in [0, 1], whatever the mode, polarity and lighting of the image."""
+    pixels = np.asarray(image)
+    if image.mode in ("LA", "RGBA"):
+        alpha = pixels[..., -1]
+        if transparent_background(alpha):
+            return ink_from_contrast(np.ascontiguousarray(alpha))
+        pixels = pixels[..., 0] if image.mode == "LA" else pixels[..., :3]
+        if alpha.min() < 255:
+            pixels = flattened_on_white(pixels, alpha)
+    return ink_from_contrast(contrast_to_background(pixels))
 
 
-def has_transparency(image: Image.Image) -> bool:
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        alpha = np.asarray(image.convert("RGBA"))[..., 3]
-        return bool(alpha.min() < 255)
-    return False
+def border_of(pixels: np.ndarray) -> np.ndarray:
+    """The outermost pixels: on a drawing or a photo of paper they are background."""
+    return np.concatenate([pixels[0], pixels[-1], pixels[1:-1, 0], pixels[1:-1, -1]])
 
 
-def background_is_dark(grey: np.ndarray) -> bool:
-    """The border pixels are mostly background: their median decides the polarity."""
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    return float(np.median(border)) < 0.5
+def transparent_background(alpha: np.ndarray) -> bool:
+    """A canvas from `toBlob`: the background is see-through and the alpha is the ink."""
+    return float(np.median(border_of(alpha))) < 128
 
 
-def is_empty(ink: np.ndarray) -> bool:
-    return float((ink > INK_THRESHOLD).mean()) < MIN_INK_FRACTION or ink.max() < INK_THRESHOLD
+def flattened_on_white(pixels: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """An opaque picture with some see-through pixels: show those as white paper."""
+    opacity = (alpha.astype(np.float32) / 255).reshape(alpha.shape + (1,) * (pixels.ndim - 2))
+    return (pixels * opacity + 255 * (1 - opacity)).astype(np.uint8)
 
 
-def ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
-    rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
-    cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
-    return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
+def contrast_to_background(pixels: np.ndarray) -> np.ndarray:
+    """How far each pixel is from the background (uint8): ink of any colour on any one colour,
+    or, when the border is not one colour, dark ink on unevenly lit paper (a photo)."""
+    border = border_of(pixels).reshape(-1, 1 if pixels.ndim == 2 else pixels.shape[-1])
+    low, background, high = np.percentile(border, (5, 50, 95), axis=0)
+    if (high - low).max() <= UNIFORM_BACKGROUND:
+        if pixels.ndim == 2:
+            return cv2.absdiff(pixels, float(background[0]))
+        red, green, blue = (cv2.absdiff(np.ascontiguousarray(pixels[..., channel]), float(background[channel]))
+                            for channel in range(3))
+        return cv2.max(cv2.max(red, green), blue)
+    grey = pixels if pixels.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2GRAY)
+    return contrast_on_paper(grey)
+
+
+def contrast_on_paper(grey: np.ndarray) -> np.ndarray:
+    """A photo: smooth the sensor noise, estimate the lighting, divide it out."""
+    dark_ink = float(np.median(border_of(grey))) >= 128
+    smooth = cv2.GaussianBlur(grey, (0, 0), max(0.8, max(grey.shape) / 800)).astype(np.float32)
+    lighting = lighting_of(smooth, dark_ink)
+    if dark_ink:
+        contrast = 1 - smooth / np.maximum(lighting, 1)
+    else:
+        contrast = (smooth - lighting) / np.maximum(255 - lighting, 1)
+    return np.rint(np.clip(contrast, 0, 1) * 255).astype(np.uint8)
+
+
+def lighting_of(grey: np.ndarray, dark_ink: bool) -> np.ndarray:
+    """The paper without the ink: a closing (opening for light ink) wider than any stroke,
+    computed on a small copy, smoothed and scaled back up."""
+    scale = 96 / max(grey.shape)
+    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    size = max(3, max(small.shape) // 4) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN, kernel)
+    paper = cv2.GaussianBlur(paper, (0, 0), size / 2)
+    return cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def ink_from_contrast(contrast: np.ndarray) -> np.ndarray:
+    """Map contrast (uint8) to ink in [0, 1]: the paper's noise floor to 0, the ink's typical
+    contrast to 1.
+
+    Otsu's threshold separates ink from paper; the floor is the paper's median plus four
+    robust standard deviations, so clean drawings keep their anti-aliased edges. All the
+    statistics come from one histogram."""
+    counts = np.bincount(contrast.ravel(), minlength=256)
+    levels = np.flatnonzero(counts)
+    if levels[-1] < MIN_CONTRAST * 255:
+        return np.zeros(contrast.shape, np.float32)
+    threshold = max(int(cv2.threshold(contrast, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]),
+                    int(MIN_CONTRAST * 255 / 2))
+    paper, ink = counts[:threshold + 1], counts[threshold + 1:]
+    paper_median = weighted_median(np.arange(threshold + 1), paper)
+    spread = weighted_median(np.abs(np.arange(threshold + 1) - paper_median), paper)
+    floor = min(paper_median + 4 * 1.4826 * spread, 0.9 * threshold)
+    level = threshold + 1 + weighted_median(np.arange(ink.size), ink) if ink.any() else levels[-1]
+    if level - floor < MIN_CONTRAST * 255:
+        return np.zeros(contrast.shape, np.float32)
+    ink_level = contrast.astype(np.float32)
+    ink_level -= floor
+    ink_level *= 1 / (level - floor)
+    return np.clip(ink_level, 0, 1, out=ink_level)
+
+
+def weighted_median(values: np.ndarray, counts: np.ndarray) -> float:
+    """The median of `values` each repeated `counts` times (a histogram's median)."""
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(counts[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+# --- one digit to 28x28 -------------------------------------------------------------------
+
+def cropped(ink: np.ndarray, box) -> np.ndarray:
+    x, y, width, height = box
+    return ink[y:y + height, x:x + width]
+
+
+def with_mnist_stroke_width(crop: np.ndarray) -> np.ndarray:
+    """Thin a fat finger stroke or thicken a pen line until its width relative to the digit's
+    size is within MNIST's range; strokes already within it are left exactly as drawn.
+
+    Erosion and dilation are done with distance transforms, so any amount costs the same
+    and the new edges stay anti-aliased."""
+    if max(crop.shape) < SMALL_CROP:
+        scale = SMALL_CROP / max(crop.shape)
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    mask = crop > segment.STROKE_THRESHOLD
+    width, size = segment.stroke_width(mask), max(crop.shape)
+    target = float(np.clip(width / size, *MNIST_STROKE))
+    if target == width / size:
+        return crop
+    # Eroding by r also shrinks the digit by 2r: solve (width - 2r) / (size - 2r) = target.
+    shrink = (width - target * size) / (2 * (1 - target))
+    if shrink > 0:
+        inside = cv2.distanceTransform(mask.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+        return np.clip(inside - shrink, 0, 1)
+    grow = -shrink
+    margin = int(np.ceil(grow)) + 1
+    padded = cv2.copyMakeBorder(crop, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=0)
+    outside = cv2.distanceTransform((~np.pad(mask, margin)).view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+    return np.maximum(padded, np.clip(grow + 1 - outside, 0, 1))
+
+
+def trimmed(ink: np.ndarray) -> np.ndarray:
+    """Crop to the ink's bounding box again (after reshaping the strokes)."""
+    mask = ink > 0.05
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not rows.size:
+        return ink
+    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
 def fit_in_box(crop: np.ndarray, size: int = DIGIT_BOX) -> np.ndarray:
@@ -98,35 +259,72 @@ def fit_in_box(crop: np.ndarray, size: int = DIGIT_BOX) -> np.ndarray:
 
 
 def paste_centred_by_mass(digit: np.ndarray) -> np.ndarray:
-    """Paste into 28x28 and shift so the centre of mass is the centre, as MNIST did."""
-    field = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
+    """Paste into 28x28 with the centre of mass on pixel (14, 14), as MNIST did (whole pixels)."""
     height, width = digit.shape
-    top, left = (MNIST_SIZE - height) // 2, (MNIST_SIZE - width) // 2
-    field[top:top + height, left:left + width] = digit
-    total = field.sum()
+    total = float(digit.sum())
     if total <= 0:
-        return field
-    rows, cols = np.indices(field.shape)
-    shift_y = (MNIST_SIZE - 1) / 2 - (rows * field).sum() / total
-    shift_x = (MNIST_SIZE - 1) / 2 - (cols * field).sum() / total
-    matrix = np.float32([[1, 0, shift_x], [0, 1, shift_y]])
-    return cv2.warpAffine(field, matrix, (MNIST_SIZE, MNIST_SIZE), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        centre_y, centre_x = (height - 1) / 2, (width - 1) / 2
+    else:
+        centre_y = float(digit.sum(axis=1) @ np.arange(height)) / total
+        centre_x = float(digit.sum(axis=0) @ np.arange(width)) / total
+    top = int(np.clip(round(MNIST_CENTRE - centre_y), 0, MNIST_SIZE - height))
+    left = int(np.clip(round(MNIST_CENTRE - centre_x), 0, MNIST_SIZE - width))
+    field = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
+    field[top:top + height, left:left + width] = digit
+    return field
 
 
-def to_mnist(ink: np.ndarray) -> np.ndarray | None:
-    """An ink map of one digit -> the 28x28 model input, or None when nothing is drawn."""
-    if is_empty(ink):
-        return None
-    x, y, width, height = ink_box(ink)
-    digit = fit_in_box(ink[y:y + height, x:x + width])
+def to_mnist(crop: np.ndarray) -> np.ndarray:
+    """The ink of one digit, cropped to its box -> the 28x28 model input."""
+    digit = fit_in_box(trimmed(with_mnist_stroke_width(crop)))
     return np.clip(paste_centred_by_mass(digit), 0.0, 1.0).astype(np.float32)
 
 
-def digits_in(image: Image.Image, mode: str = "digit") -> list[Digit]:
-    """The digits of a decoded image: one for `digit` mode, left to right for `number`."""
-    ink = ink_map(image)
-    pixels = to_mnist(ink)
-    if pixels is None:
+# --- whole images ---------------------------------------------------------------------------
+
+def digit_inks(ink: np.ndarray, mode: str) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
+    """(box, ink cropped to that box with other digits blanked) per digit, left to right."""
+    strokes = segment.strokes_of(ink)
+    kept = segment.without_specks(strokes)
+    if not kept:
         return []
-    return [Digit(box=ink_box(ink), pixels=pixels)]
+    groups = segment.digits_left_to_right(strokes, kept) if mode == "number" else [kept]
+    found = []
+    for labels in groups:
+        box = segment.union_box(strokes.boxes[label] for label in labels)
+        if segment.is_too_small(box, ink.shape):
+            continue
+        own = cv2.dilate(strokes.mask(labels, box).view(np.uint8), np.ones((3, 3), np.uint8))
+        found.append((box, cropped(ink, box) * own))
+    return found
+
+
+def in_source_pixels(box, image: Image.Image) -> tuple[int, int, int, int]:
+    """A box in the (possibly scaled-down) working image -> pixels of the uploaded image."""
+    source_width, source_height = image.info.get("source_size", image.size)
+    scale_x, scale_y = source_width / image.size[0], source_height / image.size[1]
+    x, y, width, height = box
+    return (round(x * scale_x), round(y * scale_y), max(1, round(width * scale_x)),
+            max(1, round(height * scale_y)))
+
+
+def digits_in(image: Image.Image, mode: str = "digit") -> list[Digit]:
+    """The digits of a decoded image: one for `digit` mode, left to right for `number`;
+    an empty list when nothing is drawn (blank, transparent, a dot)."""
+    return [Digit(box=in_source_pixels(box, image), pixels=to_mnist(crop))
+            for box, crop in digit_inks(ink_map(image), mode)]
+
+
+def stages(image: Image.Image) -> list[tuple[str, np.ndarray]]:
+    """The digit path step by step, for showing on the page: (name, 2-D image) pairs."""
+    grey = np.asarray(image.convert("L"))
+    ink = ink_map(image)
+    steps = [("decoded", grey), ("ink", ink)]
+    found = digit_inks(ink, "digit")
+    if not found:
+        return steps
+    box, crop = found[0]
+    reshaped = trimmed(with_mnist_stroke_width(crop))
+    digit = fit_in_box(reshaped)
+    return steps + [("cropped, specks removed", crop), ("stroke width like MNIST", reshaped),
+                    ("longest side 20 pixels", digit), ("centred by mass in 28x28", to_mnist(crop))]
