@@ -1,0 +1,125 @@
+"""Score the whole path on drawings made from MNIST test digits, next to the naive path.
+
+Project path: PNG/JPEG bytes -> POST /api/predict (Flask test client, the real
+app and model) -> "digit". Naive path, as the classic notebooks predicted "my own
+image": cv2 decode as grey -> cv2.resize to 28x28 -> /255 -> the same model.
+
+    python benchmarks/score_drawings.py                  # 2000 per style, writes DRAWINGS.md
+    python benchmarks/score_drawings.py --count 50 --no-write
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import platform
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.make_drawings import STYLES, drawings  # noqa: E402
+from webapp import create_app  # noqa: E402
+from webapp.data import load_mnist  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "DRAWINGS.md"
+STYLE_NAMES = {"canvas": "canvas drawings (crisp strokes, RGBA PNG)",
+               "brush": "round-brush strokes, thin pen .. fat finger (RGBA PNG)",
+               "photo": "photos of paper (uneven light, blur, noise, JPEG)"}
+TARGETS = {"canvas": 0.995, "brush": 0.99, "photo": 0.99}
+
+
+def naive_input(data: bytes) -> np.ndarray:
+    """What the notebooks did: grey, squashed to 28x28, scaled to [0, 1]."""
+    grey = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    return cv2.resize(grey, (28, 28)).astype(np.float32) / 255
+
+
+def project_digit(client, drawing, model: str) -> int | None:
+    response = client.post("/api/predict", data={"image": (io.BytesIO(drawing.data), drawing.filename),
+                                                 "model": model}, content_type="multipart/form-data")
+    if response.status_code != 200:
+        raise RuntimeError(f"{drawing.filename}: {response.status_code} {response.get_json()}")
+    return response.get_json()["digit"]
+
+
+def score_style(style: str, count: int, mnist, client, classifier) -> dict:
+    project, naive, labels, empty, wrong = [], [], [], 0, []
+    started = time.perf_counter()
+    for drawing in drawings(style, count, mnist.x_test, mnist.y_test):
+        digit = project_digit(client, drawing, classifier.name)
+        empty += digit is None
+        project.append(digit)
+        naive.append(naive_input(drawing.data))
+        labels.append(drawing.label)
+        if digit != drawing.label:
+            wrong.append(f"{drawing.filename} -> {digit}")
+    seconds = time.perf_counter() - started
+    naive_digits = classifier.predict(np.stack(naive)).argmax(axis=1)
+    labels = np.asarray(labels)
+    return {"style": style, "n": len(labels),
+            "project": float(np.mean([p == y for p, y in zip(project, labels)])),
+            "naive": float(np.mean(naive_digits == labels)), "empty": empty, "wrong": wrong,
+            "ms_per_drawing": 1000 * seconds / max(1, len(labels))}
+
+
+def markdown(results: list[dict], classifier, count: int) -> str:
+    report = classifier.report
+    lines = [
+        "# Drawings: the project's path vs the naive `cv2.resize` path",
+        "",
+        f"Model `{classifier.name}` (MNIST test accuracy {report.get('test_accuracy', 'unknown')}), "
+        f"{count} drawings per style made from MNIST **test** digits by `benchmarks/make_drawings.py` "
+        f"(fixed seeds). Project path: bytes -> `POST /api/predict` -> digit. Naive path: "
+        f"`cv2.imdecode(grey)` -> `cv2.resize(28, 28)` -> `/255` -> the same model.",
+        "",
+        "| style | n | project path | naive path | target | nothing found |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for result in results:
+        lines.append(f"| {STYLE_NAMES[result['style']]} | {result['n']} | {result['project']:.2%} | "
+                     f"{result['naive']:.2%} | {TARGETS[result['style']]:.1%} | {result['empty']} |")
+    lines += ["", "Reproduce: `.venv/bin/python benchmarks/score_drawings.py` "
+              f"(Python {platform.python_version()}, "
+              f"{np.mean([r['ms_per_drawing'] for r in results]):.1f} ms per drawing through the API "
+              f"including inference).", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=2000, help="drawings per style (default 2000)")
+    parser.add_argument("--model", default=None, help="model name (default: the best shipped model)")
+    parser.add_argument("--styles", nargs="+", choices=STYLES, default=list(STYLES))
+    parser.add_argument("--model-dir", default=None, help="folder of *.keras models (default: model/)")
+    parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.name}")
+    parser.add_argument("--show-wrong", action="store_true", help="list every drawing read wrong")
+    args = parser.parse_args(argv)
+
+    config = {"TESTING": True, **({"MODEL_DIR": args.model_dir} if args.model_dir else {})}
+    app = create_app(config)
+    classifier = app.extensions["models"].get(args.model)
+    if classifier is None:
+        parser.error(f"no model {args.model or ''} in {app.config['MODEL_DIR']}")
+    mnist = load_mnist()
+    client = app.test_client()
+    results = []
+    for style in args.styles:
+        result = score_style(style, args.count, mnist, client, classifier)
+        results.append(result)
+        print(f"{style:7s} n={result['n']:5d}  project {result['project']:.2%}  naive {result['naive']:.2%}  "
+              f"nothing found {result['empty']}  ({result['ms_per_drawing']:.1f} ms each)", flush=True)
+        if args.show_wrong:
+            print("  " + "\n  ".join(result["wrong"]))
+    if not args.no_write:
+        RESULTS.write_text(markdown(results, classifier, args.count))
+        print(f"wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
