@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -10,6 +11,8 @@ from PIL import Image
 
 from pad_strokes import (ONE, ONE_UPWARDS, SEVEN, SEVEN_IN_TWO_STROKES, SEVENTEEN, bar_fractions, canvas_png,
                          draw_with_finger, draw_with_mouse, wait_for_answer)
+from live_server import serve
+from webapp import create_app
 from webapp.data import load_mnist
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
@@ -63,9 +66,52 @@ def test_a_digit_drawn_with_a_finger_on_a_phone_is_read_and_the_page_does_not_sc
     wait_for_answer(page)
 
     assert page.evaluate("[scrollX, scrollY]") == [0, 0]
+    assert page.eval_on_selector("#pad", "pad => pad.width / pad.clientWidth") == 2, "crisp on a 2x screen"
     expected = server_answer(client, canvas_png(page))
     assert shown_digit(page) == digit == str(expected["digit"])
     assert_bars_follow(page, expected["probabilities"])
+
+
+def test_the_drawing_survives_a_resize_of_the_window(open_page):
+    page = open_page("/")
+    draw_with_mouse(page, SEVEN)
+    wait_for_answer(page)
+    side_before, ink_before = page.eval_on_selector("#pad", "pad => pad.width"), ink_on_canvas(page)
+    page.set_viewport_size({"width": 1024, "height": 640})
+    page.wait_for_function(f"document.querySelector('#pad').width < {side_before}")
+    side_after = page.eval_on_selector("#pad", "pad => pad.width")
+    ratio = (side_after / side_before) ** 2
+    assert ink_on_canvas(page) == pytest.approx(ink_before * ratio, rel=0.1), "the strokes are redrawn, scaled"
+    assert shown_digit(page) == "7"
+
+
+def test_the_page_says_when_nothing_is_drawn(open_page):
+    page = open_page("/")
+    assert page.locator("#status").text_content().startswith("Draw a digit")
+    draw_with_mouse(page, ONE)
+    wait_for_answer(page)
+    page.keyboard.press("e")
+    draw_with_mouse(page, ONE)   # the eraser is wider than the pen: the ink is all gone
+    wait_for_answer(page)
+    assert ink_on_canvas(page) == 0
+    assert shown_digit(page) == "?"
+    assert page.locator("#status").text_content().startswith("I see no ink")
+
+
+@pytest.fixture()
+def doubtful_server():
+    """A live app whose unsure threshold no answer can reach."""
+    url, stop = serve(create_app({"TESTING": True, "UNSURE_THRESHOLD": 1.01}))
+    yield url
+    stop()
+
+
+def test_an_unsure_model_says_so_instead_of_pretending(open_page, doubtful_server):
+    page = open_page("/", base_url=doubtful_server)
+    draw_with_mouse(page, SEVEN)
+    wait_for_answer(page)
+    assert page.locator("#result").get_attribute("data-state") == "unsure"
+    assert page.locator("#status").text_content().startswith("Not sure. Maybe a 7, maybe a ")
 
 
 def test_undo_removes_the_last_stroke_and_clear_empties_the_pad(open_page):
@@ -127,6 +173,25 @@ def test_an_uploaded_mnist_test_png_is_shown_and_read(open_page, client, mnist_t
     assert shown_digit(page) == str(labels[index])
     assert_bars_follow(page, expected["probabilities"])
     assert ink_on_canvas(page) > 0, "the uploaded picture is shown on the pad"
+
+
+def test_an_image_dropped_on_the_pad_is_read(open_page, mnist_test_digits):
+    images, labels = mnist_test_digits
+    buffer = io.BytesIO()
+    Image.fromarray(images[0]).save(buffer, format="PNG")
+    page = open_page("/")
+    page.evaluate("""async (base64) => {
+        const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], 'dropped.png', {type: 'image/png'}));
+        const surface = document.querySelector('#pad-surface');
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+            surface.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        }
+    }""", base64.b64encode(buffer.getvalue()).decode())
+    wait_for_answer(page)
+    assert shown_digit(page) == str(labels[0])
+    assert "dropping" not in page.locator("#pad-surface").get_attribute("class")
 
 
 def test_an_upload_the_server_cannot_read_shows_its_sentence(open_page, client, browser_problems, tmp_path):

@@ -55,6 +55,7 @@ export class ResultView {
     this.numberDigits.hidden = !isNumber;
     if (isNumber) {
       this.digit.textContent = result.number;
+      this.digit.style.setProperty("--chars", String(result.number.length));
       this.showChips(result);
     }
     this.selectDigit(0, isNumber);
@@ -66,7 +67,7 @@ export class ResultView {
     const unsure = found.confidence < this.unsureThreshold;
     this.setState(unsure ? "unsure" : "sure");
     if (!isNumber) this.digit.textContent = String(found.digit);
-    this.confidence.textContent = percent(found.confidence);
+    this.confidence.textContent = isNumber ? "" : percent(found.confidence);
     this.setStatus(isNumber ? numberSentence(this.result, this.unsureThreshold) : digitSentence(found, unsure));
     this.showInput(this.result.inputs?.[index] ?? this.result.input, found.digit);
     this.bars.update(found.probabilities);
@@ -115,9 +116,9 @@ function digitSentence(found, unsure) {
 
 function numberSentence(result, unsureThreshold) {
   const count = result.digits.length;
-  const read = `I read the number ${result.number} (${count} digit${count === 1 ? "" : "s"}).`;
+  const read = `${count} digit${count === 1 ? "" : "s"}, read left to right.`;
   const unclear = result.digits.findIndex((found) => found.confidence < unsureThreshold);
   if (unclear < 0) return read;
   const found = result.digits[unclear];
-  return `${read} Digit ${unclear + 1} is unclear: a ${found.digit} or a ${runnerUp(found.probabilities)}?`;
+  return `Digit ${unclear + 1} is unclear: a ${found.digit} or a ${runnerUp(found.probabilities)}?`;
 }
