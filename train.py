@@ -30,9 +30,9 @@ SEED = 1234
 NUM_CLASSES = 10
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 
-# The CNN recipe: three conv blocks with batch normalisation, light augmentation,
+# The CNN recipe: conv blocks with batch normalisation, light augmentation,
 # dropout, and a one-cycle learning rate (warm up, then cosine decay to ~0).
-CNN_EPOCHS = 15
+CNN_EPOCHS = 20
 CNN_BATCH_SIZE = 128
 CNN_PEAK_LEARNING_RATE = 3e-3
 AUGMENT_ROTATION = 10 / 360   # fraction of a full turn: +-10 degrees
@@ -72,7 +72,7 @@ def build_cnn():
     x = conv_bn_relu(x, 128, 4)
     x = layers.Flatten()(x)
     x = layers.Dropout(0.4)(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="cnn")
 
 
@@ -116,15 +116,34 @@ def one_cycle(steps):
         warmup_target=CNN_PEAK_LEARNING_RATE, warmup_steps=warmup, alpha=0.0)
 
 
+def build_model(arch):
+    return build_cnn() if arch == "cnn" else build_mlp((50, 50) if arch == "mlp" else (150, 50), name=arch)
+
+
 def compiled_model(arch, epochs, steps_per_epoch):
+    model = build_model(arch)
     if arch == "cnn":
-        model = build_cnn()
         optimizer = keras.optimizers.Adam(learning_rate=one_cycle(epochs * steps_per_epoch))
     else:
-        model = build_mlp((50, 50) if arch == "mlp" else (150, 50), name=arch)
         optimizer = keras.optimizers.Adam()
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
+
+
+def has_bfloat16_matrix_units():
+    """AMX or AVX512-BF16 run bfloat16 convolutions about 3x faster than float32 on this CPU."""
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = cpuinfo.read_text() if cpuinfo.is_file() else ""
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def float32_copy(model, arch):
+    """The trained weights in an all-float32 model: what is saved, exported and evaluated."""
+    keras.mixed_precision.set_global_policy("float32")
+    copy = build_model(arch)
+    copy.set_weights(model.get_weights())
+    copy.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return copy
 
 
 def export_tflite(model, path):
@@ -188,7 +207,11 @@ def main(argv=None):
         print(f"      with {len(extra_y)} drawings from {args.extra_data} ({len(held_y)} more held out)", flush=True)
     print(f"      {len(x_train)} training and {len(x_test)} test images", flush=True)
 
-    print(f"[2/4] Training {args.arch} for {epochs} epochs", flush=True)
+    mixed_precision = is_cnn and has_bfloat16_matrix_units()
+    if mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    print(f"[2/4] Training {args.arch} for {epochs} epochs"
+          f"{' (mixed bfloat16: the CPU has bfloat16 matrix units)' if mixed_precision else ''}", flush=True)
     train = training_dataset(x_train, y_train, batch_size, augment=is_cnn)
     model = compiled_model(args.arch, epochs, steps_per_epoch=len(train))
     model.summary()
@@ -198,6 +221,8 @@ def main(argv=None):
                         validation_batch_size=1000, verbose=1 if sys.stdout.isatty() else 2)
     training_seconds = time.perf_counter() - started
     print(f"      trained in {training_seconds:.0f} s", flush=True)
+    if mixed_precision:
+        model = float32_copy(model, args.arch)
 
     print("[3/4] Evaluating on the 10000 test images", flush=True)
     test_loss, _ = model.evaluate(x_test, mnist.y_test, batch_size=1000, verbose=0)
@@ -217,7 +242,7 @@ def main(argv=None):
         epochs=epochs, batch_size=batch_size, training_seconds=training_seconds,
         data_source=mnist.source, history=history.history, test_loss=test_loss,
         probabilities=probabilities, x_train=x_train, y_train=y_train,
-        x_test=mnist.x_test, y_test=mnist.y_test, extra=extra)
+        x_test=mnist.x_test, y_test=mnist.y_test, extra={**extra, "mixed_precision": mixed_precision})
     write_report(report, args.out / f"{args.arch}.json")
 
     print(f"Test accuracy: {report['test_accuracy']:.4%} ({report['test_errors']} errors), "

@@ -21,3 +21,13 @@ def png_data_url(pixels: np.ndarray) -> str:
     buffer = io.BytesIO()
     Image.fromarray(to_uint8(pixels), mode="L").save(buffer, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def canvas_png(pixels: np.ndarray, size: int = 280) -> bytes:
+    """A 28x28 MNIST digit as a browser canvas sends it: black ink on transparency, size x size PNG."""
+    alpha = Image.fromarray(to_uint8(pixels), mode="L").resize((size, size), Image.Resampling.BILINEAR)
+    canvas = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    canvas.putalpha(alpha)
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,0 +1,190 @@
+"""The real server under load: started as `make run` starts it, driven over loopback HTTP.
+
+    python benchmarks/bench_load.py [--requests 10000] [--concurrency 1 4 16]
+
+Starts `make run` on a free 127.0.0.1 port, times start-up to the first answered
+prediction, then for each concurrency level sends a bounded number of POST
+/api/predict requests (the same 280x280 canvas PNG) from that many keep-alive
+clients, and reports requests per second, p50/p95/p99 latency, errors, and the
+server's resident memory (all gunicorn processes) before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_predict import percentile  # noqa: E402
+from webapp.data import load_mnist  # noqa: E402
+from webapp.images import canvas_png  # noqa: E402
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 120
+REQUEST_TIMEOUT = 30
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def multipart_body(png: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"canvas.png\"\r\n"
+            f"Content-Type: image/png\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def post(connection: http.client.HTTPConnection, body: bytes, content_type: str) -> tuple[int, bytes]:
+    connection.request("POST", "/api/predict", body=body, headers={"Content-Type": content_type})
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def start_server(port: int, env_overrides: dict) -> subprocess.Popen:
+    """`make run` with HOST/PORT set, in its own process group so it can be stopped whole."""
+    env = {**os.environ, "HOST": HOST, "PORT": str(port), **env_overrides}
+    return subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(server.pid, signal.SIGKILL)
+
+
+def wait_for_first_prediction(port: int, body: bytes, content_type: str, server: subprocess.Popen) -> float:
+    started = time.perf_counter()
+    while time.perf_counter() - started < START_TIMEOUT:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with status {server.returncode} before answering")
+        try:
+            connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+            status, payload = post(connection, body, content_type)
+            connection.close()
+            if status == 200 and json.loads(payload)["digit"] is not None:
+                return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"no prediction answered within {START_TIMEOUT} s")
+
+
+def server_rss_mib(server: subprocess.Popen) -> float:
+    """Resident memory of every process in the server's process group (make, gunicorn master, workers)."""
+    total_kib = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry.name)) != server.pid:
+                continue
+            status = (entry / "status").read_text()
+        except (ProcessLookupError, FileNotFoundError, PermissionError):
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total_kib += int(line.split()[1])
+    return total_kib / 1024
+
+
+def drive(port: int, body: bytes, content_type: str, clients: int, requests: int) -> dict:
+    """`clients` threads with one keep-alive connection each share `requests` POSTs."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    remaining = iter(range(requests))
+    lock = threading.Lock()
+
+    def client():
+        connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+        while True:
+            with lock:
+                if next(remaining, None) is None:
+                    break
+            started = time.perf_counter()
+            try:
+                status, _ = post(connection, body, content_type)
+                if status != 200:
+                    errors.append(f"HTTP {status}")
+            except (OSError, http.client.HTTPException) as error:
+                errors.append(type(error).__name__)
+                connection.close()
+                connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+            with lock:
+                latencies.append((time.perf_counter() - started) * 1000)
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return {"clients": clients, "requests": len(latencies), "seconds": elapsed,
+            "rps": len(latencies) / elapsed, "p50_ms": percentile(latencies, 0.50),
+            "p95_ms": percentile(latencies, 0.95), "p99_ms": percentile(latencies, 0.99),
+            "errors": len(errors)}
+
+
+def run(requests: int, concurrency: list[int], warmup: int = 200, env_overrides: dict | None = None) -> dict:
+    body, content_type = multipart_body(canvas_png(load_mnist().x_test[0]))
+    port = free_port()
+    server = start_server(port, env_overrides or {})
+    try:
+        startup = wait_for_first_prediction(port, body, content_type, server)
+        drive(port, body, content_type, max(concurrency), warmup)
+        rss_before = server_rss_mib(server)
+        levels = [drive(port, body, content_type, clients, requests) for clients in concurrency]
+        rss_after = server_rss_mib(server)
+    finally:
+        stop_server(server)
+    return {"startup_seconds": startup, "rss_before_mib": rss_before, "rss_after_mib": rss_after,
+            "rss_growth": rss_after / rss_before - 1, "levels": levels}
+
+
+def as_markdown(result: dict) -> str:
+    lines = ["| clients | requests | req/s | p50 ms | p95 ms | p99 ms | errors |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['clients']} | {r['requests']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+              f"{r['p99_ms']:.1f} | {r['errors']} |" for r in result["levels"]]
+    lines.append("")
+    lines.append(f"Start-up (`make run` to the first answered prediction): {result['startup_seconds']:.1f} s. "
+                 f"Server RSS: {result['rss_before_mib']:.0f} MiB after warm-up, {result['rss_after_mib']:.0f} MiB "
+                 f"after all levels ({result['rss_growth']:+.1%}).")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=10000, help="requests per concurrency level")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: the Makefile's)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: the Makefile's)")
+    args = parser.parse_args(argv)
+    overrides = {key.upper(): str(value) for key, value in (("workers", args.workers), ("threads", args.threads))
+                 if value is not None}
+    result = run(args.requests, args.concurrency, env_overrides=overrides)
+    print(f"`make run` {overrides or ''} on {os.cpu_count()} CPU cores, same 280x280 canvas PNG")
+    print(as_markdown(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""One prediction, three ways, measured side by side in one run on the same canvas PNG.
+
+    python benchmarks/bench_predict.py [--repeats 300] [--markdown]
+
+- naive: the notebooks' path, cv2 decode + cv2.resize to 28x28 + Keras `model.predict`;
+- api: the project's in-process POST /api/predict (Flask test client), the whole path
+  from PNG bytes to JSON: decode, preprocessing, LiteRT inference, response;
+- model: the bare LiteRT model call on a ready 28x28 input.
+Prints p50 and p95 in milliseconds and each path's speed-up over the naive one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from webapp import create_app  # noqa: E402
+from webapp.data import load_mnist  # noqa: E402
+from webapp.images import canvas_png  # noqa: E402
+
+CANVAS_SIZE = 280
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def timed(call, repeats: int, warmup: int = 5) -> list[float]:
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def naive_predictor(model_path: Path):
+    """The notebooks' 'predict my own image': grey, resize the whole canvas, /255, model.predict."""
+    import keras
+
+    model = keras.saving.load_model(model_path, compile=False)
+
+    def predict(png: bytes) -> int:
+        grey = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+        small = cv2.resize(grey, (28, 28)) / 255.0
+        return int(model.predict(small.reshape(1, 28, 28), verbose=0).argmax())
+
+    return predict
+
+
+def run(repeats: int, model_dir: Path = ROOT / "model", model: str = "cnn") -> list[dict]:
+    mnist = load_mnist()
+    png = canvas_png(mnist.x_test[0], CANVAS_SIZE)
+    app = create_app({"TESTING": True, "MODEL_DIR": str(model_dir)})
+    client = app.test_client()
+    classifier = app.extensions["models"].get(model)
+    model_input = (mnist.x_test[:1].astype(np.float32) / 255.0)
+    naive = naive_predictor(model_dir / f"{model}.keras")
+
+    def api_call():
+        response = client.post("/api/predict", data={"image": (io.BytesIO(png), "canvas.png"), "model": model},
+                               content_type="multipart/form-data")
+        assert response.status_code == 200, response.get_data(as_text=True)
+
+    # Interleave the three paths in rounds so machine noise hits them alike.
+    paths = {"naive notebook path (cv2.resize + model.predict)": lambda: naive(png),
+             "project /api/predict in-process (PNG -> JSON)": api_call,
+             "bare model call (LiteRT, 28x28 input)": lambda: classifier.predict(model_input)}
+    samples = {name: [] for name in paths}
+    rounds = 10
+    for _ in range(rounds):
+        for name, call in paths.items():
+            samples[name].extend(timed(call, max(1, repeats // rounds), warmup=2))
+    naive_p50 = statistics.median(samples[next(iter(paths))])
+    return [{"path": name, "p50_ms": statistics.median(values), "p95_ms": percentile(values, 0.95),
+             "speedup": naive_p50 / statistics.median(values), "n": len(values)}
+            for name, values in samples.items()]
+
+
+def as_markdown(rows: list[dict]) -> str:
+    lines = ["| path | p50 ms | p95 ms | speed-up vs naive (p50) | n |", "|---|---:|---:|---:|---:|"]
+    lines += [f"| {r['path']} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} | {r['speedup']:.1f}x | {r['n']} |"
+              for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=300, help="timed calls per path (default 300)")
+    parser.add_argument("--model", default="cnn", help="model name (default cnn)")
+    args = parser.parse_args(argv)
+    rows = run(args.repeats, model=args.model)
+    print(f"One {CANVAS_SIZE}x{CANVAS_SIZE} canvas PNG, model {args.model}, {os.cpu_count()} CPU cores")
+    print(as_markdown(rows))
+    return rows
+
+
+if __name__ == "__main__":
+    main()

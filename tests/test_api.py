@@ -1,0 +1,91 @@
+"""The JSON API, field by field, with the real shipped models."""
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from webapp.data import load_mnist
+from webapp.images import canvas_png
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist()
+
+
+def post_image(client, png: bytes, **fields):
+    return client.post("/api/predict", data={"image": (io.BytesIO(png), "drawing.png"), **fields},
+                       content_type="multipart/form-data")
+
+
+def test_predict_response_shape_field_by_field(client, mnist):
+    response = post_image(client, canvas_png(mnist.x_test[0]))
+    assert response.status_code == 200
+    body = response.get_json()
+    assert set(body) >= {"digit", "confidence", "probabilities", "model", "input", "digits", "number"}
+    assert body["digit"] == int(mnist.y_test[0]) == 7
+    assert isinstance(body["confidence"], float) and 0.5 < body["confidence"] <= 1
+    assert len(body["probabilities"]) == 10 and abs(sum(body["probabilities"]) - 1) < 1e-4
+    assert body["confidence"] == max(body["probabilities"])
+    assert body["model"] == "cnn"
+    assert body["number"] == "7"
+    assert len(body["digits"]) == 1
+    only = body["digits"][0]
+    assert only["digit"] == 7 and only["probabilities"] == body["probabilities"]
+    x, y, w, h = only["box"]
+    assert 0 <= x < 280 and 0 <= y < 280 and 0 < w <= 280 and 0 < h <= 280
+    assert body["input"].startswith("data:image/png;base64,")
+    model_input = Image.open(io.BytesIO(base64.b64decode(body["input"].split(",", 1)[1])))
+    assert model_input.size == (28, 28)
+
+
+def test_raw_image_body_is_accepted(client, mnist):
+    response = client.post("/api/predict", data=canvas_png(mnist.x_test[1]), content_type="image/png")
+    assert response.status_code == 200
+    assert response.get_json()["digit"] == int(mnist.y_test[1])
+
+
+@pytest.mark.parametrize("name", ["cnn", "mlp", "mlp-wide"])
+def test_every_shipped_model_answers_with_normalised_probabilities(client, mnist, name):
+    body = post_image(client, canvas_png(mnist.x_test[2]), model=name).get_json()
+    assert body["model"] == name
+    assert abs(sum(body["probabilities"]) - 1) < 1e-4
+    assert body["digit"] == int(mnist.y_test[2])
+
+
+def test_model_can_be_chosen_in_the_query_string(client, mnist):
+    response = client.post("/api/predict?model=mlp", data=canvas_png(mnist.x_test[3]), content_type="image/png")
+    assert response.get_json()["model"] == "mlp"
+
+
+def test_empty_canvas_says_nothing_drawn(client):
+    blank = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+    buffer = io.BytesIO()
+    blank.save(buffer, format="PNG")
+    body = post_image(client, buffer.getvalue()).get_json()
+    assert body["digit"] is None and body["digits"] == [] and body["number"] == ""
+
+
+def test_models_lists_best_first(client):
+    models = client.get("/api/models").get_json()
+    assert [m["name"] for m in models][0] == "cnn"
+    assert {m["name"] for m in models} >= {"cnn", "mlp", "mlp-wide"}
+    for model in models:
+        assert set(model) == {"name", "description", "test_accuracy", "params"}
+        assert model["params"] > 0 and 0.9 < model["test_accuracy"] <= 1
+
+
+def test_health_lists_models(client):
+    response = client.get("/api/health")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "ok" and "cnn" in response.get_json()["models"]
+
+
+def test_report_by_model_name(client):
+    report = client.get("/api/reports/mlp").get_json()
+    assert report["name"] == "mlp" and len(report["confusion_matrix"]) == 10
+    response = client.get("/api/reports/..%2Fetc%2Fpasswd")
+    assert response.status_code == 404 and "error" in response.get_json()

@@ -1,0 +1,64 @@
+"""train.py end to end on a small slice, and the shipped models on the full MNIST test set."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from webapp.data import load_mnist
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT_KEYS = {"name", "description", "params", "epochs", "batch_size", "training_seconds", "data_source",
+               "test_loss", "test_accuracy", "test_errors", "per_class", "confusion_matrix", "history",
+               "misclassified", "correct_samples", "sample_grid", "versions", "train_images"}
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist()
+
+
+@pytest.mark.parametrize("arch", ["cnn", "mlp"])
+def test_train_smoke_run_writes_model_and_complete_report(tmp_path, arch):
+    result = subprocess.run([sys.executable, str(ROOT / "train.py"), "--arch", arch, "--limit", "2000",
+                             "--epochs", "1", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for stage in ("[1/4] Loading MNIST", "[2/4] Training", "[3/4] Evaluating", "[4/4] Writing"):
+        assert stage in result.stdout
+    assert "Test accuracy:" in result.stdout
+
+    model = keras.saving.load_model(tmp_path / f"{arch}.keras")
+    assert model.output_shape == (None, 10)
+    report = json.loads((tmp_path / f"{arch}.json").read_text())
+    assert REPORT_KEYS <= report.keys()
+    assert report["train_images"] == 2000 and report["epochs"] == 1
+    matrix = np.array(report["confusion_matrix"])
+    assert matrix.shape == (10, 10) and matrix.sum() == 10000
+    assert report["test_errors"] == len(report["misclassified"]) == matrix.sum() - np.trace(matrix)
+    assert set(report["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert len(report["per_class"]) == 10 and sum(c["support"] for c in report["per_class"]) == 10000
+    wrong = report["misclassified"][0]
+    assert wrong["true"] != wrong["predicted"] and wrong["image"].startswith("data:image/png;base64,")
+    assert abs(sum(wrong["probabilities"]) - 1) < 1e-3
+
+
+def test_train_help_lists_the_options():
+    result = subprocess.run([sys.executable, str(ROOT / "train.py"), "--help"], capture_output=True, text=True,
+                            cwd=ROOT, timeout=120)
+    for option in ("--arch", "--epochs", "--limit", "--out", "--data"):
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize("name, minimum", [("cnn", 0.9965), ("mlp", 0.965), ("mlp-wide", 0.965)])
+def test_shipped_model_accuracy_on_the_full_test_set(mnist, name, minimum):
+    model = keras.saving.load_model(ROOT / "model" / f"{name}.keras", compile=False)
+    probabilities = model.predict(mnist.x_test.astype(np.float32) / 255.0, batch_size=1000, verbose=0)
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == mnist.y_test))
+    assert accuracy >= minimum
+    report = json.loads((ROOT / "model" / f"{name}.json").read_text())
+    assert abs(report["test_accuracy"] - accuracy) < 0.0005
