@@ -104,3 +104,16 @@ def test_a_model_without_a_report_is_named_instead_of_crashing(open_page, browse
     notices = page.locator(f".model-card[data-model='{name}'] .notice")
     assert notices.count() == 5
     assert "has no evaluation report" in notices.first.text_content()
+
+
+@pytest.fixture()
+def server_without_models(tmp_path):
+    url, stop = serve(create_app({"TESTING": True, "MODEL_DIR": str(tmp_path)}))
+    yield url
+    stop()
+
+
+@pytest.mark.parametrize("path", ["/", "/evaluation"])
+def test_without_any_model_both_pages_say_so(open_page, server_without_models, path):
+    page = open_page(path, base_url=server_without_models)
+    assert "No trained model is loaded" in page.locator(".notice").first.text_content()
