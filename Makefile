@@ -21,7 +21,7 @@ $(VENV)/.installed: requirements.txt
 
 run: install
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) \
-		--preload --access-logfile - 'webapp:create_app()'
+		--preload 'webapp:create_app()'
 
 test: install
 	$(BIN)/python -m pytest tests

@@ -18,7 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         MODEL_DIR=str(PROJECT_ROOT / "model"),
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
-        MAX_IMAGE_PIXELS=40_000_000,
+        MAX_IMAGE_PIXELS=16_000_000,   # a 12 MP phone photo fits; decoding more ties up a worker
         UNSURE_THRESHOLD=0.6,
         DATABASE=os.path.join(app.instance_path, "drawings.sqlite"),
         DELETE_TOKEN=None,   # deleting drawings is off until a teacher sets DIGITDRAW_DELETE_TOKEN
@@ -39,9 +39,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["models"] = ModelRegistry.from_folder(Path(app.config["MODEL_DIR"]))
     logs.model_problems(app.extensions["models"], app.config["MODEL_DIR"])
 
-    from webapp import api, feedback_views, pages
+    from webapp import api, cli, feedback_views, pages
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     feedback_views.init_app(app)
+    app.cli.add_command(cli.predict_command)
     return app

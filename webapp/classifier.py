@@ -56,7 +56,10 @@ class Classifier:
         if not model_bytes:
             raise ModelLoadError(f"{path} is empty: {RETRAIN_HINT}")
         report_path = path.with_suffix(".json")
-        report = read_report(report_path) if report_path.is_file() else None
+        try:
+            report = read_report(report_path) if report_path.is_file() else None
+        except (OSError, ValueError) as error:
+            raise ModelLoadError(f"{report_path} is damaged ({error.__class__.__name__}): {RETRAIN_HINT}") from error
         try:
             return cls(path.stem, model_bytes, report)
         except ModelLoadError:
