@@ -74,10 +74,10 @@ def predict():
                        input=None, digits=[], number="")
     probabilities = classifier.predict(np.stack([digit.pixels for digit in digits]))
     found = [{**prediction(p), "box": list(digit.box)} for digit, p in zip(digits, probabilities)]
+    inputs = [png_data_url(digit.pixels) for digit in digits]
     first = found[0]  # in number mode the top-level answer is the leftmost digit
     return jsonify(**{key: first[key] for key in ("digit", "confidence", "probabilities")},
-                   model=classifier.name, input=png_data_url(digits[0].pixels),
-                   inputs=[png_data_url(digit.pixels) for digit in digits],
+                   model=classifier.name, input=inputs[0], inputs=inputs,
                    digits=found, number="".join(str(d["digit"]) for d in found))
 
 
