@@ -26,8 +26,9 @@ export function svgElement(tag, attributes = {}, ...children) {
   return node;
 }
 
-/** "93.1%" for 0.931; whole numbers at the ends so 0.99996 does not read as 100.0%. */
+/** "93.1%" for 0.931, "0%" and "100%" for the exact ends, and 0.99996 as ">99.9%" rather than 100.0%. */
 export function percent(value, digits = 1) {
+  if (value === 0 || value === 1) return `${value * 100}%`;
   const scaled = value * 100;
   if (scaled >= 99.95 && value < 1) return `>${(100 - 10 ** -digits).toFixed(digits)}%`;
   if (scaled > 0 && scaled < 10 ** -digits) return `<${(10 ** -digits).toFixed(digits)}%`;

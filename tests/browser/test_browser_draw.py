@@ -298,6 +298,7 @@ def test_presenter_mode_toggles_with_the_button_and_the_p_key(open_page):
     draw_with_mouse(page, SEVEN)
     wait_for_answer(page)
     assert shown_digit(page) == "7"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1920, "the huge layout still fits"
     page.locator("#presenter").click()
     assert "presenter" not in page.locator("body").get_attribute("class")
     assert page.locator(".site-header").is_visible()

@@ -51,7 +51,7 @@ def test_screenshots_of_drawing_evaluation_and_presenter_mode(open_page, screens
     wait_for_answer(phone)
     phone.screenshot(path=screenshot_dir / "screenshot-phone.png")
 
-    evaluation = open_page("/evaluation", viewport={"width": 1600, "height": 1200})
+    evaluation = open_page("/evaluation", viewport={"width": 1600, "height": 1560})
     evaluation.wait_for_selector("#evaluation[data-ready='true']")
     matrix = evaluation.locator("[data-topic='confusion'] .model-card").first
     matrix.locator(".cell[data-true='4'][data-predicted='9']").click()
