@@ -78,7 +78,7 @@ def test_the_drawing_survives_a_resize_of_the_window(open_page):
     wait_for_answer(page)
     side_before, ink_before = page.eval_on_selector("#pad", "pad => pad.width"), ink_on_canvas(page)
     page.set_viewport_size({"width": 1024, "height": 640})
-    page.wait_for_function(f"document.querySelector('#pad').width < {side_before}")
+    page.wait_for_function("before => document.querySelector('#pad').width < before", arg=side_before)
     side_after = page.eval_on_selector("#pad", "pad => pad.width")
     ratio = (side_after / side_before) ** 2
     assert ink_on_canvas(page) == pytest.approx(ink_before * ratio, rel=0.1), "the strokes are redrawn, scaled"
