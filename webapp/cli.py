@@ -1,0 +1,79 @@
+"""`flask --app webapp predict IMAGE [IMAGE ...]`: the notebooks' "predict my own image", as a command.
+
+Each file goes through the same preprocessing as the API. A file that is missing
+or not an image is reported and skipped; the others are still read, and the
+exit status is then 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+from flask import current_app
+from flask.cli import with_appcontext
+
+from webapp import preprocess
+
+TOP = 3
+
+
+def top_three(probabilities: np.ndarray) -> str:
+    best = np.argsort(probabilities)[::-1][:TOP]
+    return ", ".join(f"{digit} {probabilities[digit]:.1%}" for digit in best)
+
+
+def read_image(path: Path):
+    """The decoded image, or a sentence saying why there is none."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, "no such file."
+    except IsADirectoryError:
+        return None, "is a folder, not an image file."
+    except OSError as error:
+        return None, f"cannot be read ({error.strerror})."
+    try:
+        return preprocess.decode(data, current_app.config["MAX_IMAGE_PIXELS"]), None
+    except preprocess.ImageRejected as error:
+        return None, str(error)
+
+
+def answer(digits: list[preprocess.Digit], probabilities: np.ndarray, number: bool) -> str:
+    if number:
+        number_read = "".join(str(int(p.argmax())) for p in probabilities)
+        per_digit = "; ".join(f"{int(p.argmax())} at x={digit.box[0]}: {p.max():.1%} (top 3: {top_three(p)})"
+                              for digit, p in zip(digits, probabilities))
+        return f"number {number_read}  [{per_digit}]"
+    best = probabilities[0]
+    return f"{int(best.argmax())}  confidence {best.max():.1%}  top 3: {top_three(best)}"
+
+
+@click.command("predict")
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--model", "model_name", default=None, help="Model name (default: the best one in model/).")
+@click.option("--number", is_flag=True, help="Read a number of several digits, left to right.")
+@with_appcontext
+def predict_command(images: tuple[Path, ...], model_name: str | None, number: bool) -> None:
+    """Say which digit (or number) each IMAGE shows, with the confidence and the top 3."""
+    registry = current_app.extensions["models"]
+    classifier = registry.get(model_name)
+    if classifier is None:
+        known = ", ".join(registry.names) or "none: run `make train`"
+        raise click.BadParameter(f"no model {model_name!r}; the models are: {known}.", param_hint="--model")
+    failed = False
+    for path in images:
+        image, problem = read_image(path)
+        if problem:
+            click.echo(f"{path}: {problem}", err=True)
+            failed = True
+            continue
+        digits = preprocess.digits_in(image, "number" if number else "digit")
+        if not digits:
+            click.echo(f"{path}: nothing drawn")
+            continue
+        probabilities = classifier.predict(np.stack([digit.pixels for digit in digits]))
+        click.echo(f"{path}: {answer(digits, probabilities, number)}")
+    if failed:
+        raise SystemExit(1)
