@@ -38,11 +38,13 @@ class Strokes:
 
 
 def stroke_width(mask: np.ndarray) -> float:
-    """Typical stroke width: across a band of width w the distance to its edge averages w/4."""
+    """Typical stroke width: across a band of width w the distance to its edge averages w/4.
+    The mask is padded so that ink touching its border still has an edge there."""
     if not mask.any():
         return 0.0
-    distance = cv2.distanceTransform(mask.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
-    return max(1.0, 4.0 * (float(distance[mask].mean()) - 0.5))
+    padded = cv2.copyMakeBorder(mask.view(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    distance = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_5)
+    return max(1.0, 4.0 * (float(distance[1:-1, 1:-1][mask].mean()) - 0.5))
 
 
 def strokes_of(ink: np.ndarray) -> Strokes:
