@@ -26,6 +26,7 @@ ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")   # JPEG includes phones
 EXIF_ORIENTATION = 0x0112           # orientations 5-8 turn the picture by 90 degrees
 UNIFORM_BACKGROUND = 24             # border spread (of 255) below which the background is one colour
 MIN_CONTRAST = 0.1                  # fainter than this is paper, not ink
+LIGHTING_SIDE = 96                  # the lighting of a photo is estimated on a copy this small
 SMALL_CROP = 64                     # crops smaller than this are enlarged before reshaping strokes
 
 
@@ -165,8 +166,9 @@ def contrast_on_paper(grey: np.ndarray) -> np.ndarray:
 def lighting_of(grey: np.ndarray, dark_ink: bool) -> np.ndarray:
     """The paper without the ink: a closing (opening for light ink) wider than any stroke,
     computed on a small copy, smoothed and scaled back up."""
-    scale = 96 / max(grey.shape)
-    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    scale = LIGHTING_SIDE / max(grey.shape)
+    small = cv2.resize(grey, (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale))),
+                       interpolation=cv2.INTER_AREA)
     size = max(3, max(small.shape) // 4) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN, kernel)
