@@ -7,6 +7,9 @@ Three styles, each from its own fixed seed so every run sees the same images:
   way `canvas.toBlob` sends it;
 - brush: the digit's centre line (its skeleton) redrawn with a round brush of
   one width, from a thin pen (1.5 px) to a fat finger (a fifth of the digit);
+  made from the test digits whose strokes are at most a fifth of the digit's size
+  wide (92% of them): the centre line of a filled blob (a fat 8 whose loops
+  are closed) is not what a person would draw, and no reader could read it;
 - photo: dark pen ink on paper under uneven light, blurred, noisy, JPEG.
 
 Canvas and brush drawings are 30-95% of a canvas of a random shape, at a random
@@ -39,8 +42,12 @@ CANVAS_SHAPES = [(280, 280), (400, 400), (600, 400), (400, 600), (360, 640), (80
 PHOTO_SHAPES = [(640, 480), (480, 640), (1024, 768), (1200, 1600), (1600, 1200)]
 DIGIT_SIZE = (0.30, 0.95)          # longest side of the digit / shorter side of the canvas
 SUPERSAMPLE = 4                    # draw 4x larger, then area-average: anti-aliased edges
+SUPERSAMPLED_SIDE = 2048           # ... but only 2x for digits so large that 4x would be slow
 BRUSH_WIDTH = (1.5, 0.2)           # thin pen in pixels .. fat finger as a fraction of the digit
 SKELETON_SIZE = 112                # the centre line is traced on a copy this large
+INK_LEVEL = 0.3                    # MNIST grey above this is drawn as ink (faint strokes too)
+CORE_LEVEL = 0.5                   # the centre line is traced on the digit's darker core
+TRACEABLE_WIDTH = 0.2              # brush drawings come from digits with strokes at most this wide
 
 
 class Drawing(NamedTuple):
@@ -59,12 +66,17 @@ def digit_crop(digit: np.ndarray) -> np.ndarray:
     return digit[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float32) / 255
 
 
+def supersampling(size: int) -> int:
+    return min(SUPERSAMPLE, max(2, SUPERSAMPLED_SIDE // size))
+
+
 def crisp_shape(digit: np.ndarray, size: int) -> np.ndarray:
     """The digit's own strokes at `size` pixels (longest side), crisp with anti-aliased edges."""
     crop = digit_crop(digit)
-    scale = size * SUPERSAMPLE / max(crop.shape)
-    big = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) > 0.5
-    small = (round(big.shape[1] / SUPERSAMPLE), round(big.shape[0] / SUPERSAMPLE))
+    factor = supersampling(size)
+    scale = size * factor / max(crop.shape)
+    big = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) > INK_LEVEL
+    small = (round(big.shape[1] / factor), round(big.shape[0] / factor))
     return cv2.resize(big.astype(np.float32), small, interpolation=cv2.INTER_AREA)
 
 
@@ -110,20 +122,36 @@ def pruned(skeleton: np.ndarray, length: int) -> np.ndarray:
     return trimmed | grown
 
 
-def brush_shape(digit: np.ndarray, size: int, width: float) -> np.ndarray:
-    """The digit's centre line redrawn at `size` pixels with a round brush `width` pixels wide."""
+def core_shape(digit: np.ndarray) -> np.ndarray:
+    """The digit's darker core, SKELETON_SIZE pixels on its longest side."""
     crop = digit_crop(digit)
     scale = SKELETON_SIZE / max(crop.shape)
-    shape = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) > 0.5
+    return cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) > CORE_LEVEL
+
+
+def half_stroke_width(shape: np.ndarray) -> float:
+    """Half the typical stroke width: across a band of width w the mean distance to its edge is w/4."""
     inside = cv2.distanceTransform(shape.view(np.uint8), cv2.DIST_L2, 5)
-    half_width = 2 * (inside[shape].mean() - 0.5)  # across a band of width w the mean distance is w/4
-    skeleton = pruned(thinned(shape), int(round(half_width)))
-    to_canvas = size / SKELETON_SIZE * SUPERSAMPLE
-    margin = int(np.ceil(width / 2 * SUPERSAMPLE)) + SUPERSAMPLE
+    return 2 * (float(inside[shape].mean()) - 0.5)
+
+
+def traceable(digit: np.ndarray) -> bool:
+    """Strokes thin enough for a centre line to say what the digit is."""
+    shape = core_shape(digit)
+    return 2 * half_stroke_width(shape) <= TRACEABLE_WIDTH * max(shape.shape)
+
+
+def brush_shape(digit: np.ndarray, size: int, width: float) -> np.ndarray:
+    """The digit's centre line redrawn at `size` pixels with a round brush `width` pixels wide."""
+    shape = core_shape(digit)
+    skeleton = pruned(thinned(shape), int(round(half_stroke_width(shape))))
+    factor = supersampling(size)
+    to_canvas = size / SKELETON_SIZE * factor
+    margin = int(np.ceil(width / 2 * factor)) + factor
     height = int(round(skeleton.shape[0] * to_canvas)) + 2 * margin
     breadth = int(round(skeleton.shape[1] * to_canvas)) + 2 * margin
     canvas = np.zeros((height, breadth), np.uint8)
-    thickness = max(1, int(round(width * SUPERSAMPLE)))
+    thickness = max(1, int(round(width * factor)))
     ys, xs = np.nonzero(skeleton)
     points = set(zip(ys.tolist(), xs.tolist()))
     for y, x in points:
@@ -132,7 +160,7 @@ def brush_shape(digit: np.ndarray, size: int, width: float) -> np.ndarray:
         for end_y, end_x in ends or [(y, x)]:
             end = (int(round(end_x * to_canvas)) + margin, int(round(end_y * to_canvas)) + margin)
             cv2.line(canvas, start, end, 255, thickness, cv2.LINE_AA)
-    small = (round(breadth / SUPERSAMPLE), round(height / SUPERSAMPLE))
+    small = (round(breadth / factor), round(height / factor))
     return cv2.resize(canvas.astype(np.float32) / 255, small, interpolation=cv2.INTER_AREA)
 
 
@@ -218,7 +246,7 @@ def photo_drawing(digit: np.ndarray, rng: np.random.Generator) -> bytes:
     a = alpha[..., None]
     rgb = (paper * (1 - a) + ink * a) * uneven_light(height, width, rng)[..., None]
     rgb = cv2.GaussianBlur(rgb, (0, 0), rng.uniform(0.5, 1.5) * max(width, height) / 640)
-    rgb += rng.normal(0, rng.uniform(2, 8), rgb.shape).astype(np.float32)
+    rgb += rng.uniform(2, 8) * rng.standard_normal(rgb.shape, dtype=np.float32)
     buffer = io.BytesIO()
     Image.fromarray(np.clip(np.rint(rgb), 0, 255).astype(np.uint8), mode="RGB").save(
         buffer, format="JPEG", quality=int(rng.integers(60, 93)))
@@ -231,7 +259,10 @@ RENDERERS = {"canvas": canvas_drawing, "brush": brush_drawing, "photo": photo_dr
 def drawings(style: str, count: int, images: np.ndarray, labels: np.ndarray) -> Iterator[Drawing]:
     """`count` drawings of distinct MNIST test digits in one style, the same on every run."""
     rng = np.random.default_rng(SEEDS[style])
-    indices = rng.choice(len(images), size=min(count, len(images)), replace=False)
+    candidates = np.arange(len(images))
+    if style == "brush":
+        candidates = candidates[[traceable(image) for image in images]]
+    indices = rng.choice(candidates, size=min(count, len(candidates)), replace=False)
     extension = "jpg" if style == "photo" else "png"
     for index in indices.tolist():
         data = RENDERERS[style](images[index], rng)
