@@ -182,24 +182,35 @@ def ink_from_contrast(contrast: np.ndarray) -> np.ndarray:
 
     Otsu's threshold separates ink from paper; the floor is the paper's median plus four
     robust standard deviations, so clean drawings keep their anti-aliased edges. All the
-    statistics come from one histogram."""
-    counts = np.bincount(contrast.ravel(), minlength=256)
-    levels = np.flatnonzero(counts)
-    if levels[-1] < MIN_CONTRAST * 255:
+    statistics come from one histogram of every other row and column."""
+    peak = int(contrast.max())
+    if peak < MIN_CONTRAST * 255:
         return np.zeros(contrast.shape, np.float32)
-    threshold = max(int(cv2.threshold(contrast, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]),
-                    int(MIN_CONTRAST * 255 / 2))
+    counts = np.bincount(contrast[::2, ::2].ravel(), minlength=256)
+    threshold = max(otsu_threshold(counts), int(MIN_CONTRAST * 255 / 2))
+    levels = np.arange(256)
     paper, ink = counts[:threshold + 1], counts[threshold + 1:]
-    paper_median = weighted_median(np.arange(threshold + 1), paper)
-    spread = weighted_median(np.abs(np.arange(threshold + 1) - paper_median), paper)
+    paper_median = weighted_median(levels[:threshold + 1], paper)
+    spread = weighted_median(np.abs(levels[:threshold + 1] - paper_median), paper)
     floor = min(paper_median + 4 * 1.4826 * spread, 0.9 * threshold)
-    level = threshold + 1 + weighted_median(np.arange(ink.size), ink) if ink.any() else levels[-1]
+    level = weighted_median(levels[threshold + 1:], ink) if ink.any() else peak
     if level - floor < MIN_CONTRAST * 255:
         return np.zeros(contrast.shape, np.float32)
     ink_level = contrast.astype(np.float32)
     ink_level -= floor
     ink_level *= 1 / (level - floor)
     return np.clip(ink_level, 0, 1, out=ink_level)
+
+
+def otsu_threshold(counts: np.ndarray) -> int:
+    """The level that best splits a histogram into two classes (Otsu's method)."""
+    levels = np.arange(counts.size)
+    below = np.cumsum(counts)
+    mass_below = np.cumsum(counts * levels)
+    above = below[-1] - below
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = below * above * (mass_below / below - (mass_below[-1] - mass_below) / above) ** 2
+    return int(np.argmax(np.nan_to_num(between, nan=-1.0, posinf=-1.0)))
 
 
 def weighted_median(values: np.ndarray, counts: np.ndarray) -> float:
