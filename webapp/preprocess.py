@@ -1,6 +1,6 @@
 """From the bytes of any drawing or photo to what MNIST looks like.
 
-MNIST digits are white ink on black, strokes about an eighth of the digit's
+MNIST digits are white ink on black, strokes about a seventh of the digit's
 size wide, size-normalised so the longest side is 20 pixels, and centred by
 centre of mass in a 28x28 field. Each step below is a small function so the
 page can show the stages (`stages`).
@@ -92,10 +92,10 @@ def working_mode(image: Image.Image) -> Image.Image:
 def sixteen_bit_to_grey(image: Image.Image) -> Image.Image:
     """Scale 16-bit (or 32-bit integer / float) grey to 8 bits; Pillow's convert would clip it."""
     values = np.asarray(image).astype(np.float32)
-    if image.mode == "F" and values.max() <= 1.0:
-        values *= 255.0
-    elif image.mode != "F" and values.max() > 255:
+    if image.mode.startswith("I;16") or (image.mode == "I" and values.max() > 255):
         values /= 257.0
+    elif image.mode == "F" and values.max() <= 1.0:
+        values *= 255.0
     return Image.fromarray(np.clip(values, 0, 255).astype(np.uint8), mode="L")
 
 
@@ -287,10 +287,18 @@ def paste_centred_by_mass(digit: np.ndarray) -> np.ndarray:
     return field
 
 
+def mnist_steps(crop: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """The ink of one digit, cropped to its box, on its way to the 28x28 model input."""
+    reshaped = trimmed(with_mnist_stroke_width(crop))
+    digit = fit_in_box(reshaped)
+    centred = np.clip(paste_centred_by_mass(digit), 0.0, 1.0).astype(np.float32)
+    return [("stroke width like MNIST", reshaped), ("longest side 20 pixels", digit),
+            ("centred by mass in 28x28", centred)]
+
+
 def to_mnist(crop: np.ndarray) -> np.ndarray:
     """The ink of one digit, cropped to its box -> the 28x28 model input."""
-    digit = fit_in_box(trimmed(with_mnist_stroke_width(crop)))
-    return np.clip(paste_centred_by_mass(digit), 0.0, 1.0).astype(np.float32)
+    return mnist_steps(crop)[-1][1]
 
 
 # --- whole images ---------------------------------------------------------------------------
@@ -336,8 +344,5 @@ def stages(image: Image.Image) -> list[tuple[str, np.ndarray]]:
     found = digit_inks(ink, "digit")
     if not found:
         return steps
-    box, crop = found[0]
-    reshaped = trimmed(with_mnist_stroke_width(crop))
-    digit = fit_in_box(reshaped)
-    return steps + [("cropped, specks removed", crop), ("stroke width like MNIST", reshaped),
-                    ("longest side 20 pixels", digit), ("centred by mass in 28x28", to_mnist(crop))]
+    _, crop = found[0]
+    return steps + [("cropped, specks removed", crop)] + mnist_steps(crop)
