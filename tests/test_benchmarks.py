@@ -1,0 +1,23 @@
+"""Smoke runs of the speed benchmarks with tiny counts, so they cannot rot."""
+
+from benchmarks import bench_load, bench_predict
+
+
+def test_bench_predict_measures_three_paths_side_by_side():
+    rows = bench_predict.run(repeats=10)
+    assert [row["n"] for row in rows] == [10, 10, 10]
+    naive, api, bare = rows
+    assert naive["speedup"] == 1.0
+    assert 0 < bare["p50_ms"] < api["p50_ms"]
+    assert api["speedup"] > 1
+    assert "| path | p50 ms |" in bench_predict.as_markdown(rows)
+
+
+def test_bench_load_drives_the_real_server_started_like_make_run():
+    result = bench_load.run(requests=40, concurrency=[1, 4], warmup=10)
+    assert [level["clients"] for level in result["levels"]] == [1, 4]
+    for level in result["levels"]:
+        assert level["requests"] == 40 and level["errors"] == 0
+        assert level["rps"] > 0 and level["p50_ms"] <= level["p99_ms"]
+    assert result["startup_seconds"] > 0 and result["rss_before_mib"] > 0
+    assert "| clients |" in bench_load.as_markdown(result)
