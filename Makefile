@@ -5,8 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 HOST ?= 127.0.0.1
 PORT ?= 8000
-WORKERS ?= 1
-THREADS ?= 4
+WORKERS ?= 2
+THREADS ?= 1
 BIN = $(VENV)/bin
 
 .PHONY: run test train install
