@@ -1,6 +1,6 @@
 """Train a Digit Draw model on MNIST and write it with its evaluation report.
 
-    python train.py                  # the CNN (default), about 14 minutes on 2 CPU cores
+    python train.py                  # the CNN (default): 20 epochs of 40-80 s on 2 CPU cores
     python train.py --arch mlp       # the classic notebook model 784-50-50-10
     python train.py --arch mlp-wide  # the classic 784-150-50-10 variant
     python train.py --limit 2000 --epochs 1 --out /tmp/smoke   # a quick smoke run

@@ -12,7 +12,8 @@ from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 API_PREFIX = "/api/"
-API_ENDPOINTS = "/api/predict, /api/models and /api/health"
+API_ENDPOINTS = ("/api/predict, /api/models, /api/health, /api/reports/<name>, /api/feedback "
+                 "and /api/drawings")
 
 
 def register(app: Flask) -> None:
