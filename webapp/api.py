@@ -54,18 +54,33 @@ def prediction(probabilities) -> dict:
             "probabilities": [round(float(p), 6) for p in probabilities]}
 
 
-@bp.post("/predict")
-def predict():
-    data = uploaded_image_bytes()
+def chosen_mode() -> str:
+    """The request's `mode` (default `digit`), or a 400 naming the valid modes."""
     mode = choice("mode", "digit")
     if mode not in MODES:
         raise BadRequest(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
+    return mode
+
+
+def chosen_classifier():
+    """The model the request names (the best one when none is named), or a 400 naming the valid ones.
+
+    None only when no model is named and none is loaded.
+    """
     name = choice("model", None)
     classifier = models().get(name)
-    if classifier is None:
-        if not models().classifiers:
-            raise BadRequest("No model is loaded on this server; see /api/health.", status=503)
+    if name and classifier is None:
         raise BadRequest(f"Unknown model {name!r}: use one of {', '.join(models().names)}.")
+    return classifier
+
+
+@bp.post("/predict")
+def predict():
+    data = uploaded_image_bytes()
+    mode = chosen_mode()
+    if not models().classifiers:
+        raise BadRequest("No model is loaded on this server; see /api/health.", status=503)
+    classifier = chosen_classifier()
 
     image = preprocess.decode(data, current_app.config["MAX_IMAGE_PIXELS"])
     digits = preprocess.digits_in(image, mode)

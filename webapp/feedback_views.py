@@ -16,7 +16,8 @@ from flask import Blueprint, Flask, current_app, jsonify, render_template, reque
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp import preprocess
-from webapp.api import MODES, BadRequest, answer_bad_request, choice, models, uploaded_image_bytes
+from webapp.api import (BadRequest, answer_bad_request, choice, chosen_classifier, chosen_mode, models,
+                        uploaded_image_bytes)
 from webapp.feedback import DrawingScorer, FeedbackStore
 from webapp.images import png_data_url
 
@@ -81,13 +82,8 @@ def add_feedback():
     label = digit_field("label", choice("label", None))
     claimed = choice("prediction", None)
     prediction = None if claimed is None else digit_field("prediction", claimed)
-    mode = choice("mode", "digit")
-    if mode not in MODES:
-        raise BadRequest(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
-    name = choice("model", None)
-    classifier = models().get(name)
-    if name and classifier is None:
-        raise BadRequest(f"Unknown model {name!r}: use one of {', '.join(models().names)}.")
+    mode = chosen_mode()
+    classifier = chosen_classifier()
 
     image = preprocess.decode(data, current_app.config["MAX_IMAGE_PIXELS"])
     digits = preprocess.digits_in(image, "digit")   # a label is one digit, so the drawing is read as one
