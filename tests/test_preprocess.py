@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from webapp import preprocess
+from webapp import preprocess, segment
 from webapp.data import load_mnist
 
 CANVAS = (360, 270)              # width, height: wider than tall, like a laptop canvas
@@ -222,3 +222,55 @@ def test_stages_show_each_step_of_the_digit_path(samples):
 def test_stages_of_an_empty_canvas_stop_after_the_ink():
     image = preprocess.decode(encoded(Image.new("RGBA", (100, 100)), "PNG"), 10_000_000)
     assert [name for name, _ in preprocess.stages(image)] == ["decoded", "ink"]
+
+
+LINEAR_TABLE = (np.arange(256) / 255).astype(np.float32)   # contrast c -> ink c / 255
+
+
+def test_a_drawing_much_taller_than_needed_is_reduced_by_a_whole_factor():
+    contrast = np.zeros((500, 400), np.uint8)
+    cv2.line(contrast, (200, 40), (190, 460), 255, 20)
+    reduced = preprocess.at_working_scale(contrast, LINEAR_TABLE)
+    assert reduced.shape == (500 // 4, 400 // 4)      # 420 rows of ink: factor 4, still over 96 rows tall
+    assert reduced.max() == 255
+
+
+def test_reducing_the_contrast_then_the_table_equals_reducing_the_ink():
+    contrast = np.zeros((400, 300), np.uint8)
+    cv2.ellipse(contrast, (150, 200), (90, 170), 0, 0, 360, 200, 9, cv2.LINE_AA)
+    table = np.clip((np.arange(256) - 30) / 150, 0, 1).astype(np.float32)
+    reduced = cv2.LUT(preprocess.at_working_scale(contrast, table), table)
+    ink = cv2.LUT(contrast, table)
+    expected = ink[:399, :].reshape(133, 3, 100, 3).max(axis=(1, 3))   # 340 rows of ink: factor 3
+    np.testing.assert_array_equal(reduced, expected)
+
+
+def test_a_speck_far_from_the_digit_does_not_change_the_working_scale():
+    contrast = np.zeros((600, 600), np.uint8)
+    cv2.line(contrast, (300, 400), (300, 590), 255, 12)    # a 190-pixel '1' near the bottom
+    alone = preprocess.at_working_scale(contrast, LINEAR_TABLE).shape
+    cv2.circle(contrast, (50, 10), 2, 255, -1)             # dust at the top
+    assert preprocess.at_working_scale(contrast, LINEAR_TABLE).shape == alone
+
+
+@pytest.mark.parametrize("pen_width", [1, 2])
+def test_a_thin_pen_line_stays_one_stroke_when_reduced(pen_width):
+    alpha = np.zeros((600, 600), np.uint8)
+    cv2.line(alpha, (300, 30), (280, 570), 255, pen_width, cv2.LINE_AA)
+    image = Image.fromarray(np.dstack([np.zeros((600, 600, 3), np.uint8), alpha]), "RGBA")
+    reduced = preprocess.working_ink(image)
+    assert reduced.shape[0] < 600 // 2
+    count, _ = cv2.connectedComponents((reduced > segment.STROKE_THRESHOLD).view(np.uint8))
+    assert count == 2                                 # background and one unbroken line
+
+
+def test_small_drawings_are_not_reduced():
+    contrast = np.zeros((280, 280), np.uint8)
+    cv2.line(contrast, (140, 60), (140, 230), 255, 15)     # 170 rows of ink: less than twice 96
+    assert preprocess.at_working_scale(contrast, LINEAR_TABLE) is contrast
+
+
+def test_faint_paper_texture_does_not_count_as_ink_height():
+    contrast = np.random.default_rng(3).integers(0, 50, (640, 480)).astype(np.uint8)  # paper grain
+    cv2.line(contrast, (240, 300), (240, 410), 255, 10)                              # a 120-pixel '1'
+    assert preprocess.at_working_scale(contrast, LINEAR_TABLE) is contrast

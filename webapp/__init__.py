@@ -30,9 +30,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from webapp import errors, logs, security
+    from webapp import errors, logs, multipart, security
     from webapp.classifier import ModelRegistry
 
+    multipart.install()
     logs.setup(app)
     security.harden(app)
     errors.register(app)

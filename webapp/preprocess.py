@@ -28,6 +28,8 @@ UNIFORM_BACKGROUND = 24             # border spread (of 255) below which the bac
 MIN_CONTRAST = 0.1                  # fainter than this is paper, not ink
 LIGHTING_SIDE = 96                  # the lighting of a photo is estimated on a copy this small
 SMALL_CROP = 64                     # crops smaller than this are enlarged before reshaping strokes
+INK_HEIGHT = 96                     # ink at least twice this tall is averaged down by a whole factor
+INK_MASS_KEPT = 0.98                # ... measuring the height of the rows holding 98% of the ink
 
 
 class ImageRejected(ValueError):
@@ -70,8 +72,10 @@ def decode(data: bytes, max_pixels: int) -> Image.Image:
         if image.format in ("JPEG", "MPO"):
             image.draft(image.mode, (WORK_SIDE, WORK_SIDE))  # let the JPEG decoder skip detail we'd discard
         image.load()
-        turned = image.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
-        ImageOps.exif_transpose(image, in_place=True)
+        orientation = image.getexif().get(EXIF_ORIENTATION, 1)
+        turned = orientation in (5, 6, 7, 8)
+        if orientation != 1:
+            ImageOps.exif_transpose(image, in_place=True)
         image = scaled_to_work_size(working_mode(image))
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
         raise ImageRejected("The image file is damaged or truncated and cannot be decoded.") from None
@@ -109,15 +113,22 @@ def scaled_to_work_size(image: Image.Image) -> Image.Image:
 
 def ink_map(image: Image.Image) -> np.ndarray:
     """Ink level per pixel in [0, 1], whatever the mode, polarity and lighting of the image."""
-    pixels = np.asarray(image)
+    contrast = contrast_map(image)
+    return cv2.LUT(contrast, ink_table(contrast))
+
+
+def contrast_map(image: Image.Image) -> np.ndarray:
+    """How far each pixel is from the background (uint8): the ink before it is calibrated."""
     if image.mode in ("LA", "RGBA"):
-        alpha = pixels[..., -1]
+        alpha = np.asarray(image.getchannel("A"))
         if transparent_background(alpha):
-            return ink_from_contrast(np.ascontiguousarray(alpha))
+            return alpha  # a canvas: only the alpha channel is ever read
+        pixels = np.asarray(image)
         pixels = pixels[..., 0] if image.mode == "LA" else pixels[..., :3]
         if alpha.min() < 255:
             pixels = flattened_on_white(pixels, alpha)
-    return ink_from_contrast(contrast_to_background(pixels))
+        return contrast_to_background(pixels)
+    return contrast_to_background(np.asarray(image))
 
 
 def border_of(pixels: np.ndarray) -> np.ndarray:
@@ -176,30 +187,30 @@ def lighting_of(grey: np.ndarray, dark_ink: bool) -> np.ndarray:
     return cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
-def ink_from_contrast(contrast: np.ndarray) -> np.ndarray:
-    """Map contrast (uint8) to ink in [0, 1]: the paper's noise floor to 0, the ink's typical
-    contrast to 1.
+def ink_table(contrast: np.ndarray) -> np.ndarray:
+    """The ink level (float32 in [0, 1]) of each of the 256 contrast levels: the paper's noise
+    floor and below -> 0, the ink's typical contrast and above -> 1, linear between; all zero
+    when there is no ink. `cv2.LUT(contrast, table)` is the ink map.
 
     Otsu's threshold separates ink from paper; the floor is the paper's median plus four
     robust standard deviations, so clean drawings keep their anti-aliased edges. All the
     statistics come from one histogram of every other row and column."""
+    levels = np.arange(256)
+    nothing = np.zeros(256, np.float32)
     peak = int(contrast.max())
     if peak < MIN_CONTRAST * 255:
-        return np.zeros(contrast.shape, np.float32)
-    counts = np.bincount(contrast[::2, ::2].ravel(), minlength=256)
+        return nothing
+    every_other = np.ascontiguousarray(contrast[::2, ::2])
+    counts = cv2.calcHist([every_other], [0], None, [256], [0, 256]).ravel().astype(np.int64)
     threshold = max(otsu_threshold(counts), int(MIN_CONTRAST * 255 / 2))
-    levels = np.arange(256)
     paper, ink = counts[:threshold + 1], counts[threshold + 1:]
     paper_median = weighted_median(levels[:threshold + 1], paper)
     spread = weighted_median(np.abs(levels[:threshold + 1] - paper_median), paper)
     floor = min(paper_median + 4 * 1.4826 * spread, 0.9 * threshold)
     level = weighted_median(levels[threshold + 1:], ink) if ink.any() else peak
     if level - floor < MIN_CONTRAST * 255:
-        return np.zeros(contrast.shape, np.float32)
-    ink_level = contrast.astype(np.float32)
-    ink_level -= floor
-    ink_level *= 1 / (level - floor)
-    return np.clip(ink_level, 0, 1, out=ink_level)
+        return nothing
+    return np.clip((levels - floor) / (level - floor), 0, 1).astype(np.float32)
 
 
 def otsu_threshold(counts: np.ndarray) -> int:
@@ -218,6 +229,38 @@ def weighted_median(values: np.ndarray, counts: np.ndarray) -> float:
     order = np.argsort(values, kind="stable")
     cumulative = np.cumsum(counts[order])
     return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def at_working_scale(contrast: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """The contrast map reduced by a whole factor when the drawing is far taller than a digit
+    needs, so that it stays at least INK_HEIGHT pixels tall (the model sees 20).
+
+    Every later step then costs a quarter per halving. Each block of factor x factor pixels
+    keeps its strongest ink, so a one-pixel pen line stays one connected line (averaging
+    would fade it below the stroke threshold); strokes grow by less than one reduced pixel,
+    which the MNIST stroke width step absorbs. Block maxima commute with the ink table (it
+    never decreases), so reducing the contrast and then looking up the ink is exactly
+    reducing the ink. The height is that of the rows holding 98% of the stroke pixels, so
+    neither a speck far from the digit nor paper texture counts."""
+    stroke_level = int(np.searchsorted(table, segment.STROKE_THRESHOLD, side="right"))
+    stroke = (contrast >= stroke_level).view(np.uint8)
+    mass = np.cumsum(cv2.reduce(stroke, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel())
+    if mass[-1] <= 0:
+        return contrast
+    top, bottom = np.searchsorted(mass, mass[-1] * np.array([(1 - INK_MASS_KEPT) / 2, (1 + INK_MASS_KEPT) / 2]))
+    height, width = contrast.shape
+    factor = min(int(bottom - top + 1) // INK_HEIGHT, width)  # a sliver one pixel wide stays as it is
+    if factor < 2:
+        return contrast
+    block_maxima = cv2.dilate(contrast, np.ones((factor, factor), np.uint8), anchor=(0, 0))
+    return np.ascontiguousarray(block_maxima[:height - height % factor:factor, :width - width % factor:factor])
+
+
+def working_ink(image: Image.Image) -> np.ndarray:
+    """The ink map at the working scale: what the digits are found and cut from."""
+    contrast = contrast_map(image)
+    table = ink_table(contrast)
+    return cv2.LUT(at_working_scale(contrast, table), table)
 
 
 # --- one digit to 28x28 -------------------------------------------------------------------
@@ -320,10 +363,10 @@ def digit_inks(ink: np.ndarray, mode: str) -> list[tuple[tuple[int, int, int, in
     return found
 
 
-def in_source_pixels(box, image: Image.Image) -> tuple[int, int, int, int]:
-    """A box in the (possibly scaled-down) working image -> pixels of the uploaded image."""
+def in_source_pixels(box, image: Image.Image, ink_shape) -> tuple[int, int, int, int]:
+    """A box on the (possibly scaled-down) ink map -> pixels of the uploaded image."""
     source_width, source_height = image.info.get("source_size", image.size)
-    scale_x, scale_y = source_width / image.size[0], source_height / image.size[1]
+    scale_x, scale_y = source_width / ink_shape[1], source_height / ink_shape[0]
     x, y, width, height = box
     return (round(x * scale_x), round(y * scale_y), max(1, round(width * scale_x)),
             max(1, round(height * scale_y)))
@@ -332,8 +375,9 @@ def in_source_pixels(box, image: Image.Image) -> tuple[int, int, int, int]:
 def digits_in(image: Image.Image, mode: str = "digit") -> list[Digit]:
     """The digits of a decoded image: one for `digit` mode, left to right for `number`;
     an empty list when nothing is drawn (blank, transparent, a dot)."""
-    return [Digit(box=in_source_pixels(box, image), pixels=to_mnist(crop))
-            for box, crop in digit_inks(ink_map(image), mode)]
+    ink = working_ink(image)
+    return [Digit(box=in_source_pixels(box, image, ink.shape), pixels=to_mnist(crop))
+            for box, crop in digit_inks(ink, mode)]
 
 
 def stages(image: Image.Image) -> list[tuple[str, np.ndarray]]:
@@ -341,7 +385,7 @@ def stages(image: Image.Image) -> list[tuple[str, np.ndarray]]:
     grey = np.asarray(image.convert("L"))
     ink = ink_map(image)
     steps = [("decoded", grey), ("ink", ink)]
-    found = digit_inks(ink, "digit")
+    found = digit_inks(working_ink(image), "digit")
     if not found:
         return steps
     _, crop = found[0]
