@@ -18,7 +18,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from werkzeug.serving import make_server  # noqa: E402
 
+from benchmarks.bench_load import multipart_body  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.data import load_mnist  # noqa: E402
 from webapp.feedback import FeedbackStore  # noqa: E402
@@ -45,14 +45,6 @@ def store_adds_per_second(folder: Path, mnist, adds: int, threads: int) -> float
     seconds = time.perf_counter() - started
     assert store.count() == adds
     return adds / seconds
-
-
-def multipart(png: bytes, label: int) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"label\"\r\n\r\n{label}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"drawing.png\"\r\n"
-            f"Content-Type: image/png\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
-    return body, f"multipart/form-data; boundary={boundary}"
 
 
 def http_posts(port: int, bodies, threads: int) -> tuple[float, list[float]]:
@@ -104,7 +96,8 @@ def main() -> None:
                           "DATABASE": str(folder / "http.sqlite")})
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        bodies = [multipart(canvas_png(mnist.x_test[i]), int(mnist.y_test[i])) for i in range(args.posts)]
+        bodies = [multipart_body(canvas_png(mnist.x_test[i]), "drawing.png", label=int(mnist.y_test[i]))
+                  for i in range(args.posts)]
         print(f"POST /api/feedback over HTTP (models: {', '.join(app.extensions['models'].names) or 'none'})")
         stored = 0
         for threads in args.threads:

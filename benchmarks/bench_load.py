@@ -42,9 +42,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def multipart_body(png: bytes) -> tuple[bytes, str]:
+def multipart_body(png: bytes, filename: str = "canvas.png", **fields) -> tuple[bytes, str]:
+    """A multipart form as a browser sends it: the text `fields`, then the PNG as `image`."""
     boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"canvas.png\"\r\n"
+    texts = "".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                    for name, value in fields.items())
+    body = (f"{texts}--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"{filename}\"\r\n"
             f"Content-Type: image/png\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
 

@@ -258,7 +258,8 @@ def test_a_thin_pen_line_stays_one_stroke_when_reduced(pen_width):
     alpha = np.zeros((600, 600), np.uint8)
     cv2.line(alpha, (300, 30), (280, 570), 255, pen_width, cv2.LINE_AA)
     image = Image.fromarray(np.dstack([np.zeros((600, 600, 3), np.uint8), alpha]), "RGBA")
-    reduced = preprocess.working_ink(image)
+    contrast = preprocess.contrast_map(image)
+    reduced = preprocess.working_ink(contrast, preprocess.ink_table(contrast))
     assert reduced.shape[0] < 600 // 2
     count, _ = cv2.connectedComponents((reduced > segment.STROKE_THRESHOLD).view(np.uint8))
     assert count == 2                                 # background and one unbroken line

@@ -111,12 +111,6 @@ def scaled_to_work_size(image: Image.Image) -> Image.Image:
 
 # --- ink extraction -------------------------------------------------------------------------
 
-def ink_map(image: Image.Image) -> np.ndarray:
-    """Ink level per pixel in [0, 1], whatever the mode, polarity and lighting of the image."""
-    contrast = contrast_map(image)
-    return cv2.LUT(contrast, ink_table(contrast))
-
-
 def contrast_map(image: Image.Image) -> np.ndarray:
     """How far each pixel is from the background (uint8): the ink before it is calibrated."""
     if image.mode in ("LA", "RGBA"):
@@ -256,10 +250,8 @@ def at_working_scale(contrast: np.ndarray, table: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(block_maxima[:height - height % factor:factor, :width - width % factor:factor])
 
 
-def working_ink(image: Image.Image) -> np.ndarray:
+def working_ink(contrast: np.ndarray, table: np.ndarray) -> np.ndarray:
     """The ink map at the working scale: what the digits are found and cut from."""
-    contrast = contrast_map(image)
-    table = ink_table(contrast)
     return cv2.LUT(at_working_scale(contrast, table), table)
 
 
@@ -375,7 +367,8 @@ def in_source_pixels(box, image: Image.Image, ink_shape) -> tuple[int, int, int,
 def digits_in(image: Image.Image, mode: str = "digit") -> list[Digit]:
     """The digits of a decoded image: one for `digit` mode, left to right for `number`;
     an empty list when nothing is drawn (blank, transparent, a dot)."""
-    ink = working_ink(image)
+    contrast = contrast_map(image)
+    ink = working_ink(contrast, ink_table(contrast))
     return [Digit(box=in_source_pixels(box, image, ink.shape), pixels=to_mnist(crop))
             for box, crop in digit_inks(ink, mode)]
 
@@ -383,9 +376,10 @@ def digits_in(image: Image.Image, mode: str = "digit") -> list[Digit]:
 def stages(image: Image.Image) -> list[tuple[str, np.ndarray]]:
     """The digit path step by step, for showing on the page: (name, 2-D image) pairs."""
     grey = np.asarray(image.convert("L"))
-    ink = ink_map(image)
-    steps = [("decoded", grey), ("ink", ink)]
-    found = digit_inks(working_ink(image), "digit")
+    contrast = contrast_map(image)
+    table = ink_table(contrast)
+    steps = [("decoded", grey), ("ink", cv2.LUT(contrast, table))]
+    found = digit_inks(working_ink(contrast, table), "digit")
     if not found:
         return steps
     _, crop = found[0]
