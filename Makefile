@@ -6,7 +6,6 @@ VENV ?= .venv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
-THREADS ?= 1
 BIN = $(VENV)/bin
 
 .PHONY: run test train install
@@ -20,8 +19,7 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 run: install
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) \
-		--preload 'webapp:create_app()'
+	$(BIN)/gunicorn -c python:webapp.server --bind $(HOST):$(PORT) --workers $(WORKERS) 'webapp:create_app()'
 
 test: install
 	$(BIN)/python -m pytest tests

@@ -11,6 +11,7 @@ exported for the server) and `<out>/<arch>.json` (its evaluation report, see web
 """
 
 import argparse
+import hashlib
 import os
 import sys
 import time
@@ -206,9 +207,13 @@ def float32_copy(model, arch):
 
 
 def export_tflite(model, path):
-    """The inference artifact the server runs (LiteRT): same answers, no per-call overhead."""
+    """The inference artifact the server runs (LiteRT): same answers, no per-call overhead.
+
+    Returns the file's sha256, which the report records so the server refuses a damaged copy."""
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    path.write_bytes(converter.convert())
+    exported = converter.convert()
+    path.write_bytes(exported)
+    return hashlib.sha256(exported).hexdigest()
 
 
 def load_extra_data(path):
@@ -294,13 +299,13 @@ def main(argv=None):
     print(f"[4/4] Writing {args.out}/{args.arch}.keras, .tflite and .json", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     model.save(args.out / f"{args.arch}.keras")
-    export_tflite(model, args.out / f"{args.arch}.tflite")
+    tflite_sha256 = export_tflite(model, args.out / f"{args.arch}.tflite")
     report = build_report(
         name=args.arch, description=DESCRIPTIONS[args.arch], params=model.count_params(),
         epochs=epochs, batch_size=batch_size, training_seconds=training_seconds,
         data_source=mnist.source, history=history.history, test_loss=test_loss,
         probabilities=probabilities, x_train=x_train, y_train=y_train,
-        x_test=mnist.x_test, y_test=mnist.y_test, extra={**extra, "mixed_precision": mixed_precision})
+        x_test=mnist.x_test, y_test=mnist.y_test, extra={**extra, "mixed_precision": mixed_precision, "tflite_sha256": tflite_sha256})
     write_report(report, args.out / f"{args.arch}.json")
 
     print(f"Test accuracy: {report['test_accuracy']:.4%} ({report['test_errors']} errors), "

@@ -12,6 +12,7 @@ server's resident memory (all gunicorn processes) before and after.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -58,19 +59,37 @@ def post(connection: http.client.HTTPConnection, body: bytes, content_type: str)
     return response.status, response.read()
 
 
-def start_server(port: int, env_overrides: dict) -> subprocess.Popen:
-    """`make run` with HOST/PORT set, in its own process group so it can be stopped whole."""
+# The configuration `make run` used before the gevent workers, kept to compare side by side.
+SYNC_WORKERS = [".venv/bin/gunicorn", "--workers", "2", "--threads", "1", "--preload", "webapp:create_app()"]
+
+
+def start_server(port: int, env_overrides: dict, log_path: Path | None = None,
+                 sync_workers: bool = False) -> subprocess.Popen:
+    """`make run` with HOST/PORT set (or the old sync-worker command), in its own process group
+    so it can be stopped whole; its output goes to `log_path` or nowhere."""
     env = {**os.environ, "HOST": HOST, "PORT": str(port), **env_overrides}
-    return subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    command = ([*SYNC_WORKERS, "--bind", f"{HOST}:{port}", "--no-control-socket"] if sync_workers
+               else ["make", "--no-print-directory", "run"])
+    output = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    finally:
+        if log_path:
+            output.close()
 
 
 def stop_server(server: subprocess.Popen) -> None:
+    """Stop the server's whole process group (the one it was started in, nothing else)."""
     try:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(server.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=20)
 
 
 def wait_for_first_prediction(port: int, body: bytes, content_type: str, server: subprocess.Popen) -> float:

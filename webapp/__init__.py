@@ -7,30 +7,33 @@ from pathlib import Path
 
 from flask import Flask
 
+from webapp import settings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: config from defaults, then DIGITDRAW_* environment variables or `test_config`."""
+    """Build the app: settings' defaults, then DIGITDRAW_* environment variables or `test_config`.
+
+    A bad environment value stops start-up with one line naming it (settings.SettingError).
+    """
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=str(PROJECT_ROOT / "templates"),
                 static_folder=str(PROJECT_ROOT / "static"))
     app.config.from_mapping(
         MODEL_DIR=str(PROJECT_ROOT / "model"),
-        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
-        MAX_IMAGE_PIXELS=16_000_000,   # a 12 MP phone photo fits; decoding more ties up a worker
-        UNSURE_THRESHOLD=0.6,
         DATABASE=os.path.join(app.instance_path, "drawings.sqlite"),
         DELETE_TOKEN=None,   # deleting drawings is off until a teacher sets DIGITDRAW_DELETE_TOKEN
         FEEDBACK_MAX_IMAGE_BYTES=2 * 1024 * 1024,
+        **settings.defaults(),
     )
     if test_config is None:
-        app.config.from_prefixed_env("DIGITDRAW")
+        app.config.from_mapping(settings.from_environment())
     else:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from webapp import errors, logs, multipart, security
+    from webapp import errors, logs, multipart, ratelimits, security
     from webapp.classifier import ModelRegistry
 
     multipart.install()
@@ -45,5 +48,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     feedback_views.init_app(app)
+    ratelimits.init_app(app)
     app.cli.add_command(cli.predict_command)
     return app

@@ -10,7 +10,8 @@ tests/test_classifier.py proves both give the same probabilities.
 from __future__ import annotations
 
 import hashlib
-import threading
+import queue
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,21 +31,28 @@ class ModelLoadError(RuntimeError):
 class Classifier:
     """One trained model: 28x28 float32 images in, ten probabilities summing to 1 out.
 
-    LiteRT interpreters are not thread-safe, so each thread gets its own, built
-    from the same model bytes; every call then runs without a lock.
+    LiteRT interpreters are not thread-safe, so each call borrows one from a pool
+    and gives it back: as many interpreters as calls ever ran at once, whether the
+    server runs threads or greenlets (a greenlet-local one would be built per connection).
     """
 
     def __init__(self, name: str, model_bytes: bytes, report: dict | None):
         self.name = name
         self.report = report or {}
-        self.version = hashlib.sha256(model_bytes).hexdigest()[:12]
+        self.sha256 = hashlib.sha256(model_bytes).hexdigest()
+        self.version = self.sha256[:12]
+        recorded = self.report.get("tflite_sha256")
+        if recorded and recorded != self.sha256:
+            raise ModelLoadError(f"{name}.tflite does not match the sha256 its report recorded "
+                                 f"(the file was changed or damaged after training): {RETRAIN_HINT}")
         self._model_bytes = model_bytes
-        self._local = threading.local()
-        interpreter = self._interpreter()  # built and run now, so the first user does not wait
-        input_detail, output_detail = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+        self._idle: queue.SimpleQueue[Interpreter] = queue.SimpleQueue()
+        with self._interpreter() as interpreter:   # built and run now, so the first user does not wait
+            input_detail, output_detail = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
         if tuple(input_detail["shape"][1:]) != INPUT_SHAPE or output_detail["shape"][-1] != 10:
             raise ModelLoadError(f"model {name} takes {input_detail['shape']} and gives "
                                  f"{output_detail['shape']}, not 28x28 images to 10 classes")
+        self._input_index, self._output_index = input_detail["index"], output_detail["index"]
         self.predict(np.zeros((1, *INPUT_SHAPE), np.float32))
 
     @classmethod
@@ -68,25 +76,28 @@ class Classifier:
             raise ModelLoadError(f"{path} is not a readable model ({error.__class__.__name__}): "
                                  f"{RETRAIN_HINT}") from error
 
-    def _interpreter(self) -> Interpreter:
-        interpreter = getattr(self._local, "interpreter", None)
-        if interpreter is None:
+    @contextmanager
+    def _interpreter(self):
+        """An idle interpreter of the pool, or a new one; back to the pool afterwards."""
+        try:
+            interpreter = self._idle.get_nowait()
+        except queue.Empty:
             interpreter = Interpreter(model_content=self._model_bytes, num_threads=1)
             interpreter.allocate_tensors()
-            self._local.interpreter = interpreter
-            self._local.input = interpreter.get_input_details()[0]["index"]
-            self._local.output = interpreter.get_output_details()[0]["index"]
-        return interpreter
+        try:
+            yield interpreter
+        finally:
+            self._idle.put(interpreter)
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Probabilities for a batch of 28x28 images; sigmoid outputs are normalised to sum to 1."""
         batch = np.asarray(images, dtype=np.float32).reshape(-1, 1, *INPUT_SHAPE)
-        interpreter = self._interpreter()
         scores = np.empty((len(batch), 10), np.float64)
-        for row, image in enumerate(batch):
-            interpreter.set_tensor(self._local.input, image)
-            interpreter.invoke()
-            scores[row] = interpreter.get_tensor(self._local.output)[0]
+        with self._interpreter() as interpreter:
+            for row, image in enumerate(batch):
+                interpreter.set_tensor(self._input_index, image)
+                interpreter.invoke()
+                scores[row] = interpreter.get_tensor(self._output_index)[0]
         return scores / np.maximum(scores.sum(axis=1, keepdims=True), 1e-12)
 
     def describe(self) -> dict:

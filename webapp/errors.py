@@ -38,6 +38,9 @@ def sentence_for(error: HTTPException) -> str:
         return f"The upload is too large: the limit is {limit_mb:g} MB."
     if error.code == 415:
         return "This type of content is not supported: send a PNG, JPEG, WebP, GIF or BMP image."
+    if error.code == 429:
+        return (f"Too many requests from your address (the limit is {error.description}). "
+                "Wait a moment and try again.")
     if error.code == 400:
         return "The request could not be understood: check the form fields and the image."
     if error.code is not None and error.code >= 500:

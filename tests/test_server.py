@@ -1,0 +1,141 @@
+"""The real server, started as `make run` starts it: stalled clients, deadlines, start-up, settings.
+
+Every server here listens on a free 127.0.0.1 port, has its own database in
+tmp_path, and is stopped by its process group at the end of its test.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import subprocess
+import time
+from contextlib import contextmanager
+
+import pytest
+
+import hostile_images as images
+from benchmarks.bench_load import HOST, free_port, start_server, stop_server
+from webapp.data import load_mnist
+
+STARTUP_SECONDS = 60
+ANSWER_SECONDS = 10   # a bound for "answered at all", not a speed target (those are in benchmarks/)
+
+
+@pytest.fixture(scope="module")
+def seven_png():
+    return images.canvas_png(load_mnist().x_test[0])
+
+
+@contextmanager
+def running_server(tmp_path, **settings):
+    port = free_port()
+    env = {"DIGITDRAW_DATABASE": str(tmp_path / "drawings.sqlite"), **settings}
+    log = tmp_path / f"server-{port}.log"
+    server = start_server(port, env, log_path=log)
+    try:
+        wait_until_healthy(port, server, log)
+        yield port, log
+    finally:
+        stop_server(server)
+
+
+def wait_until_healthy(port: int, server: subprocess.Popen, log) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the server stopped: {log.read_text()[-2000:]}")
+        try:
+            status, _ = request(port, "GET", "/api/health")
+            if status == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail("the server did not answer /api/health in time")
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+    connection = http.client.HTTPConnection(HOST, port, timeout=ANSWER_SECONDS)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def predict(port: int, png: bytes):
+    return request(port, "POST", "/api/predict", png, {"Content-Type": "image/png"})
+
+
+def stalled_connections(port: int, mid_headers: int, mid_body: int) -> list[socket.socket]:
+    """Connections that send part of a request and then nothing (a phone whose wifi dropped)."""
+    stalled = []
+    for index in range(mid_headers + mid_body):
+        connection = socket.create_connection((HOST, port), timeout=ANSWER_SECONDS)
+        if index < mid_headers:
+            connection.sendall(b"POST /api/predict HTTP/1.1\r\nHost: digitdraw\r\nContent-Ty")
+        else:
+            connection.sendall(b"POST /api/predict HTTP/1.1\r\nHost: digitdraw\r\nContent-Type: image/png\r\n"
+                               b"Content-Length: 50000\r\n\r\n\x89PNG\r\n")
+        stalled.append(connection)
+    return stalled
+
+
+def test_stalled_connections_do_not_stop_other_people(tmp_path, seven_png):
+    with running_server(tmp_path) as (port, _):
+        stalled = stalled_connections(port, mid_headers=30, mid_body=30)
+        try:
+            answers = [predict(port, seven_png) for _ in range(20)]
+        finally:
+            for connection in stalled:
+                connection.close()
+    assert [status for status, _ in answers] == [200] * 20
+    assert {json.loads(payload)["digit"] for _, payload in answers} == {7}
+
+
+def test_a_body_that_stops_arriving_gets_408_and_a_silent_header_stall_is_closed(tmp_path):
+    with running_server(tmp_path, DIGITDRAW_BODY_TIMEOUT="1", DIGITDRAW_HEADER_TIMEOUT="1") as (port, _):
+        mid_body, = stalled_connections(port, mid_headers=0, mid_body=1)
+        mid_headers, = stalled_connections(port, mid_headers=1, mid_body=0)
+        answer = mid_body.recv(4096)
+        closed = mid_headers.recv(4096)
+        mid_body.close()
+        mid_headers.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408")
+    assert "did not arrive within 1 s" in json.loads(body)["error"]
+    assert closed == b""
+
+
+def test_start_up_says_where_to_open_the_app(tmp_path):
+    with running_server(tmp_path) as (port, log):
+        pass
+    assert f"Open http://127.0.0.1:{port}/ on this computer" in log.read_text()
+
+
+def test_two_instances_on_one_host_both_serve(tmp_path, seven_png):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with running_server(tmp_path / "a") as (first, _), running_server(tmp_path / "b") as (second, _):
+        assert predict(first, seven_png)[0] == 200
+        assert predict(second, seven_png)[0] == 200
+
+
+@pytest.mark.parametrize("variable, value, expected", [
+    ("DIGITDRAW_MAX_CONTENT_LENGTH", "8MB", "a whole number"),
+    ("DIGITDRAW_DELETE_TOKEN", "1e3", "at least 16 characters"),
+])
+def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, variable, value, expected):
+    port = free_port()
+    log = tmp_path / "server.log"
+    server = start_server(port, {variable: value, "DIGITDRAW_DATABASE": str(tmp_path / "d.sqlite")}, log_path=log)
+    try:
+        server.wait(timeout=STARTUP_SECONDS)
+    finally:
+        stop_server(server)
+    assert server.returncode != 0
+    problems = [line for line in log.read_text().splitlines() if variable in line]
+    assert len(problems) == 1 and expected in problems[0]
+    assert "Traceback" not in log.read_text()

@@ -1,0 +1,65 @@
+"""Settings come from DIGITDRAW_* variables, each parsed by its own type and checked at start-up."""
+
+import logging
+
+import pytest
+
+from webapp import create_app, settings
+
+
+@pytest.mark.parametrize("variable, value, expected", [
+    ("DIGITDRAW_MAX_CONTENT_LENGTH", "8MB", "a whole number from 1,024 to 67,108,864"),
+    ("DIGITDRAW_MAX_CONTENT_LENGTH", "0", "a whole number"),
+    ("DIGITDRAW_MAX_IMAGE_PIXELS", "9" * 4300, "a whole number"),
+    ("DIGITDRAW_DELETE_TOKEN", "1e3", "at least 16 characters"),
+    ("DIGITDRAW_UNSURE_THRESHOLD", "2", "a number from 0 to 1"),
+    ("DIGITDRAW_UNSURE_THRESHOLD", "nan", "a number from 0 to 1"),
+    ("DIGITDRAW_RATELIMIT_ENABLED", "maybe", "true or false"),
+    ("DIGITDRAW_RATELIMIT_PREDICT", "lots", "limits such as"),
+    ("DIGITDRAW_RATELIMIT_STORAGE_URI", "localhost", "a storage URI"),
+    ("DIGITDRAW_TRUSTED_PROXIES", "-1", "a whole number from 0 to 5"),
+    ("DIGITDRAW_BODY_TIMEOUT", "forever", "a number from 0.5 to 300"),
+    ("DIGITDRAW_FEEDBACK_MAX_ROWS", "1e5", "a whole number"),
+])
+def test_a_bad_value_stops_start_up_naming_the_variable(monkeypatch, variable, value, expected):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(settings.SettingError) as refused:
+        create_app()
+    message = str(refused.value)
+    assert message.startswith(f"Bad setting {variable}: it should be ") and expected in message
+    assert "\n" not in message and len(message) < 200   # one line, never the value itself
+
+
+def test_values_keep_their_type(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGITDRAW_DATABASE", str(tmp_path / "d.sqlite"))
+    monkeypatch.setenv("DIGITDRAW_DELETE_TOKEN", "1e3-but-long-enough")
+    monkeypatch.setenv("DIGITDRAW_MAX_CONTENT_LENGTH", "4_194_304")
+    monkeypatch.setenv("DIGITDRAW_UNSURE_THRESHOLD", "0.5")
+    monkeypatch.setenv("DIGITDRAW_RATELIMIT_ENABLED", "false")
+    config = create_app().config
+    assert config["DELETE_TOKEN"] == "1e3-but-long-enough"
+    assert config["MAX_CONTENT_LENGTH"] == 4 * 1024 * 1024
+    assert config["UNSURE_THRESHOLD"] == 0.5
+    assert config["RATELIMIT_ENABLED"] is False
+    assert config["DATABASE"] == str(tmp_path / "d.sqlite")
+
+
+def test_an_empty_token_turns_deleting_off(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGITDRAW_DATABASE", str(tmp_path / "d.sqlite"))
+    monkeypatch.setenv("DIGITDRAW_DELETE_TOKEN", "")
+    assert create_app().config["DELETE_TOKEN"] is None
+
+
+def test_an_unknown_variable_is_reported_not_fatal(monkeypatch, tmp_path, caplog):
+    monkeypatch.setenv("DIGITDRAW_DATABASE", str(tmp_path / "d.sqlite"))
+    monkeypatch.setenv("DIGITDRAW_MAX_CONTENT_LENGHT", "1000")
+    with caplog.at_level(logging.WARNING, logger="digitdraw"):
+        create_app()
+    assert "unknown setting DIGITDRAW_MAX_CONTENT_LENGHT ignored" in caplog.text
+
+
+def test_every_setting_has_a_default_that_its_own_parser_accepts():
+    for setting in settings.SETTINGS:
+        if setting.default is None or isinstance(setting.default, bool):
+            continue
+        assert setting.parse(str(setting.default)) == setting.default, setting.name

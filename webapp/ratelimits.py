@@ -1,0 +1,53 @@
+"""Per-client rate limits (Flask-Limiter), so one client cannot take the server from a class.
+
+Counters live in memory by default (one process each) or wherever
+`RATELIMIT_STORAGE_URI` points (Redis, shared by several instances). A client is
+its address; an IPv6 client is its /64 network, since one home or phone gets a
+whole /64 and could otherwise step round the limit. Behind proxies the address
+comes from `X-Forwarded-For` only when `TRUSTED_PROXIES` says how many hops to
+believe (Werkzeug's ProxyFix); by default the header is ignored.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+IPV6_CLIENT_PREFIX = 64
+# Endpoints with limits of their own (the setting that holds them); every other
+# endpoint but the static files gets RATELIMIT_DEFAULT.
+ENDPOINT_LIMITS = {
+    "api.predict": "RATELIMIT_PREDICT",
+    "feedback.add_feedback": "RATELIMIT_FEEDBACK",
+    "feedback.delete_drawing": "RATELIMIT_FEEDBACK",
+}
+
+
+def client_key() -> str:
+    address = request.remote_addr or "unknown"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(parsed)
+
+
+def init_app(app: Flask) -> Limiter:
+    """Limit every endpoint registered so far; call it after the blueprints are registered."""
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    limiter = Limiter(client_key, app=app, headers_enabled=True, strategy="moving-window",
+                      key_prefix="digitdraw",
+                      default_limits_exempt_when=lambda: request.endpoint == "static")
+    for endpoint, setting in ENDPOINT_LIMITS.items():
+        limits = limiter.limit(lambda setting=setting: current_app.config[setting])
+        app.view_functions[endpoint] = limits(app.view_functions[endpoint])
+    return limiter

@@ -1,0 +1,132 @@
+"""How `make run` serves the app: gunicorn settings, hooks and a worker that slow clients cannot hold.
+
+    gunicorn -c python:webapp.server --bind HOST:PORT --workers N 'webapp:create_app()'
+
+A classroom's phones on a shared wifi (and anyone with a script) send requests
+slowly or stop half way. Gunicorn's sync workers give each connection a whole
+process until it finishes, so two stalled uploads stopped every other request.
+Here each worker is gevent's event loop: a stalled connection costs a greenlet,
+not a worker. `ClassroomWorker` adds the two deadlines gunicorn lacks for it:
+the request line and headers must arrive within HEADER_TIMEOUT (also the idle
+time allowed between keep-alive requests), and the whole body within
+BODY_TIMEOUT. The body is read completely before Flask sees the request, so the
+app never waits on the network while holding anything.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import resource
+import socket
+
+import gevent
+import psutil
+from gunicorn.workers.ggevent import GeventWorker
+
+# gunicorn settings (the command line adds bind, workers and the app)
+worker_class = "webapp.server.ClassroomWorker"
+worker_connections = 2000          # per worker; stalled connections are closed by the deadlines below
+control_socket_disable = True      # one fixed control socket per user would be shared by every instance
+preload_app = True                 # models are loaded once, before the workers fork
+accesslog = None                   # the app logs each request itself (webapp/logs.py)
+
+
+class ClassroomWorker(GeventWorker):
+    """A gevent worker with header and body deadlines taken from the app's settings."""
+
+    def load_wsgi(self):
+        super().load_wsgi()
+        config = self.wsgi.config
+        self.header_timeout = config["HEADER_TIMEOUT"]
+        self.wsgi = WholeBodyFirst(self.wsgi, config["BODY_TIMEOUT"], config["MAX_CONTENT_LENGTH"])
+
+    def timeout_ctx(self):
+        """Gunicorn wraps the reading of each request's headers (and the wait for the next) in this."""
+        return gevent.Timeout(self.header_timeout, False)
+
+
+class WholeBodyFirst:
+    """WSGI middleware: read the whole body within `seconds`, then call the app with it in memory.
+
+    A body longer than `limit` is not read: the app answers 413 from Content-Length.
+    A body that does not arrive in time gets a 408 and the connection is closed.
+    """
+
+    def __init__(self, app, seconds: float, limit: int):
+        self.app = app
+        self.seconds = seconds
+        self.limit = limit
+
+    def __call__(self, environ, start_response):
+        declared = environ.get("CONTENT_LENGTH") or ""
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked or (declared.isdigit() and 0 < int(declared) <= self.limit):
+            try:
+                with gevent.Timeout(self.seconds):
+                    body = environ["wsgi.input"].read(self.limit + 1) if chunked else \
+                        read_exactly(environ["wsgi.input"], int(declared))
+            except gevent.Timeout:
+                return self.too_slow(start_response)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+        return self.app(environ, start_response)
+
+    def too_slow(self, start_response):
+        body = json.dumps({"error": f"The request did not arrive within {self.seconds:g} s; "
+                                   "check the connection and send it again."}).encode()
+        start_response("408 Request Timeout", [("Content-Type", "application/json"),
+                                               ("Content-Length", str(len(body))), ("Connection", "close")])
+        return [body]
+
+
+def read_exactly(stream, length: int) -> bytes:
+    """Up to `length` bytes: fewer only when the client closed the connection early."""
+    parts, remaining = [], length
+    while remaining > 0:
+        part = stream.read(min(remaining, 64 * 1024))
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)
+
+
+def on_starting(server):
+    """Allow as many open connections as the system lets this user have (stalled ones count too)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def when_ready(server):
+    """Say where the app can be opened, so a teacher knows what students type."""
+    for address in server.LISTENERS:
+        host, port = address.sock.getsockname()[:2]
+        for line in addresses_to_open(host, port):
+            server.log.info(line)
+
+
+def addresses_to_open(host: str, port: int) -> list[str]:
+    if host in ("0.0.0.0", "::"):
+        urls = [f"http://{address}:{port}/" for address in network_addresses()]
+        if not urls:
+            return [f"Listening on every network interface, port {port}, but this computer has no "
+                    "network address other than 127.0.0.1."]
+        return ["Students on this network can open: " + "  ".join(urls)]
+    if host.startswith("127.") or host == "::1":
+        return [f"Open http://{host}:{port}/ on this computer. For students' devices, start with "
+                "HOST=0.0.0.0 (see the README's classroom section)."]
+    return [f"Open http://{host}:{port}/"]
+
+
+def network_addresses() -> list[str]:
+    """This computer's IPv4 addresses other than loopback, from its network interfaces."""
+    found = []
+    for interface, entries in sorted(psutil.net_if_addrs().items()):
+        for entry in entries:
+            if entry.family == socket.AF_INET and not entry.address.startswith("127."):
+                found.append(entry.address)
+    return found

@@ -1,0 +1,168 @@
+"""Every setting the app reads, with its type, range and default, checked once at start-up.
+
+A setting comes from the environment as `DIGITDRAW_<NAME>` (Flask's prefix
+convention). Values are parsed by the setting's own type, never guessed: a
+delete token `1e3` stays the text "1e3", and `DIGITDRAW_MAX_CONTENT_LENGTH=8MB`
+stops start-up with one line naming the variable and what it should be, instead
+of starting and then failing every upload.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from limits import parse_many
+
+log = logging.getLogger("digitdraw")
+
+PREFIX = "DIGITDRAW_"
+MIB = 1024 * 1024
+MIN_TOKEN_LENGTH = 16
+# Read by other tools, not by the server: known, so they are not reported as typos.
+NOT_SERVER_SETTINGS = {"MNIST"}
+
+
+class SettingError(SystemExit):
+    """A bad setting: start-up stops with this one line (SystemExit prints it and exits 1)."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    parse: Callable[[str], Any]   # raises ValueError with what the value should be
+    meaning: str
+
+    @property
+    def variable(self) -> str:
+        return PREFIX + self.name
+
+
+def whole(smallest: int, largest: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        stripped = text.strip().replace("_", "")
+        if not (stripped.isascii() and stripped.isdigit() and len(stripped) <= 18):
+            raise ValueError(f"a whole number from {smallest:,} to {largest:,}")
+        number = int(stripped)
+        if not smallest <= number <= largest:
+            raise ValueError(f"a whole number from {smallest:,} to {largest:,}")
+        return number
+    return parse
+
+
+def decimal(smallest: float, largest: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            number = float(text)
+        except ValueError:
+            number = float("nan")
+        if not smallest <= number <= largest:   # also refuses nan
+            raise ValueError(f"a number from {smallest:g} to {largest:g}")
+        return number
+    return parse
+
+
+def boolean(text: str) -> bool:
+    words = {"1": True, "true": True, "yes": True, "on": True,
+             "0": False, "false": False, "no": False, "off": False}
+    try:
+        return words[text.strip().lower()]
+    except KeyError:
+        raise ValueError("true or false") from None
+
+
+def token(text: str) -> str | None:
+    """A secret typed by a teacher: plain text, kept exactly as typed; empty means off."""
+    if text == "":
+        return None
+    if len(text) < MIN_TOKEN_LENGTH:
+        raise ValueError(f"a secret of at least {MIN_TOKEN_LENGTH} characters (or empty to turn it off)")
+    return text
+
+
+def path(text: str) -> str:
+    if not text.strip():
+        raise ValueError("a file or folder path")
+    return str(Path(text).expanduser())
+
+
+def rate_limits(text: str) -> str:
+    """Flask-Limiter's notation, e.g. `40 per second; 1200 per minute`."""
+    try:
+        if not parse_many(text):
+            raise ValueError
+    except ValueError:
+        raise ValueError("limits such as `40 per second; 1200 per minute`") from None
+    return text
+
+
+def storage_uri(text: str) -> str:
+    if "://" not in text:
+        raise ValueError("a storage URI such as memory:// or redis://host:6379")
+    return text
+
+
+SETTINGS = (
+    Setting("MODEL_DIR", None, path, "folder of `*.tflite` + `*.json` models (default: `model/`)"),
+    Setting("DATABASE", None, path, "the SQLite file of collected drawings (default: `instance/drawings.sqlite`)"),
+    Setting("DELETE_TOKEN", None, token,
+            f"token a teacher sends as `Authorization: Bearer ...` to delete drawings; "
+            f"at least {MIN_TOKEN_LENGTH} characters; unset: deleting is off"),
+    Setting("MAX_CONTENT_LENGTH", 8 * MIB, whole(1024, 64 * MIB), "largest request body, bytes"),
+    # Werkzeug reads forms in 64 KiB chunks and counts a whole chunk against this limit.
+    Setting("MAX_FORM_MEMORY_SIZE", 256 * 1024, whole(128 * 1024, 8 * MIB),
+            "largest form text field (and form read-buffer), bytes"),
+    Setting("MAX_IMAGE_PIXELS", 16_000_000, whole(1024, 100_000_000),
+            "largest image, pixels (checked before decoding)"),
+    Setting("UNSURE_THRESHOLD", 0.6, decimal(0.0, 1.0),
+            "below this confidence the page says the model is not sure"),
+    Setting("FEEDBACK_IMAGE_SIDE", 256, whole(28, 1024), "longest side of the stored copy of a drawing, pixels"),
+    Setting("FEEDBACK_MAX_ROWS", 100_000, whole(1, 100_000_000), "most drawings the store keeps (then 507)"),
+    Setting("FEEDBACK_MAX_BYTES", 512 * MIB, whole(MIB, 1024 * 1024 * MIB),
+            "most bytes the drawings database uses (then 507)"),
+    Setting("DATABASE_WAL_LIMIT", 16 * MIB, whole(0, 1024 * MIB),
+            "size the database's write-ahead log is cut back to after a checkpoint, bytes"),
+    Setting("RATELIMIT_ENABLED", True, boolean, "per-client rate limits on (`false` for benchmarks)"),
+    Setting("RATELIMIT_STORAGE_URI", "memory://", storage_uri,
+            "where rate-limit counters live: `memory://` (one process) or `redis://host:port`"),
+    Setting("RATELIMIT_PREDICT", "40 per second; 1200 per minute", rate_limits,
+            "limits per client on /api/predict (live drawing sends about 7 a second)"),
+    Setting("RATELIMIT_FEEDBACK", "5 per second; 60 per minute; 1000 per hour", rate_limits,
+            "limits per client on /api/feedback and deleting drawings"),
+    Setting("RATELIMIT_DEFAULT", "50 per second; 2000 per minute", rate_limits,
+            "limits per client on every other page and API call (static files are exempt)"),
+    Setting("TRUSTED_PROXIES", 0, whole(0, 5),
+            "proxies in front of the app whose `X-Forwarded-For` is believed; 0: none"),
+    Setting("HEADER_TIMEOUT", 10.0, decimal(0.5, 300.0),
+            "seconds a connection may take to send a request's headers (and may stay idle between requests)"),
+    Setting("BODY_TIMEOUT", 20.0, decimal(0.5, 300.0), "seconds a client may take to send a request's body"),
+    Setting("DEBUG", False, boolean, "ignored: the app never serves in debug mode"),
+)
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def defaults() -> dict[str, Any]:
+    return {setting.name: setting.default for setting in SETTINGS if setting.default is not None}
+
+
+def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """The `DIGITDRAW_*` values, each parsed by its setting; SettingError names the first bad one."""
+    values: dict[str, Any] = {}
+    for variable in sorted(environ):
+        if not variable.startswith(PREFIX):
+            continue
+        name = variable[len(PREFIX):]
+        setting = BY_NAME.get(name)
+        if setting is None:
+            if name not in NOT_SERVER_SETTINGS:
+                log.warning("unknown setting %s ignored; the settings are listed in the README", variable)
+            continue
+        try:
+            values[name] = setting.parse(environ[variable])
+        except ValueError as error:
+            raise SettingError(f"Bad setting {variable}: it should be {error}.") from None
+    return values
