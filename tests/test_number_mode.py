@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from webapp import segment
 from webapp.data import load_mnist
 
 NUMBERS = 100
@@ -105,3 +106,25 @@ def test_number_mode_of_one_digit_is_that_digit(client, readable):
     images, labels = readable
     answer = read_number(client, number_drawing([images[0]], np.random.default_rng(1)))
     assert answer["number"] == str(labels[0]) and len(answer["digits"]) == 1
+
+
+def test_a_fifteen_digit_phone_number_is_read(client, readable):
+    """The longest phone numbers (E.164) have 15 digits; the caps on digits and strokes leave room for them."""
+    images, labels = readable
+    rng = np.random.default_rng(SEED)
+    chosen = rng.choice(len(images), size=15, replace=False)
+    answer = read_number(client, number_drawing(list(images[chosen]), rng))
+    assert len(answer["digits"]) == 15
+    assert answer["number"] == "".join(str(label) for label in labels[chosen])
+
+
+def test_more_digits_than_number_mode_reads_are_refused_with_a_sentence(client, readable):
+    images, _ = readable
+    rng = np.random.default_rng(SEED)
+    data = number_drawing(list(images[:segment.MAX_DIGITS + 1]), rng)
+    response = client.post("/api/predict", data={"image": (io.BytesIO(data), "number.png"), "mode": "number"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert response.get_json() == {"error": f"Number mode reads at most {segment.MAX_DIGITS} digits and this "
+                                            f"drawing has {segment.MAX_DIGITS + 1}: write a shorter number or "
+                                            "send it in parts."}

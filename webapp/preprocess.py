@@ -342,17 +342,29 @@ def digit_inks(ink: np.ndarray, mode: str) -> list[tuple[tuple[int, int, int, in
     """(box, ink cropped to that box with other digits blanked) per digit, left to right."""
     strokes = segment.strokes_of(ink)
     kept = segment.without_specks(strokes)
-    if not kept:
+    if not len(kept):
         return []
-    groups = segment.digits_left_to_right(strokes, kept) if mode == "number" else [kept]
-    found = []
-    for labels in groups:
-        box = segment.union_box(strokes.boxes[label] for label in labels)
-        if segment.is_too_small(box, ink.shape):
-            continue
-        own = cv2.dilate(strokes.mask(labels, box).view(np.uint8), np.ones((3, 3), np.uint8))
-        found.append((box, cropped(ink, box) * own))
-    return found
+    groups = number_groups(strokes, kept) if mode == "number" else [kept]
+    boxes = [strokes.box(labels) for labels in groups]
+    found = [(labels, box) for labels, box in zip(groups, boxes) if not segment.is_too_small(box, ink.shape)]
+    if len(found) > segment.MAX_DIGITS:
+        raise ImageRejected(f"Number mode reads at most {segment.MAX_DIGITS} digits and this drawing has "
+                            f"{len(found)}: write a shorter number or send it in parts.")
+    return [(box, own_ink(ink, strokes, labels, box)) for labels, box in found]
+
+
+def own_ink(ink: np.ndarray, strokes: segment.Strokes, labels, box) -> np.ndarray:
+    """The ink in `box` of the strokes `labels` only, with a pixel's margin so their soft edges stay."""
+    own = cv2.dilate(strokes.mask(labels, box).view(np.uint8), np.ones((3, 3), np.uint8))
+    return cropped(ink, box) * own
+
+
+def number_groups(strokes: segment.Strokes, kept: np.ndarray) -> list[list[int]]:
+    """The strokes grouped into digits, refused when there are far more strokes than a number has."""
+    if len(kept) > segment.MAX_STROKES:
+        raise ImageRejected(f"Number mode reads at most {segment.MAX_STROKES} separate strokes and this drawing "
+                            f"has {len(kept):,}: draw the digits with fewer, joined-up strokes.")
+    return segment.digits_left_to_right(strokes, kept)
 
 
 def in_source_pixels(box, image: Image.Image, ink_shape) -> tuple[int, int, int, int]:

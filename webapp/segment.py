@@ -18,21 +18,29 @@ SPECK_EXTENT = 1.8               # a piece no longer than this many stroke width
 SPECK_AREA = 0.01                # ... and so is a piece with less than 1% of the largest piece's ink
 MIN_DIGIT_EXTENT = 0.03          # a drawing smaller than 3% of the image is nothing drawn
 SAME_DIGIT_OVERLAP = 0.5         # strokes sharing half the narrower one's width are one digit
+MAX_DIGITS = 16                  # number mode reads up to 16 digits: any phone number (15 at most)
+MAX_STROKES = 96                 # ... drawn with up to 6 strokes each; more is noise, not a number
 
 
 @dataclass
 class Strokes:
-    """Connected pieces of ink: a label image and each piece's box and area."""
+    """Connected pieces of ink: a label image and OpenCV's statistics of each piece.
+
+    The statistics stay one array (row = label) so that a noisy photo with thousands
+    of specks costs a few vectorised operations, not a Python object per speck."""
 
     labels: np.ndarray           # int32, 0 = background, i = piece i
-    boxes: dict[int, tuple[int, int, int, int]]   # label -> (x, y, width, height)
-    areas: dict[int, int]
+    stats: np.ndarray            # int32 rows of x, y, width, height, area; row 0 is the background
     stroke_width: float          # typical width of a stroke, in pixels
+
+    def box(self, labels) -> tuple[int, int, int, int]:
+        """The box around the pieces `labels` (one label or several)."""
+        return union_box(self.stats[np.atleast_1d(labels), :4])
 
     def mask(self, labels, box) -> np.ndarray:
         """Where the pieces `labels` are, within `box`."""
-        wanted = np.zeros(len(self.areas) + 1, bool)
-        wanted[list(labels)] = True
+        wanted = np.zeros(len(self.stats), bool)
+        wanted[labels] = True
         x, y, width, height = box
         return wanted[self.labels[y:y + height, x:x + width]]
 
@@ -51,31 +59,29 @@ def strokes_of(ink: np.ndarray) -> Strokes:
     """Label the connected pieces of ink (8-connected, like a pen line on a pixel grid)."""
     mask = ink > STROKE_THRESHOLD
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
-    boxes = {i: tuple(int(v) for v in stats[i, :4]) for i in range(1, count)}
-    areas = {i: int(stats[i, cv2.CC_STAT_AREA]) for i in range(1, count)}
-    if not boxes:
-        return Strokes(labels, boxes, areas, 0.0)
-    x, y, width, height = union_box(boxes.values())
-    return Strokes(labels, boxes, areas, stroke_width(mask[y:y + height, x:x + width]))
+    if count == 1:
+        return Strokes(labels, stats, 0.0)
+    x, y, width, height = union_box(stats[1:, :4])
+    return Strokes(labels, stats, stroke_width(mask[y:y + height, x:x + width]))
 
 
-def without_specks(strokes: Strokes) -> list[int]:
+def without_specks(strokes: Strokes) -> np.ndarray:
     """Labels of the pieces that are real strokes, not specks far smaller than a stroke."""
-    if not strokes.areas:
-        return []
-    largest = max(strokes.areas.values())
-    return [label for label, (_, _, width, height) in strokes.boxes.items()
-            if max(width, height) > SPECK_EXTENT * strokes.stroke_width
-            and strokes.areas[label] >= SPECK_AREA * largest]
+    pieces = strokes.stats[1:]
+    if not len(pieces):
+        return np.zeros(0, np.intp)
+    extent = np.maximum(pieces[:, cv2.CC_STAT_WIDTH], pieces[:, cv2.CC_STAT_HEIGHT])
+    area = pieces[:, cv2.CC_STAT_AREA]
+    real = (extent > SPECK_EXTENT * strokes.stroke_width) & (area >= SPECK_AREA * area.max())
+    return np.flatnonzero(real) + 1
 
 
 def union_box(boxes) -> tuple[int, int, int, int]:
-    boxes = list(boxes)
-    left = min(x for x, _, _, _ in boxes)
-    top = min(y for _, y, _, _ in boxes)
-    right = max(x + w for x, _, w, _ in boxes)
-    bottom = max(y + h for _, y, _, h in boxes)
-    return left, top, right - left, bottom - top
+    """The box around (x, y, width, height) boxes, given as rows of an array or a list of tuples."""
+    boxes = np.asarray(boxes)
+    left, top = boxes[:, :2].min(axis=0)
+    right, bottom = (boxes[:, :2] + boxes[:, 2:4]).max(axis=0)
+    return int(left), int(top), int(right - left), int(bottom - top)
 
 
 def is_too_small(box, image_shape) -> bool:
@@ -88,15 +94,37 @@ def horizontal_overlap(a, b) -> float:
     return max(0, shared) / max(1, min(a[2], b[2]))
 
 
-def digits_left_to_right(strokes: Strokes, labels: list[int]) -> list[list[int]]:
-    """Group strokes into digits by horizontal overlap, sorted by their left edge."""
-    groups: list[tuple[tuple[int, int, int, int], list[int]]] = []
-    for label in sorted(labels, key=lambda label: strokes.boxes[label][0]):
-        box = strokes.boxes[label]
-        for index, (group_box, members) in enumerate(groups):
-            if horizontal_overlap(group_box, box) >= SAME_DIGIT_OVERLAP:
-                groups[index] = (union_box([group_box, box]), members + [label])
-                break
+@dataclass
+class Group:
+    """Strokes read as one digit, and the box around them."""
+
+    box: tuple[int, int, int, int]
+    members: list[int]
+
+    def ends_before(self, x: int) -> bool:
+        return self.box[0] + self.box[2] <= x
+
+
+def digits_left_to_right(strokes: Strokes, labels) -> list[list[int]]:
+    """Group strokes into digits by horizontal overlap, left to right.
+
+    Strokes are taken by their left edge; each joins the first group (oldest first) that
+    it overlaps by SAME_DIGIT_OVERLAP, or starts a new one. Groups therefore start in
+    left-edge order, which is the order of the answer. A group that ends left of a
+    stroke's left edge shares no width with it nor with any later stroke, so only the
+    groups still open are compared: the work grows with the strokes, not strokes x groups."""
+    groups: list[Group] = []
+    still_open: list[Group] = []
+    for label in sorted(labels, key=lambda label: strokes.stats[label, cv2.CC_STAT_LEFT]):
+        box = strokes.box(label)
+        still_open = [group for group in still_open if not group.ends_before(box[0])]
+        group = next((group for group in still_open if horizontal_overlap(group.box, box) >= SAME_DIGIT_OVERLAP),
+                     None)
+        if group is None:
+            group = Group(box, [])
+            groups.append(group)
+            still_open.append(group)
         else:
-            groups.append((box, [label]))
-    return [members for _, members in sorted(groups, key=lambda group: group[0][0])]
+            group.box = union_box([group.box, box])
+        group.members.append(int(label))
+    return [group.members for group in groups]
