@@ -7,7 +7,9 @@ from webapp import create_app
 
 @pytest.fixture(scope="session")
 def app():
-    app = create_app({"TESTING": True})
+    # Rate limits are off for the shared app: the suite sends thousands of requests from one
+    # address. tests/test_ratelimits.py switches them on.
+    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False})
     yield app
 
 
