@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -39,15 +39,24 @@ def client_key() -> str:
     return str(parsed)
 
 
+def retry_after_at_least_a_second(response: Response) -> Response:
+    """The moving window rounds the wait down, to 0 in its last second: "retry now" would be refused."""
+    if response.status_code == 429 and response.headers.get("Retry-After", "1") == "0":
+        response.headers["Retry-After"] = "1"
+    return response
+
+
 def init_app(app: Flask) -> Limiter:
     """Limit every endpoint registered so far; call it after the blueprints are registered."""
     hops = app.config.get("TRUSTED_PROXIES", 0)
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    app.after_request(retry_after_at_least_a_second)   # runs after the limiter's own headers
     limiter = Limiter(client_key, app=app, headers_enabled=True, strategy="moving-window",
                       key_prefix="digitdraw",
                       default_limits_exempt_when=lambda: request.endpoint == "static")
     for endpoint, setting in ENDPOINT_LIMITS.items():
         limits = limiter.limit(lambda setting=setting: current_app.config[setting])
         app.view_functions[endpoint] = limits(app.view_functions[endpoint])
+    app.extensions["rate_limiter"] = limiter   # the limited views hold it only by a weak reference
     return limiter
