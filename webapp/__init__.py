@@ -33,10 +33,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from webapp import errors, logs, multipart, ratelimits, security
+    from webapp import errors, logs, ratelimits, security
     from webapp.classifier import ModelRegistry
 
-    multipart.install()
     logs.setup(app)
     security.harden(app)
     errors.register(app)
