@@ -6,6 +6,7 @@ import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 
 from webapp import preprocess
+from webapp.echo import shortened
 from webapp.images import png_data_url
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -41,7 +42,8 @@ def uploaded_image_bytes() -> bytes:
     if not request.content_length and not request.mimetype:
         raise BadRequest("No image was sent: POST a PNG, JPEG, WebP, GIF or BMP.")
     raise BadRequest(f"Send the image as multipart/form-data (field `image`) or as a raw image/* body, "
-                     f"not {request.mimetype or 'a body without Content-Type'}.", status=415)
+                     f"not {shortened(request.mimetype) if request.mimetype else 'a body without Content-Type'}.",
+                     status=415)
 
 
 def choice(field: str, default: str | None) -> str | None:
@@ -58,7 +60,7 @@ def chosen_mode() -> str:
     """The request's `mode` (default `digit`), or a 400 naming the valid modes."""
     mode = choice("mode", "digit")
     if mode not in MODES:
-        raise BadRequest(f"Unknown mode {mode!r}: use one of {', '.join(MODES)}.")
+        raise BadRequest(f"Unknown mode {shortened(mode)}: use one of {', '.join(MODES)}.")
     return mode
 
 
@@ -70,7 +72,7 @@ def chosen_classifier():
     name = choice("model", None)
     classifier = models().get(name)
     if name and classifier is None:
-        raise BadRequest(f"Unknown model {name!r}: use one of {', '.join(models().names)}.")
+        raise BadRequest(f"Unknown model {shortened(name)}: use one of {', '.join(models().names)}.")
     return classifier
 
 
@@ -114,7 +116,7 @@ def model_report(name: str):
     """The evaluation report written by train.py, looked up by model name (never by path)."""
     classifier = models().classifiers.get(name)
     if classifier is None:
-        raise BadRequest(f"Unknown model {name!r}: use one of {', '.join(models().names)}.", status=404)
+        raise BadRequest(f"Unknown model {shortened(name)}: use one of {', '.join(models().names)}.", status=404)
     if not classifier.report:
         raise BadRequest(f"Model {name!r} has no evaluation report; run `make train` to write it.", status=404)
     return jsonify(classifier.report)

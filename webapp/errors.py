@@ -11,6 +11,8 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from webapp.echo import shortened
+
 API_PREFIX = "/api/"
 API_ENDPOINTS = ("/api/predict, /api/models, /api/health, /api/reports/<name>, /api/feedback "
                  "and /api/drawings")
@@ -24,15 +26,25 @@ def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+def is_within_upload_limit() -> bool:
+    """A 413 for a body within the upload limit came from the form parser: a text field or too many parts."""
+    return request.content_length is not None and request.content_length <= current_app.config["MAX_CONTENT_LENGTH"]
+
+
 def sentence_for(error: HTTPException) -> str:
     """What went wrong, for a person reading it in a browser or a terminal."""
     if error.code == 404:
         if is_api_request():
-            return f"There is no API endpoint at {request.path}; the API has {API_ENDPOINTS}."
+            return f"There is no API endpoint at {shortened(request.path, quote=str)}; the API has {API_ENDPOINTS}."
         return "There is no page at this address."
     if error.code == 405:
         allowed = " or ".join(sorted(set(error.valid_methods or ()) - {"HEAD", "OPTIONS"}))
-        return f"{request.path} does not accept {request.method}; use {allowed or 'another method'}."
+        return (f"{shortened(request.path, quote=str)} does not accept {shortened(request.method, quote=str)}; "
+                f"use {allowed or 'another method'}.")
+    if error.code == 413 and is_within_upload_limit():
+        limit_kb = current_app.config["MAX_FORM_MEMORY_SIZE"] / 1024
+        return (f"A form field is too large or the form has too many parts: a text field holds at most "
+                f"{limit_kb:g} kB.")
     if error.code == 413:
         limit_mb = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
         return f"The upload is too large: the limit is {limit_mb:g} MB."

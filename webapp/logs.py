@@ -3,7 +3,8 @@
 One line per request (method, path, status, milliseconds, bytes sent), one more
 line for every rejected request giving the reason the client was told (never
 the uploaded bytes), and at start-up one line per model that could not be
-loaded. Values a client controls are JSON-quoted so they cannot forge lines.
+loaded. Values a client controls are JSON-quoted so they cannot forge lines, and
+cut short so that a huge path or field cannot make a huge line.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from http.client import responses
 from flask import Flask, Response, g, request
 from flask.logging import has_level_handler, wsgi_errors_stream
 
+from webapp.echo import shortened
+
 log = logging.getLogger("digitdraw")
+LOGGED_PATH_CHARACTERS = 200
+LOGGED_REASON_CHARACTERS = 300
 
 
 def setup(app: Flask) -> None:
@@ -35,18 +40,20 @@ def start_timer() -> None:
     g.request_started = time.perf_counter()
 
 
-def quoted(text: str) -> str:
-    return json.dumps(text)
+def quoted(text: str, limit: int) -> str:
+    return shortened(text, limit, quote=json.dumps)
 
 
 def log_request(response: Response) -> Response:
     elapsed_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
     size = response.content_length
-    log.info("request method=%s path=%s status=%d ms=%.1f bytes=%s", request.method, quoted(request.path),
+    log.info("request method=%s path=%s status=%d ms=%.1f bytes=%s", request.method,
+             quoted(request.path, LOGGED_PATH_CHARACTERS),
              response.status_code, elapsed_ms, "-" if size is None else size)
     if 400 <= response.status_code < 500:
-        log.warning("rejected status=%d path=%s reason=%s", response.status_code, quoted(request.path),
-                    quoted(rejection_reason(response)))
+        log.warning("rejected status=%d path=%s reason=%s", response.status_code,
+                    quoted(request.path, LOGGED_PATH_CHARACTERS),
+                    quoted(rejection_reason(response), LOGGED_REASON_CHARACTERS))
     return response
 
 
