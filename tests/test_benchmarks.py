@@ -1,6 +1,6 @@
 """Smoke runs of the speed benchmarks with tiny counts, so they cannot rot."""
 
-from benchmarks import bench_load, bench_predict
+from benchmarks import bench_abuse, bench_load, bench_predict
 
 
 def test_bench_predict_measures_three_paths_side_by_side():
@@ -21,3 +21,13 @@ def test_bench_load_drives_the_real_server_started_like_make_run():
         assert level["rps"] > 0 and level["p50_ms"] <= level["p99_ms"]
     assert result["startup_seconds"] > 0 and result["rss_before_mib"] > 0
     assert "| clients |" in bench_load.as_markdown(result)
+
+
+def test_bench_abuse_sends_the_cases_to_the_real_server_started_like_make_run():
+    cases = ["number mode, 12,065 tiny strokes", "`?offset=2**63` on /api/drawings", "DELETE a 23-digit drawing id"]
+    rows = bench_abuse.run(repeats=1, only=cases)
+    assert [row["case"] for row in rows] == cases
+    for row in rows:
+        assert row["status"] == str(row["expected"]) and row["json"]
+        assert 0 < row["median_ms"] <= row["max_ms"] and 0 < row["max_bytes"] <= bench_abuse.TARGET_BYTES
+    assert "| case | sent | status |" in bench_abuse.as_markdown(rows)

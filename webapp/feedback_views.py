@@ -19,6 +19,7 @@ from webapp import preprocess
 from webapp.api import (BadRequest, answer_bad_request, choice, chosen_classifier, chosen_mode, models,
                         uploaded_image_bytes)
 from webapp.feedback import DrawingScorer, FeedbackStore
+from webapp.echo import shortened
 from webapp.images import png_data_url
 
 bp = Blueprint("feedback", __name__, cli_group=None)
@@ -28,6 +29,8 @@ bp.register_error_handler(preprocess.ImageRejected, answer_bad_request)
 FORM_FIELDS_ALLOWANCE = 64 * 1024   # the multipart body holds a few small fields besides the image
 PAGE_SIZE = 48
 MAX_PAGE_SIZE = 200
+LARGEST_COUNT = 999_999_999   # counts have at most 9 digits: never too large for int() or SQLite
+LARGEST_ID = 2**63 - 1        # SQLite's largest row id; a larger one in a URL is no drawing (404)
 
 
 def init_app(app: Flask) -> None:
@@ -50,21 +53,21 @@ def answer_too_large(error):
 def digit_field(field: str, value: str | None) -> int:
     """A form or query value that must be exactly one digit 0-9."""
     if value is None or value not in {str(digit) for digit in range(10)}:
-        raise BadRequest(f"`{field}` must be one digit from 0 to 9, not {value!r}."
+        raise BadRequest(f"`{field}` must be one digit from 0 to 9, not {shortened(value)}."
                          if value else f"Say which digit it is: send `{field}` as one digit from 0 to 9.")
     return int(value)
 
 
-def whole_number(field: str, default: int, smallest: int = 0, largest: int | None = None) -> int:
-    """A query-string count such as `limit` or `offset`, within its bounds."""
+def whole_number(field: str, default: int, smallest: int = 0, largest: int = LARGEST_COUNT) -> int:
+    """A query-string count such as `limit`, `offset` or `page`, within its bounds; the digits are
+    counted before converting, so thousands of them never reach int() (which refuses over 4,300)."""
     value = request.args.get(field, "")
     if value == "":
         return default
-    number = int(value) if value.isascii() and value.isdigit() else None
-    if number is None or number < smallest or (largest is not None and number > largest):
-        bounds = f"from {smallest} to {largest}" if largest is not None else f"of at least {smallest}"
-        raise BadRequest(f"`{field}` must be a whole number {bounds}, not {value!r}.")
-    return number
+    is_number = value.isascii() and value.isdigit() and len(value) <= len(str(largest))
+    if not is_number or not smallest <= int(value) <= largest:
+        raise BadRequest(f"`{field}` must be a whole number from {smallest} to {largest:,}, not {shortened(value)}.")
+    return int(value)
 
 
 def optional_label(value: str | None) -> int | None:
@@ -125,7 +128,7 @@ def require_delete_token() -> None:
                          "`Authorization: Bearer <token>` or `X-Delete-Token`.", 403)
 
 
-@bp.delete("/api/drawings/<int:drawing_id>")
+@bp.delete(f"/api/drawings/<int(max={LARGEST_ID}):drawing_id>")
 def delete_drawing(drawing_id: int):
     require_delete_token()
     if not store().delete(drawing_id):
