@@ -1,13 +1,13 @@
-"""How fast labelled drawings are kept, and what the /drawings page costs as they pile up.
+"""How fast labelled drawings are kept.
 
-    python benchmarks/bench_feedback.py [--posts 400] [--threads 1 4 16] [--drawings 1000] [--model-dir model]
+    python benchmarks/bench_feedback.py [--posts 400] [--threads 1 4 16] [--model-dir model]
 
 1. `FeedbackStore.add` from T threads into a fresh SQLite file: rows per second.
-2. POST /api/feedback over loopback HTTP to the real app (werkzeug, threaded) from
-   T clients, each a real MNIST test digit as a canvas PNG: posts per second and
-   p50/p95 latency, every post checked to be stored.
-3. GET /drawings with N drawings stored: the first look runs every loaded model on
-   every drawing, later looks only on drawings added since.
+2. POST /api/feedback over loopback HTTP to the real app (werkzeug, threaded, rate
+   limits off) from T clients, each a real MNIST test digit as a canvas PNG: posts
+   per second and p50/p95 latency, every post checked to be stored.
+
+What the /drawings page costs as drawings pile up: benchmarks/bench_drawings_page.py.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from werkzeug.serving import make_server  # noqa: E402
 from benchmarks.bench_load import multipart_body  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.data import load_mnist  # noqa: E402
-from webapp.feedback import FeedbackStore  # noqa: E402
+from webapp.feedback import FeedbackStore, NewDrawing  # noqa: E402
 from webapp.images import canvas_png  # noqa: E402
 
 
@@ -40,8 +40,8 @@ def store_adds_per_second(folder: Path, mnist, adds: int, threads: int) -> float
     store.count()   # create the file first: the schema step is not what is measured
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(lambda i: store.add(image=b"png", pixels=mnist.x_test[i], label=int(mnist.y_test[i])),
-                      range(adds)))
+        list(pool.map(lambda i: store.add(NewDrawing(image=b"png", pixels=mnist.x_test[i],
+                                                     label=int(mnist.y_test[i]))), range(adds)))
     seconds = time.perf_counter() - started
     assert store.count() == adds
     return adds / seconds
@@ -66,21 +66,10 @@ def http_posts(port: int, bodies, threads: int) -> tuple[float, list[float]]:
     return time.perf_counter() - started, latencies
 
 
-def page_seconds(port: int, path: str) -> float:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-    started = time.perf_counter()
-    connection.request("GET", path)
-    response = connection.getresponse()
-    response.read()
-    assert response.status == 200, response.status
-    return time.perf_counter() - started
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=400)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4, 16])
-    parser.add_argument("--drawings", type=int, default=1000)
     parser.add_argument("--model-dir", default=str(ROOT / "model"))
     args = parser.parse_args()
     mnist = load_mnist()
@@ -92,7 +81,7 @@ def main() -> None:
             rate = store_adds_per_second(folder, mnist, args.posts, threads)
             print(f"  {threads:>2} threads: {rate:7.0f} rows/s")
 
-        app = create_app({"TESTING": False, "MODEL_DIR": args.model_dir,
+        app = create_app({"TESTING": False, "MODEL_DIR": args.model_dir, "RATELIMIT_ENABLED": False,
                           "DATABASE": str(folder / "http.sqlite")})
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -107,12 +96,6 @@ def main() -> None:
             p50, p95 = np.percentile(latencies, [50, 95]) * 1000
             print(f"  {threads:>2} clients: {len(bodies) / seconds:6.0f} posts/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms")
 
-        store = app.extensions["feedback"]
-        for i in range(stored, args.drawings):
-            store.add(image=b"png", pixels=mnist.x_test[i], label=int(mnist.y_test[i]))
-        print(f"GET /drawings with {store.count()} drawings and {len(app.extensions['models'].names)} models")
-        for look in ("first look", "again"):
-            print(f"  {look}: {page_seconds(server.server_port, '/drawings') * 1000:.0f} ms")
         server.shutdown()
 
 

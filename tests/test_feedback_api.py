@@ -3,15 +3,18 @@ on the real app with the shipped models, a real SQLite file and real MNIST test 
 
 import base64
 import io
+import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from webapp import create_app, preprocess
+from webapp import create_app, drawing_scores, preprocess
 from webapp.data import load_mnist
+from webapp.feedback import NewDrawing
 from webapp.images import canvas_png
 
 TOKEN = "teacher-token-123"
@@ -23,7 +26,8 @@ def mnist():
 
 
 def make_app(database, **config):
-    return create_app({"TESTING": True, "DATABASE": str(database), "DELETE_TOKEN": TOKEN, **config})
+    return create_app({"TESTING": True, "DATABASE": str(database), "DELETE_TOKEN": TOKEN,
+                       "RATELIMIT_ENABLED": False, **config})   # these tests post far faster than people
 
 
 @pytest.fixture()
@@ -53,9 +57,9 @@ def decode_data_url(url: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
 
 
-def test_feedback_is_stored_with_the_input_the_server_computes(app, client, mnist):
+def test_feedback_is_stored_with_the_input_and_the_answer_the_server_computes(app, client, mnist):
     png = canvas_png(mnist.x_test[0])
-    response = post_feedback(client, png, label="4", prediction="7", mode="digit")
+    response = post_feedback(client, png, label="4", prediction="3", mode="digit")   # a 7 the client calls a 3
     assert response.status_code == 201
     assert response.get_json() == {"id": 1, "label": 4}
 
@@ -70,9 +74,11 @@ def test_feedback_is_stored_with_the_input_the_server_computes(app, client, mnis
     assert np.abs(decode_data_url(item["input"]).astype(int) - np.rint(expected * 255)).max() <= 1
 
 
-def test_without_a_claimed_prediction_the_named_models_answer_is_kept(app, client, mnist):
+@pytest.mark.parametrize("claimed", [None, "9", "x", "-1" * 500])
+def test_the_named_models_own_answer_is_kept_whatever_the_client_claims(app, client, mnist, claimed):
     name = app.extensions["models"].names[-1]
-    assert post_digit(client, mnist, 1, model=name).status_code == 201
+    fields = {} if claimed is None else {"prediction": claimed}
+    assert post_digit(client, mnist, 1, model=name, **fields).status_code == 201
     [item] = client.get("/api/drawings").get_json()["items"]
     assert item["model"] == name
     assert item["prediction"] == int(np.argmax(item["probabilities"]))
@@ -125,7 +131,6 @@ def test_invalid_or_missing_label_is_a_400_sentence(client, mnist, label):
 
 
 @pytest.mark.parametrize("fields, word", [
-    ({"prediction": "x"}, "prediction"),
     ({"mode": "letters"}, "mode"),
     ({"model": "no-such-model"}, "model"),
 ])
@@ -151,18 +156,52 @@ def test_undecodable_and_empty_images_are_refused(client, mnist):
     assert client.get("/api/drawings").get_json()["total"] == 0
 
 
-def test_an_image_over_the_cap_is_413(tmp_path, mnist):
-    png = canvas_png(mnist.x_test[0])
-    client = make_app(tmp_path / "capped.sqlite", FEEDBACK_MAX_IMAGE_BYTES=len(png) - 1).test_client()
-    response = post_feedback(client, png, label="7")
-    assert response.status_code == 413
-    assert f"{len(png) - 1:,} bytes" in response.get_json()["error"]
+def phone_photo_with_gps(mnist) -> bytes:
+    """An 8 MP JPEG of a digit on lit paper, with the EXIF a phone writes: camera, time and GPS position."""
+    height, width = 2448, 3264
+    rows, cols = np.mgrid[0:height, 0:width]
+    paper = 200 + 30 * np.sin(cols / 500) + 15 * np.cos(rows / 400)
+    noise = np.random.default_rng(7).normal(0, 5, (height, width))
+    ink = cv2.resize(mnist.x_test[0], (1800, 1800), interpolation=cv2.INTER_CUBIC).astype(float)
+    grey = paper + noise
+    grey[300:2100, 700:2500] -= ink * 0.7
+    photo = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8)).convert("RGB")
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0132] = "PhoneMaker", "Phone 12", "2026:11:23 09:15:00"
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 29.0), 3: "E", 4: (2.0, 17.0, 40.0)}   # GPSInfo: Paris
+    buffer = io.BytesIO()
+    photo.save(buffer, format="JPEG", quality=92, exif=exif)
+    return buffer.getvalue()
 
 
-def test_a_huge_body_is_refused_before_it_is_read(client):
-    response = post_feedback(client, b"\0" * (3 * 1024 * 1024), label="7")
-    assert response.status_code == 413
-    assert "too large" in response.get_json()["error"]
+def stored_images(database) -> list[bytes]:
+    with sqlite3.connect(database) as connection:
+        images = [row[0] for row in connection.execute("SELECT image FROM drawings ORDER BY id")]
+    connection.close()
+    return images
+
+
+def test_a_phone_photo_is_kept_downscaled_without_its_exif_or_gps(app, client, mnist):
+    photo = phone_photo_with_gps(mnist)
+    assert 0x8825 in Image.open(io.BytesIO(photo)).getexif() and len(photo) > 2 * 1024 * 1024
+    response = client.post("/api/feedback", data={"image": (io.BytesIO(photo), "IMG_0001.jpg"), "label": "7"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_json()
+    [kept] = stored_images(app.config["DATABASE"])
+    print(f"8 MP phone photo: {len(photo):,} bytes sent, {len(kept):,} bytes kept")
+    assert len(kept) < 64 * 1024
+    image = Image.open(io.BytesIO(kept))
+    assert image.format == "JPEG" and max(image.size) == 256 and image.size == (256, 192)
+    assert not image.getexif() and "exif" not in image.info and b"Exif" not in kept and b"PhoneMaker" not in kept
+
+
+def test_a_canvas_drawing_is_kept_as_a_small_transparent_png(tmp_path, mnist):
+    app = make_app(tmp_path / "side.sqlite", FEEDBACK_IMAGE_SIDE=100)
+    assert post_digit(app.test_client(), mnist, 0).status_code == 201
+    [kept] = stored_images(app.config["DATABASE"])
+    image = Image.open(io.BytesIO(kept))
+    assert image.format == "PNG" and image.size == (100, 100) and image.mode == "LA"
+    assert image.getchannel("A").getextrema() == (0, 255)
 
 
 def test_drawings_are_paged_and_filtered_by_label(client, mnist):
@@ -286,3 +325,120 @@ def test_export_writes_keras_layout_arrays(app, client, mnist, tmp_path):
     assert y.dtype == np.uint8 and y.tolist() == mnist.y_test[:10].tolist()
     _, stored_x, _ = app.extensions["feedback"].labelled_inputs()
     np.testing.assert_array_equal(x, stored_x)
+
+
+CROSS_SITE = [
+    {"Origin": "https://evil.example"},
+    {"Origin": "null"},
+    {"Origin": "http://localhost.evil.example"},
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},
+    {"Sec-Fetch-Site": "cross-site", "Origin": "http://localhost"},   # a forged Origin cannot outvote the browser
+]
+OWN_PAGE = [
+    {"Origin": "http://localhost"},
+    {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
+    {"Sec-Fetch-Site": "none"},
+    {},   # curl or a script: no browser page at all
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+def test_feedback_from_another_sites_page_is_403_and_keeps_nothing(client, mnist, headers):
+    response = client.post("/api/feedback", headers=headers, content_type="multipart/form-data",
+                           data={"image": (io.BytesIO(canvas_png(mnist.x_test[0])), "drawing.png"), "label": "7"})
+    assert response.status_code == 403
+    assert "own pages" in response.get_json()["error"]
+    assert client.get("/api/drawings").get_json()["total"] == 0
+
+
+@pytest.mark.parametrize("headers", OWN_PAGE)
+def test_feedback_from_our_own_page_or_a_script_is_kept(client, mnist, headers):
+    response = client.post("/api/feedback", headers=headers, content_type="multipart/form-data",
+                           data={"image": (io.BytesIO(canvas_png(mnist.x_test[0])), "drawing.png"), "label": "7"})
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE[:1] + CROSS_SITE[3:4])
+def test_a_delete_from_another_sites_page_is_403_even_with_the_token(client, mnist, headers):
+    drawing_id = post_digit(client, mnist, 0).get_json()["id"]
+    response = client.delete(f"/api/drawings/{drawing_id}", headers={**headers, "X-Delete-Token": TOKEN})
+    assert response.status_code == 403 and "own pages" in response.get_json()["error"]
+    assert client.get("/api/drawings").get_json()["total"] == 1
+
+
+def number_png(mnist, indexes) -> bytes:
+    """MNIST test digits side by side on one transparent canvas, as number mode reads them."""
+    digits = [mnist.x_test[index] for index in indexes]
+    row = np.concatenate([np.pad(digit, ((4, 4), (6, 6))) for digit in digits], axis=1)
+    return canvas_png_of(cv2.resize(row, (row.shape[1] * 8, row.shape[0] * 8), interpolation=cv2.INTER_LINEAR))
+
+
+def canvas_png_of(alpha: np.ndarray) -> bytes:
+    rgba = np.dstack([np.zeros(alpha.shape + (3,), np.uint8), alpha])
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_number_is_kept_as_one_row_per_digit_with_its_own_label_and_crop(app, client, mnist):
+    indexes = [1, 2, 0]   # MNIST's 2, 1 and 7
+    label = "".join(str(mnist.y_test[index]) for index in indexes)
+    response = post_feedback(client, number_png(mnist, indexes), label=label, mode="number")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json() == {"id": 1, "ids": [1, 2, 3], "label": label}
+
+    items = client.get("/api/drawings").get_json()["items"][::-1]
+    assert [item["label"] for item in items] == [int(digit) for digit in label]
+    assert {item["mode"] for item in items} == {"number"}
+    _, x, _ = app.extensions["feedback"].labelled_inputs()
+    default = app.extensions["models"].default
+    assert [item["prediction"] for item in items] == default.predict(x / 255.0).argmax(axis=1).tolist()
+    crops = [Image.open(io.BytesIO(image)) for image in stored_images(app.config["DATABASE"])]
+    assert all(crop.height > crop.width / 2 and crop.height <= 256 for crop in crops)   # one digit each, not the row
+    assert sum(crop.width for crop in crops) < 256
+
+
+@pytest.mark.parametrize("label, says", [("21", "holds 3 digits but the label has 2"),
+                                         ("2170", "holds 3 digits but the label has 4"),
+                                         ("2a7", "number's digits"), ("", "Say which number"),
+                                         ("1" * 17, "at most 16")])
+def test_a_number_label_that_does_not_fit_the_drawing_is_a_400_sentence(client, mnist, label, says):
+    response = post_feedback(client, number_png(mnist, [1, 2, 0]), label=label, mode="number")
+    assert response.status_code == 400 and says in response.get_json()["error"]
+    assert client.get("/api/drawings").get_json()["total"] == 0
+
+
+def test_health_reports_the_stores_use_and_quota(tmp_path, mnist):
+    client = make_app(tmp_path / "health.sqlite", FEEDBACK_MAX_ROWS=10, FEEDBACK_MAX_BYTES=2**30).test_client()
+    for index in range(3):
+        post_digit(client, mnist, index)
+    health = client.get("/api/health")
+    assert health.status_code == 200
+    store = health.get_json()["store"]
+    assert store["status"] == "ok" and store["rows"] == 3 and 0 < store["bytes"] < 2**20
+    assert (store["max_rows"], store["max_bytes"]) == (10, 2**30)
+
+
+def test_drawings_page_scores_come_from_answers_kept_at_store_time(app, client, mnist, monkeypatch):
+    for index in range(10):
+        post_digit(client, mnist, index)
+    for classifier in app.extensions["models"].classifiers.values():   # no model runs while the page is built
+        monkeypatch.setattr(classifier, "predict", lambda images: pytest.fail("a model ran on a page view"))
+    page = client.get("/drawings").get_data(as_text=True)
+    assert "10 drawings" in page and "read so far" not in page
+    monkeypatch.undo()
+    page_scores_match_the_models(app, page)
+
+
+def test_a_new_model_version_reads_older_drawings_in_batches_and_the_page_says_how_far(app, client, mnist,
+                                                                                       monkeypatch):
+    store = app.extensions["feedback"]
+    store.add(*(NewDrawing(image=b"png", pixels=mnist.x_test[i], label=int(mnist.y_test[i])) for i in range(25)))
+    monkeypatch.setattr(drawing_scores, "CATCH_UP_BATCH", 10)
+    for read in (10, 20):
+        page = client.get("/drawings").get_data(as_text=True)
+        assert page.count(f"({read} of 25 drawings read so far") == len(app.extensions["models"].names)
+    page = client.get("/drawings").get_data(as_text=True)
+    assert "read so far" not in page
+    page_scores_match_the_models(app, page)

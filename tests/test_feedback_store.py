@@ -1,5 +1,7 @@
-"""FeedbackStore on real SQLite files: round trips, transactions, migrations, writers in several processes."""
+"""FeedbackStore on real SQLite files: round trips, transactions, migrations, writers in several processes,
+answers and confusion counts, the quota, the WAL limit, and files replaced or made read-only under it."""
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -10,7 +12,8 @@ import numpy as np
 import pytest
 
 from webapp.data import load_mnist
-from webapp.feedback import MIGRATIONS, SCHEMA_VERSION, FeedbackStore, SchemaTooNew
+from webapp.feedback import (MIGRATIONS, SCHEMA_VERSION, FeedbackStore, NewDrawing, SchemaTooNew, StoreFull,
+                             StoreUnavailable)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,8 +29,9 @@ def store(tmp_path):
 
 
 def add_digit(store, mnist, index, **fields):
-    return store.add(image=b"png bytes %d" % index, pixels=mnist.x_test[index],
-                     label=int(mnist.y_test[index]), **fields)
+    [drawing_id] = store.add(NewDrawing(image=b"png bytes %d" % index, pixels=mnist.x_test[index],
+                                        label=int(mnist.y_test[index]), **fields))
+    return drawing_id
 
 
 def test_a_new_file_is_created_on_first_use_in_wal_mode_at_the_latest_schema(store):
@@ -53,7 +57,7 @@ def test_a_drawing_reads_back_as_it_was_stored(store, mnist):
 
 
 def test_float_inputs_are_stored_as_the_uint8_image_the_model_saw(store, mnist):
-    store.add(image=b"png", pixels=mnist.x_test[1].astype(np.float32) / 255, label=2)
+    store.add(NewDrawing(image=b"png", pixels=mnist.x_test[1].astype(np.float32) / 255, label=2))
     ids, x, y = store.labelled_inputs()
     assert x.dtype == np.uint8 and x.shape == (1, 28, 28) and y.tolist() == [2]
     np.testing.assert_array_equal(x[0], mnist.x_test[1])
@@ -78,7 +82,7 @@ def test_page_count_filter_and_delete(store, mnist):
 def test_a_failed_write_leaves_nothing_behind(store, mnist):
     add_digit(store, mnist, 0)
     with pytest.raises(sqlite3.IntegrityError):
-        store.add(image=b"png", pixels=mnist.x_test[1], label=12)   # the CHECK constraint refuses it
+        store.add(NewDrawing(image=b"png", pixels=mnist.x_test[1], label=12))   # the CHECK constraint refuses it
     assert store.count() == 1
 
 
@@ -129,13 +133,13 @@ def test_a_file_from_a_newer_app_is_refused_untouched(tmp_path):
 WRITER = textwrap.dedent("""
     import sys
     import numpy as np
-    from webapp.feedback import FeedbackStore
+    from webapp.feedback import FeedbackStore, NewDrawing
 
     store = FeedbackStore(sys.argv[1])
     worker, count = int(sys.argv[2]), int(sys.argv[3])
     pixels = np.full((28, 28), worker, np.uint8)
     for n in range(count):
-        store.add(image=f"{worker}-{n}".encode(), pixels=pixels, label=worker)
+        store.add(NewDrawing(image=f"{worker}-{n}".encode(), pixels=pixels, label=worker))
 """)
 
 
@@ -152,3 +156,158 @@ def test_writers_in_separate_processes_lose_nothing(tmp_path):
     assert len(ids) == len(set(ids.tolist())) == workers * per_worker
     assert np.bincount(y, minlength=workers).tolist() == [per_worker] * workers
     assert all((x[y == worker] == worker).all() for worker in range(workers))
+
+
+CNN, MLP = ("cnn", "v1"), ("mlp", "v1")
+
+
+def test_answers_kept_at_store_time_add_up_to_confusion_counts_through_deletes(store, mnist):
+    ids = [store.add(NewDrawing(image=b"png", pixels=mnist.x_test[i], label=int(mnist.y_test[i]),
+                                answers={CNN: int(mnist.y_test[i]), MLP: (int(mnist.y_test[i]) + i % 2) % 10}))[0]
+           for i in range(20)]
+    assert np.trace(store.confusion(CNN)) == store.confusion(CNN).sum() == 20
+    assert store.confusion(MLP).sum() == 20 and np.trace(store.confusion(MLP)) == 10
+    for drawing_id in ids[:4]:   # two right and two wrong answers of the MLP
+        store.delete(drawing_id)
+    assert store.confusion(CNN).sum() == 16 and np.trace(store.confusion(MLP)) == 8
+    assert store.confusion(("cnn", "another version")).sum() == 0
+
+
+def test_a_new_model_version_answers_older_drawings_once_each(store, mnist):
+    for index in range(10):
+        add_digit(store, mnist, index, answers={CNN: 0})
+    newer = ("cnn", "v2")
+    ids, x, y = store.unanswered(newer, limit=4)
+    assert ids.tolist() == [10, 9, 8, 7] and y.tolist() == mnist.y_test[6:10][::-1].tolist()
+    np.testing.assert_array_equal(x[0], mnist.x_test[9])
+    store.add_answers(newer, ids, y, y)
+    store.add_answers(newer, ids, y, y)        # another worker read the same batch meanwhile
+    store.delete(6)
+    store.add_answers(newer, np.array([6]), np.array([mnist.y_test[5]]), np.array([0]))   # deleted meanwhile
+    assert store.confusion(newer).sum() == 4 == np.trace(store.confusion(newer))
+    assert len(store.unanswered(newer, limit=100)[0]) == 5
+    assert store.unanswered(CNN, limit=100)[0].size == 0
+
+
+def test_adding_past_the_row_quota_keeps_nothing_of_that_write(tmp_path, mnist):
+    store = FeedbackStore(tmp_path / "rows.sqlite", max_rows=3)
+    add_digit(store, mnist, 0)
+    three = [NewDrawing(image=b"png", pixels=mnist.x_test[i], label=int(mnist.y_test[i]), answers={CNN: 1})
+             for i in range(3)]
+    with pytest.raises(StoreFull, match="at most 3 drawings") as refused:
+        store.add(*three)
+    assert refused.value.status == 507
+    assert store.count() == 1 and store.confusion(CNN).sum() == 0
+    store.add(*three[:2])
+    assert store.count() == 3
+
+
+def test_the_byte_quota_counts_the_pages_in_use(tmp_path, mnist):
+    store = FeedbackStore(tmp_path / "bytes.sqlite", max_bytes=256 * 1024)
+    image = bytes(range(256)) * 40   # 10 kB that do not compress
+    added = 0
+    with pytest.raises(StoreFull, match="at most 0.25 MiB"):
+        while True:
+            store.add(NewDrawing(image=image, pixels=mnist.x_test[0], label=7))
+            added += 1
+    rows, used = store.usage()
+    assert rows == added and 15 <= added <= 25
+    assert used <= 256 * 1024
+    assert store.health()["status"] == "full"
+
+
+def test_the_wal_is_truncated_back_to_its_limit(tmp_path, mnist):
+    limit = 256 * 1024
+    store = FeedbackStore(tmp_path / "wal.sqlite", wal_limit=limit)
+    wal = Path(f"{store.path}-wal")
+    largest = 0
+    for index in range(300):
+        store.add(NewDrawing(image=bytes(4000), pixels=mnist.x_test[index], label=int(mnist.y_test[index])))
+        largest = max(largest, wal.stat().st_size)
+    assert store.path.stat().st_size > 4 * limit   # far more was written than the WAL may hold
+    assert largest <= limit + 16 * 1024            # a checkpoint's worth plus the transaction that passed it
+
+
+def row_count(path: Path) -> int:
+    with sqlite3.connect(path) as connection:
+        count = connection.execute("SELECT count(*) FROM drawings").fetchone()[0]
+    connection.close()
+    return count
+
+
+def test_a_file_replaced_under_the_store_is_reopened_by_every_store_on_the_path(tmp_path, mnist):
+    """Like restoring a backup with `mv` while two workers run: both must write to the restored file."""
+    live, backup = tmp_path / "drawings.sqlite", tmp_path / "backup.sqlite"
+    worker_a, worker_b = FeedbackStore(live), FeedbackStore(live)
+    add_digit(worker_a, mnist, 0)
+    add_digit(worker_b, mnist, 1)
+    with sqlite3.connect(live) as source, sqlite3.connect(backup) as copy:
+        source.backup(copy)   # what `sqlite3 drawings.sqlite .backup backup.sqlite` does
+    source.close()
+    copy.close()
+    for index in range(2, 6):
+        add_digit(worker_a, mnist, index)
+        add_digit(worker_b, mnist, index)
+
+    os.replace(backup, live)
+    assert add_digit(worker_a, mnist, 20) == 3
+    assert add_digit(worker_b, mnist, 21) == 4
+    assert worker_a.count() == worker_b.count() == row_count(live) == 4
+    assert [d.label for d in worker_b.page(10)] == [mnist.y_test[i] for i in (21, 20, 1, 0)]
+    with sqlite3.connect(live) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    connection.close()
+
+
+def test_a_deleted_file_is_created_again_with_the_schema(store, mnist):
+    add_digit(store, mnist, 0)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store.path}{suffix}").unlink(missing_ok=True)
+    assert store.count() == 0
+    assert add_digit(store, mnist, 1) == 1
+    assert row_count(store.path) == 1 and store.schema_version() == SCHEMA_VERSION
+
+
+@pytest.fixture()
+def immutable(tmp_path):
+    """make(path) sets the file's immutable attribute: even root cannot write it (a real read-only file)."""
+    made = []
+
+    def make(path: Path) -> None:
+        result = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True)
+        if result.returncode:
+            pytest.skip(f"chattr +i is not possible here: {result.stderr.strip()}")
+        made.append(path)
+
+    yield make
+    for path in made:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_a_read_only_file_refuses_writes_with_503_and_still_reads(store, mnist, immutable):
+    add_digit(store, mnist, 0)
+    immutable(store.path)
+    reopened = FeedbackStore(store.path)
+    assert reopened.count() == 1
+    with pytest.raises(StoreUnavailable, match="read-only") as refused:
+        add_digit(reopened, mnist, 1)
+    assert refused.value.status == 503
+    health = reopened.health()
+    assert health["status"] == "failing" and "read-only" in health["problem"] and health["rows"] == 1
+
+
+def test_a_full_disk_is_507_simulated_with_sqlites_page_limit(store, mnist, monkeypatch):
+    """SQLite's own SQLITE_FULL, raised by capping the file at its current size (a full disk cannot be made here)."""
+    add_digit(store, mnist, 0)
+    opened = store._pool._open
+
+    def capped():
+        connection = opened()
+        connection.execute("PRAGMA max_page_count = 1")   # SQLite keeps the current size as the cap
+        return connection
+
+    monkeypatch.setattr(store._pool, "_open", capped)
+    store._pool._retire()
+    with pytest.raises(StoreFull, match="disk is full") as refused:
+        store.add(NewDrawing(image=bytes(range(256)) * 64, pixels=mnist.x_test[1], label=2))
+    assert refused.value.status == 507 and store.count() == 1

@@ -105,10 +105,11 @@ def list_models():
 
 @bp.get("/health")
 def health():
+    """503 only without a model: a failing drawings store (reported under `store`) leaves predictions working."""
     registry = models()
     status = 200 if registry.classifiers else 503
     return jsonify(status="ok" if registry.classifiers else "unavailable", models=registry.names,
-                   broken=registry.broken), status
+                   broken=registry.broken, store=current_app.extensions["feedback"].health()), status
 
 
 @bp.get("/reports/<name>")

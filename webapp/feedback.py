@@ -1,39 +1,48 @@
 """The drawings people labelled, kept in SQLite so the app can learn from them.
 
-Each row is one drawing as it was sent (so its input can be computed again when
-the preprocessing improves), the 28x28 input the model saw, the digit the person
-says it is, and what the model answered. Every call borrows a
-connection from the store's pool, so no two threads use one at the same time
-and worker processes never share one; WAL lets readers go on while one writer
-writes; `BEGIN IMMEDIATE` takes the write lock before anything is read, so two
-writers queue up (and retry when the wait runs out) instead of failing half way.
+Each row is a small re-encoded copy of the drawing (webapp/kept_images.py), the
+28x28 input the model saw, the digit the person says it is, and what the model
+answered; beside it every loaded model's answer and, per model version, how often
+each label got each answer (webapp/drawing_scores.py reads those). Every call
+borrows a connection from the store's pool (webapp/sqlite_pool.py), so no two
+threads use one at the same time and worker processes never share one; WAL lets
+readers go on while one writer writes; `BEGIN IMMEDIATE` takes the write lock
+before anything is read, so two writers queue up (and retry when the wait runs
+out) instead of failing half way.
 
 WAL with `synchronous=NORMAL` never corrupts the file and loses nothing when the
 app crashes; only a power cut may drop the last commits. FULL would sync the
 disk on every commit: 8 ms per drawing here instead of 0.2 ms.
+
+The store never takes more than its quota (rows and bytes, checked inside the
+write transaction, so concurrent writers cannot overshoot it together), and a
+store that cannot write (read-only or full disk, a damaged file) raises
+StoreRefused with a sentence and the HTTP status to answer, never a bare
+sqlite3 error.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import queue
 import sqlite3
 import threading
 import time
+from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from webapp.images import to_uint8
-from webapp.report import confusion_matrix
+from webapp.sqlite_pool import ConnectionPool
 
 INPUT_SIZE = 28
-BUSY_TIMEOUT_SECONDS = 10.0
 WRITE_ATTEMPTS = 5
+MIN_FREE_DISK_BYTES = 1024 * 1024   # less free space than this and the next write may fail half way
 
 # The schema, one step per version; PRAGMA user_version counts the steps applied.
 # Add a step at the end to change the schema; never edit a step that has shipped.
@@ -52,17 +61,65 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ("ALTER TABLE drawings ADD COLUMN model_version TEXT",
      "ALTER TABLE drawings ADD COLUMN mode TEXT NOT NULL DEFAULT 'digit'",
      "CREATE INDEX drawings_by_label ON drawings (label, id)"),
+    # 3: each model version's answer to each drawing, and how often each label got each answer
+    ("""CREATE TABLE answers (
+            model TEXT NOT NULL,
+            version TEXT NOT NULL,
+            drawing_id INTEGER NOT NULL,
+            digit INTEGER NOT NULL CHECK (digit BETWEEN 0 AND 9),
+            PRIMARY KEY (model, version, drawing_id)) WITHOUT ROWID""",
+     "CREATE INDEX answers_by_drawing ON answers (drawing_id)",
+     """CREATE TABLE confusion (
+            model TEXT NOT NULL,
+            version TEXT NOT NULL,
+            label INTEGER NOT NULL,
+            digit INTEGER NOT NULL,
+            count INTEGER NOT NULL CHECK (count >= 0),
+            PRIMARY KEY (model, version, label, digit)) WITHOUT ROWID"""),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
+ModelKey = tuple[str, str]   # (model name, model version): a model file's answers never change
 
-class SchemaTooNew(RuntimeError):
+
+class StoreRefused(Exception):
+    """The store cannot take this write (or read); the message is a sentence for the person."""
+
+    status = 503
+
+
+class StoreUnavailable(StoreRefused):
+    """The file cannot be written or read: a read-only disk or file, a damaged file, a long lock."""
+
+
+class StoreFull(StoreRefused):
+    """The quota is reached, or the disk is full."""
+
+    status = 507
+
+
+class SchemaTooNew(StoreUnavailable):
     """The file was written by a newer Digit Draw; opening it here could damage it."""
 
 
 @dataclass
+class NewDrawing:
+    """One labelled drawing to keep, with every loaded model's answer to it."""
+
+    image: bytes                 # the small re-encoded copy, never the upload itself
+    pixels: np.ndarray           # the 28x28 model input, [0, 1] floats or uint8
+    label: int
+    model: str | None = None     # the model the person saw answer, and its answer
+    model_version: str | None = None
+    prediction: int | None = None
+    probabilities: np.ndarray | list[float] | None = None
+    mode: str = "digit"
+    answers: dict[ModelKey, int] = field(default_factory=dict)
+
+
+@dataclass
 class Drawing:
-    """One stored drawing without its original bytes (pages never need those)."""
+    """One stored drawing without its image (pages never need it)."""
 
     id: int
     created: str
@@ -75,47 +132,55 @@ class Drawing:
     pixels: np.ndarray   # the 28x28 uint8 model input
 
 
-@dataclass
-class ModelScore:
-    """How one model does on the collected drawings."""
-
-    name: str
-    version: str
-    total: int
-    errors: int
-    accuracy: float | None
-    confusion_matrix: list[list[int]]   # rows are the people's labels, columns the model's answers
-
-
 class FeedbackStore:
-    """The `drawings` table of one SQLite file, created and migrated on first use."""
+    """The drawings of one SQLite file, created and migrated on first use, within a quota.
 
-    def __init__(self, path: str | Path):
+    `max_rows` and `max_bytes` (the file's used pages) of None mean no quota;
+    `wal_limit` (bytes) is the size the WAL is truncated back to after a checkpoint.
+    """
+
+    def __init__(self, path: str | Path, *, max_rows: int | None = None, max_bytes: int | None = None,
+                 wal_limit: int | None = None):
         self.path = Path(path)
-        self._schema_lock = threading.Lock()
-        self._schema_ready = False
+        self.max_rows = max_rows
+        self.max_bytes = max_bytes
         self._write_lock = threading.Lock()
-        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
-        self._pid = os.getpid()
+        self._pool = ConnectionPool(self.path, wal_limit, prepare=self._prepare_file)
 
-    def add(self, *, image: bytes, pixels: np.ndarray, label: int, model: str | None = None,
-            model_version: str | None = None, prediction: int | None = None,
-            probabilities=None, mode: str = "digit") -> int:
-        """Store one labelled drawing; returns its id (never reused, even after a delete)."""
-        model_input = to_uint8(np.asarray(pixels)).reshape(INPUT_SIZE, INPUT_SIZE)
+    def add(self, *drawings: NewDrawing) -> list[int]:
+        """Keep the drawings, all or none, with their models' answers; their ids (never reused)."""
         created = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-        row = (created, bytes(image), model_input.tobytes(), int(label), model, model_version,
-               None if prediction is None else int(prediction),
-               None if probabilities is None else json.dumps([round(float(p), 6) for p in probabilities]),
-               mode)
-        return self._write(lambda connection: connection.execute(
-            "INSERT INTO drawings (created, image, input, label, model, model_version, prediction,"
-            " probabilities, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row).lastrowid)
+
+        def insert(connection: sqlite3.Connection) -> list[int]:
+            ids, answered = [], Counter()
+            for drawing in drawings:
+                drawing_id = connection.execute(
+                    "INSERT INTO drawings (created, image, input, label, model, model_version, prediction,"
+                    " probabilities, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    row_of(drawing, created)).lastrowid
+                connection.executemany(
+                    "INSERT INTO answers (model, version, drawing_id, digit) VALUES (?, ?, ?, ?)",
+                    [(name, version, drawing_id, int(digit)) for (name, version), digit in drawing.answers.items()])
+                answered.update((name, version, int(drawing.label), int(digit))
+                                for (name, version), digit in drawing.answers.items())
+                ids.append(drawing_id)
+            add_to_confusion(connection, answered)
+            self._check_quota(connection)
+            return ids
+
+        return self._transaction(insert)
 
     def delete(self, drawing_id: int) -> bool:
-        """Remove one drawing; False when there was none with that id."""
-        return self._write(lambda connection: connection.execute(
-            "DELETE FROM drawings WHERE id = ?", (drawing_id,)).rowcount) > 0
+        """Remove one drawing and take its answers out of the confusion counts; False when there was none."""
+        def remove(connection: sqlite3.Connection) -> int:
+            connection.execute(
+                "UPDATE confusion SET count = count - 1 WHERE (model, version, label, digit) IN"
+                " (SELECT answers.model, answers.version, drawings.label, answers.digit FROM answers"
+                "  JOIN drawings ON drawings.id = answers.drawing_id WHERE answers.drawing_id = ?)", (drawing_id,))
+            connection.execute("DELETE FROM answers WHERE drawing_id = ?", (drawing_id,))
+            return connection.execute("DELETE FROM drawings WHERE id = ?", (drawing_id,)).rowcount
+
+        return self._transaction(remove) > 0
 
     def count(self, label: int | None = None) -> int:
         where, parameters = label_filter(label)
@@ -141,44 +206,91 @@ class FeedbackStore:
 
     def labelled_inputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every drawing in id order as (ids, x uint8 Nx28x28, y uint8 N): Keras' MNIST layout."""
-        rows = self._read("SELECT id, input, label FROM drawings ORDER BY id")
-        ids = np.array([row[0] for row in rows], dtype=np.int64)
-        x = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.uint8).reshape(-1, INPUT_SIZE, INPUT_SIZE)
-        y = np.array([row[2] for row in rows], dtype=np.uint8)
-        return ids, x, y
+        return inputs_of(self._read("SELECT id, input, label FROM drawings ORDER BY id"))
+
+    def confusion(self, model: ModelKey) -> np.ndarray:
+        """10x10 counts of this model version's answers: rows the people's labels, columns its digits."""
+        matrix = np.zeros((10, 10), np.int64)
+        for label, digit, number in self._read(
+                "SELECT label, digit, count FROM confusion WHERE model = ? AND version = ?", model):
+            matrix[label, digit] = number
+        return matrix
+
+    def unanswered(self, model: ModelKey, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Up to `limit` drawings this model version has not answered yet, newest first, as (ids, x, y)."""
+        return inputs_of(self._read(
+            "SELECT id, input, label FROM drawings WHERE NOT EXISTS (SELECT 1 FROM answers"
+            " WHERE answers.model = ? AND answers.version = ? AND answers.drawing_id = drawings.id)"
+            " ORDER BY id DESC LIMIT ?", (*model, limit)))
+
+    def add_answers(self, model: ModelKey, ids: np.ndarray, labels: np.ndarray, digits: np.ndarray) -> None:
+        """Keep a model version's answers to drawings stored before it; counted once each, even when
+        another worker answered the same drawings meanwhile or one was deleted."""
+        def insert(connection: sqlite3.Connection) -> None:
+            answered = Counter()
+            for drawing_id, label, digit in zip(ids.tolist(), labels.tolist(), digits.tolist()):
+                if connection.execute(
+                        "INSERT OR IGNORE INTO answers (model, version, drawing_id, digit)"
+                        " SELECT ?, ?, id, ? FROM drawings WHERE id = ?", (*model, digit, drawing_id)).rowcount:
+                    answered[(*model, label, digit)] += 1
+            add_to_confusion(connection, answered)
+
+        self._transaction(insert)
+
+    def usage(self) -> tuple[int, int]:
+        """(drawings, bytes of the file in use) now."""
+        with self._connection() as connection:
+            return (connection.execute("SELECT count(*) FROM drawings").fetchone()[0], used_bytes(connection))
+
+    def health(self) -> dict:
+        """The store's state for /api/health: `failing` when a write would fail, `full` at the quota."""
+        problem = self.write_problem()
+        try:
+            rows, used = self.usage()
+        except StoreRefused as error:
+            rows, used, problem = None, None, problem or str(error)
+        report = {"status": "failing" if problem else "full" if self.is_over_quota(rows, used) else "ok",
+                  "rows": rows, "bytes": used, "max_rows": self.max_rows, "max_bytes": self.max_bytes}
+        return {**report, "problem": problem} if problem else report
+
+    def write_problem(self) -> str | None:
+        """Why a write would fail now, found without writing (the file is never opened outside SQLite:
+        closing another descriptor of it would drop SQLite's locks)."""
+        if os.path.exists(self.path) and not os.access(self.path, os.W_OK):
+            return "The drawings file is read-only, so no drawing can be kept."
+        if not os.access(self.path.parent, os.W_OK):
+            return "The folder of the drawings file is read-only, so no drawing can be kept."
+        disk = os.statvfs(self.path.parent)
+        if disk.f_bavail * disk.f_frsize < MIN_FREE_DISK_BYTES:
+            return "The disk holding the drawings is full, so no drawing can be kept."
+        return None
+
+    def is_over_quota(self, rows: int, used: int) -> bool:
+        return ((self.max_rows is not None and rows >= self.max_rows)
+                or (self.max_bytes is not None and used >= self.max_bytes))
 
     def schema_version(self) -> int:
         return self._read("PRAGMA user_version")[0][0]
 
-    @contextmanager
-    def _connection(self):
-        """An idle connection of the pool, or a new one; it goes back to the pool afterwards.
+    def _check_quota(self, connection: sqlite3.Connection) -> None:
+        """After this transaction's inserts: refuse them all when they took the store past its quota."""
+        if self.max_rows is not None:
+            rows = connection.execute("SELECT count(*) FROM drawings").fetchone()[0]
+            if rows > self.max_rows:
+                raise StoreFull(f"The drawings store is full: it keeps at most {self.max_rows:,} "
+                                f"drawing{'' if self.max_rows == 1 else 's'}. "
+                                "A teacher can export the drawings and delete some to make room.")
+        if self.max_bytes is not None and used_bytes(connection) > self.max_bytes:
+            raise StoreFull(f"The drawings store is full: it may use at most {self.max_bytes / 2**20:g} MiB. "
+                            "A teacher can export the drawings and delete some to make room.")
 
-        Connections stay open because closing the last one on a WAL file checkpoints
-        the file and deletes the WAL: a disk sync on every call. They are in
-        autocommit mode: transactions are begun explicitly.
-        """
-        if self._pid != os.getpid():   # a forked worker must not touch its parent's connections
-            self._idle, self._pid = queue.SimpleQueue(), os.getpid()
-        try:
-            connection = self._idle.get_nowait()
-        except queue.Empty:
-            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
-                                         check_same_thread=False)
-            connection.execute("PRAGMA synchronous=NORMAL")
-        try:
-            yield connection
-        finally:
-            self._idle.put(connection)
+    def _connection(self):
+        """A pooled connection; whatever fails while it is used is raised as StoreRefused."""
+        return refusing_on_failure(self._pool)
 
     def _read(self, sql: str, parameters=()) -> list[tuple]:
-        self._ensure_schema()
         with self._connection() as connection:
             return connection.execute(sql, parameters).fetchall()
-
-    def _write(self, work):
-        self._ensure_schema()
-        return self._transaction(work)
 
     def _transaction(self, work):
         """Run `work(connection)` in one write transaction, again from the start while the file is busy.
@@ -189,33 +301,29 @@ class FeedbackStore:
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             with self._write_lock, self._connection() as connection:
                 try:
-                    connection.execute("BEGIN IMMEDIATE")
-                    result = work(connection)
-                    connection.execute("COMMIT")
-                    return result
+                    return run_in_transaction(connection, work)
                 except sqlite3.OperationalError as error:
-                    if connection.in_transaction:
-                        connection.execute("ROLLBACK")
                     if not is_busy(error) or attempt == WRITE_ATTEMPTS:
                         raise
-                except BaseException:
-                    if connection.in_transaction:
-                        connection.execute("ROLLBACK")
-                    raise
             time.sleep(0.05 * attempt)
 
-    def _ensure_schema(self) -> None:
-        """Create or migrate the file once per store; a lock keeps threads from racing to do it."""
-        if self._schema_ready:
-            return
-        with self._schema_lock:
-            if self._schema_ready:
-                return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connection() as connection:
-                connection.execute("PRAGMA journal_mode=WAL")   # stored in the file: once is enough
-            self._transaction(migrate)
-            self._schema_ready = True
+    def _prepare_file(self, connection: sqlite3.Connection) -> None:
+        """Turn on WAL (stored in the file: once is enough) and create or migrate the schema."""
+        connection.execute("PRAGMA journal_mode=WAL")
+        run_in_transaction(connection, migrate)
+
+
+def run_in_transaction(connection: sqlite3.Connection, work):
+    """`work(connection)` between BEGIN IMMEDIATE and COMMIT; rolled back if anything fails."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(connection)
+        connection.execute("COMMIT")
+        return result
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
 
 
 def migrate(connection: sqlite3.Connection) -> None:
@@ -243,28 +351,62 @@ def pixels_from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.uint8).reshape(INPUT_SIZE, INPUT_SIZE)
 
 
-class DrawingScorer:
-    """How every loaded model does on the stored drawings: the accuracy that matters to people.
+@contextmanager
+def refusing_on_failure(pool: ConnectionPool):
+    """A connection of `pool`; SQLite's and the file system's failures become StoreRefused sentences.
 
-    Each model's answer to each drawing is computed once and remembered, keyed by the
-    model file's version and the drawing's id: a stored input never changes, so only
-    drawings added since the last look are run through the models.
+    A CHECK constraint failing is a bug in the caller, not a state of the disk: it stays as it is.
     """
+    try:
+        with pool.connection() as connection:
+            yield connection
+    except sqlite3.IntegrityError:
+        raise
+    except (sqlite3.Error, OSError) as error:
+        raise refusal_for(error) from error
 
-    def __init__(self):
-        self._answers: dict[tuple[str, str], dict[int, int]] = {}
 
-    def scores(self, registry, ids: np.ndarray, x: np.ndarray, y: np.ndarray) -> list[ModelScore]:
-        return [self.score(registry.classifiers[name], ids, x, y) for name in registry.names]
+def refusal_for(error: sqlite3.Error | OSError) -> StoreRefused:
+    """The sentence and status for a failed read or write; predictions never depend on the store."""
+    name = getattr(error, "sqlite_errorname", "")
+    if name == "SQLITE_FULL" or getattr(error, "errno", None) == errno.ENOSPC:
+        return StoreFull("The server's disk is full, so the drawing cannot be kept. Predictions still work.")
+    if isinstance(error, sqlite3.OperationalError) and is_busy(error):
+        return StoreUnavailable("The drawings store is busy; please try again in a moment.")
+    if name.startswith("SQLITE_READONLY"):
+        return StoreUnavailable("The drawings store is read-only on this server, so nothing can be kept. "
+                                "Predictions still work.")
+    return StoreUnavailable("The drawings store cannot be used on this server right now "
+                            f"({name or error.__class__.__name__}). Predictions still work.")
 
-    def score(self, classifier, ids: np.ndarray, x: np.ndarray, y: np.ndarray) -> ModelScore:
-        answers = self._answers.setdefault((classifier.name, classifier.version), {})
-        unseen = np.array([drawing_id not in answers for drawing_id in ids.tolist()], dtype=bool)
-        if unseen.any():
-            digits = classifier.predict(x[unseen].astype(np.float32) / 255.0).argmax(axis=1)
-            answers.update(zip(ids[unseen].tolist(), digits.tolist()))
-        predicted = np.array([answers[drawing_id] for drawing_id in ids.tolist()], dtype=np.int64)
-        errors = int(np.sum(predicted != y))
-        return ModelScore(name=classifier.name, version=classifier.version, total=len(y), errors=errors,
-                          accuracy=round(1 - errors / len(y), 5) if len(y) else None,
-                          confusion_matrix=confusion_matrix(y, predicted).tolist())
+
+def row_of(drawing: NewDrawing, created: str) -> tuple:
+    model_input = to_uint8(np.asarray(drawing.pixels)).reshape(INPUT_SIZE, INPUT_SIZE)
+    probabilities = (None if drawing.probabilities is None
+                     else json.dumps([round(float(p), 6) for p in drawing.probabilities]))
+    prediction = None if drawing.prediction is None else int(drawing.prediction)
+    return (created, bytes(drawing.image), model_input.tobytes(), int(drawing.label), drawing.model,
+            drawing.model_version, prediction, probabilities, drawing.mode)
+
+
+def add_to_confusion(connection: sqlite3.Connection, answered: Counter) -> None:
+    """Add counts keyed by (model, version, label, digit) to the confusion table."""
+    connection.executemany(
+        "INSERT INTO confusion (model, version, label, digit, count) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT DO UPDATE SET count = count + excluded.count",
+        [(*key, number) for key, number in answered.items()])
+
+
+def used_bytes(connection: sqlite3.Connection) -> int:
+    """The pages of the file that hold data (free pages left by deletes are reused before it grows)."""
+    pages, free, size = (connection.execute(f"PRAGMA {name}").fetchone()[0]
+                         for name in ("page_count", "freelist_count", "page_size"))
+    return (pages - free) * size
+
+
+def inputs_of(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(id, input, label) rows as (ids int64, x uint8 Nx28x28, y uint8 N)."""
+    ids = np.array([row[0] for row in rows], dtype=np.int64)
+    x = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.uint8).reshape(-1, INPUT_SIZE, INPUT_SIZE)
+    y = np.array([row[2] for row in rows], dtype=np.uint8)
+    return ids, x, y

@@ -1,8 +1,12 @@
 """Feedback from the people who draw: the API that stores their labels, the /drawings page, the export.
 
 A labelled drawing is stored with the 28x28 input recomputed here from the
-original bytes (never trusted from the client) and the probabilities the named
-model gives for it, so every row is what the model really saw and said.
+uploaded bytes and the answers the server's own models give for it (never
+what the client claims), so every row is what the model really saw and said.
+Only a small re-encoded copy of the upload is kept (webapp/kept_images.py).
+A number (`mode=number`) is stored as one row per digit, each with its own
+digit of the label. Writes come only from our own pages or from scripts that
+are no browser page at all (webapp/same_origin.py).
 """
 
 from __future__ import annotations
@@ -13,20 +17,20 @@ from pathlib import Path
 import click
 import numpy as np
 from flask import Blueprint, Flask, current_app, jsonify, render_template, request, url_for
-from werkzeug.exceptions import RequestEntityTooLarge
 
-from webapp import preprocess
+from webapp import drawing_scores, kept_images, preprocess, segment
 from webapp.api import (BadRequest, answer_bad_request, choice, chosen_classifier, chosen_mode, models,
                         uploaded_image_bytes)
-from webapp.feedback import DrawingScorer, FeedbackStore
+from webapp.errors import is_api_request
+from webapp.feedback import FeedbackStore, NewDrawing, StoreRefused
 from webapp.echo import shortened
 from webapp.images import png_data_url
+from webapp.same_origin import require_same_origin
 
 bp = Blueprint("feedback", __name__, cli_group=None)
 bp.register_error_handler(BadRequest, answer_bad_request)
 bp.register_error_handler(preprocess.ImageRejected, answer_bad_request)
 
-FORM_FIELDS_ALLOWANCE = 64 * 1024   # the multipart body holds a few small fields besides the image
 PAGE_SIZE = 48
 MAX_PAGE_SIZE = 200
 LARGEST_COUNT = 999_999_999   # counts have at most 9 digits: never too large for int() or SQLite
@@ -35,8 +39,9 @@ LARGEST_ID = 2**63 - 1        # SQLite's largest row id; a larger one in a URL i
 
 def init_app(app: Flask) -> None:
     """Register the store (opened lazily, on the first request that needs it) and the routes."""
-    app.extensions["feedback"] = FeedbackStore(app.config["DATABASE"])
-    app.extensions["drawing_scorer"] = DrawingScorer()
+    app.extensions["feedback"] = FeedbackStore(
+        app.config["DATABASE"], max_rows=app.config["FEEDBACK_MAX_ROWS"],
+        max_bytes=app.config["FEEDBACK_MAX_BYTES"], wal_limit=app.config["DATABASE_WAL_LIMIT"])
     app.register_blueprint(bp)
 
 
@@ -44,10 +49,19 @@ def store() -> FeedbackStore:
     return current_app.extensions["feedback"]
 
 
-@bp.errorhandler(RequestEntityTooLarge)
-def answer_too_large(error):
-    limit = current_app.config["FEEDBACK_MAX_IMAGE_BYTES"]
-    return jsonify(error=f"The drawing is too large to keep: the limit is {limit:,} bytes."), 413
+@bp.before_request
+def refuse_cross_site_writes() -> None:
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        require_same_origin()
+
+
+@bp.errorhandler(StoreRefused)
+def answer_store_refused(error: StoreRefused):
+    """503 when the store cannot write (or read), 507 when it is full; predictions go on working."""
+    if is_api_request():
+        return jsonify(error=str(error)), error.status
+    return render_template("error.html", status=error.status, title="The drawings cannot be shown",
+                           message=str(error)), error.status
 
 
 def digit_field(field: str, value: str | None) -> int:
@@ -74,33 +88,62 @@ def optional_label(value: str | None) -> int | None:
     return None if value in (None, "") else digit_field("label", value)
 
 
+def label_field(mode: str) -> str:
+    """The `label` field: one digit in digit mode, the number's digits left to right in number mode."""
+    value = choice("label", None)
+    if mode == "digit":
+        return str(digit_field("label", value))
+    if not value:
+        raise BadRequest("Say which number it is: send `label` as its digits, left to right (e.g. 42).")
+    if len(value) > segment.MAX_DIGITS or not (value.isascii() and value.isdigit()):
+        raise BadRequest(f"`label` must be the number's digits, at most {segment.MAX_DIGITS} of them (e.g. 42).")
+    return value
+
+
 @bp.post("/api/feedback")
 def add_feedback():
-    """Keep one drawing with the digit the person says it is; 201 with its id."""
-    limit = current_app.config["FEEDBACK_MAX_IMAGE_BYTES"]
-    request.max_content_length = limit + FORM_FIELDS_ALLOWANCE   # refuse a huge body before reading it
+    """Keep a drawing with the digit (or, in number mode, the digits) the person says it shows; 201 with the id(s).
+
+    A client's `prediction` field is accepted and ignored: old pages send it.
+    """
     data = uploaded_image_bytes()
-    if len(data) > limit:
-        raise RequestEntityTooLarge()
-    label = digit_field("label", choice("label", None))
-    claimed = choice("prediction", None)
-    prediction = None if claimed is None else digit_field("prediction", claimed)
     mode = chosen_mode()
-    classifier = chosen_classifier()
+    label = label_field(mode)
+    shown = chosen_classifier()   # the model whose answer the person saw
 
     image = preprocess.decode(data, current_app.config["MAX_IMAGE_PIXELS"])
-    digits = preprocess.digits_in(image, "digit")   # a label is one digit, so the drawing is read as one
+    digits = preprocess.digits_in(image, mode)
     if not digits:
         raise BadRequest("Nothing is drawn in this image, so there is nothing to keep.")
-    pixels = digits[0].pixels
-    probabilities = classifier.predict(pixels[np.newaxis])[0] if classifier else None
-    if prediction is None and probabilities is not None:
-        prediction = int(probabilities.argmax())
-    drawing_id = store().add(
-        image=data, pixels=pixels, label=label, prediction=prediction, probabilities=probabilities,
-        model=classifier.name if classifier else None, model_version=classifier.version if classifier else None,
-        mode=mode)
-    return jsonify(id=drawing_id, label=label), 201
+    if len(digits) != len(label):
+        raise BadRequest(f"The drawing holds {len(digits)} digit{'' if len(digits) == 1 else 's'} but the label "
+                         f"has {len(label)}: send one digit of the label for each digit drawn, left to right.")
+    probabilities, answers = drawing_scores.answers_of_every_model(models(), np.stack([d.pixels for d in digits]))
+    copies = kept_copies(image, digits, mode)
+    ids = store().add(*(NewDrawing(image=copy, pixels=digit.pixels, label=int(digit_label), mode=mode,
+                                   answers=answers[index], **shown_answer(shown, probabilities, index))
+                        for index, (digit, digit_label, copy) in enumerate(zip(digits, label, copies))))
+    if mode == "digit":
+        return jsonify(id=ids[0], label=int(label)), 201
+    return jsonify(id=ids[0], ids=ids, label=label), 201
+
+
+def shown_answer(shown, probabilities, index: int) -> dict:
+    """The model the person saw and its answer to digit `index`, as NewDrawing fields."""
+    if shown is None:
+        return {}
+    said = probabilities[drawing_scores.key_of(shown)][index]
+    return {"model": shown.name, "model_version": shown.version, "prediction": int(said.argmax()),
+            "probabilities": said}
+
+
+def kept_copies(image, digits: list[preprocess.Digit], mode: str) -> list[bytes]:
+    """The images to keep: the whole drawing downscaled, or in number mode each digit's part of it."""
+    copy = kept_images.downscaled(image, current_app.config["FEEDBACK_IMAGE_SIDE"])
+    if mode == "digit":
+        return [kept_images.encoded(copy)]
+    source_size = image.info.get("source_size", image.size)
+    return [kept_images.encoded(kept_images.crop_of(copy, digit.box, source_size)) for digit in digits]
 
 
 @bp.get("/api/drawings")
@@ -143,7 +186,7 @@ def drawings_page():
     page = whole_number("page", 1, smallest=1)
     total = store().count(label)
     drawings = store().page(PAGE_SIZE, (page - 1) * PAGE_SIZE, label)
-    scores = current_app.extensions["drawing_scorer"].scores(models(), *store().labelled_inputs())
+    scores = drawing_scores.scores(store(), models())
     shown = next((score for score in scores if score.name == request.args.get("model")),
                  scores[0] if scores else None)
 

@@ -16,6 +16,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from webapp import create_app
+from webapp.feedback import NewDrawing
 
 
 @pytest.fixture()
@@ -86,14 +87,33 @@ def test_keys_answer_once_per_prediction_and_clearing_withdraws_the_question(ope
     assert app.extensions["feedback"].labelled_inputs()[2].tolist() == [said, 4]
 
 
+def test_clicking_right_on_our_own_page_stores_the_drawing(open_page, feedback_app):
+    """The browser sends Origin and Sec-Fetch-Site with the post; our own page passes the cross-site check."""
+    url, app = feedback_app()
+    page = open_page("/", base_url=url)
+    draw_with_mouse(page, SEVEN)
+    wait_for_answer(page)
+    said = int(page.locator("#answer-digit").text_content())
+    with page.expect_response("**/api/feedback") as answer:
+        page.locator("#feedback-right").click()
+    response = answer.value
+    assert response.status == 201 and response.json() == {"id": 1, "label": said}
+    sent = response.request.all_headers()
+    assert sent["origin"] == url and sent["sec-fetch-site"] == "same-origin"   # really checked, not absent
+    expect(page.locator("#feedback-status")).to_have_text("Thanks, saved as #1 (right).")
+    assert app.extensions["feedback"].labelled_inputs()[2].tolist() == [said]
+
+
 def test_a_refused_answer_is_shown_and_can_be_given_again(open_page, feedback_app, browser_problems):
-    url, _ = feedback_app(FEEDBACK_MAX_IMAGE_BYTES=100)
-    browser_problems.expect("413")   # Chromium logs the refused request on the console
+    url, app = feedback_app(FEEDBACK_MAX_ROWS=1)
+    app.extensions["feedback"].add(NewDrawing(image=b"png", pixels=np.zeros((28, 28), np.uint8), label=0))
+    browser_problems.expect("507")   # Chromium logs the refused request on the console
     page = open_page("/", base_url=url)
     draw_with_mouse(page, ONE)
     wait_for_answer(page)
     page.get_by_role("button", name="Wrong, it's a 4").click()
     status = page.locator("#feedback-status")
-    expect(status).to_have_text("Could not save your answer: The drawing is too large to keep: the limit is 100 bytes.")
+    expect(status).to_have_text("Could not save your answer: The drawings store is full: it keeps at most 1 drawing. "
+                                "A teacher can export the drawings and delete some to make room.")
     expect(status).to_have_class("feedback-status is-error")
     expect(page.get_by_role("button", name="Wrong, it's a 4")).to_be_enabled()

@@ -1,0 +1,32 @@
+"""Writes to the drawings store come from our own pages, or from no browser page at all.
+
+A page on another site could otherwise post labels into the store (or delete with a
+token it tricked out of someone) from every visitor's browser. Browsers say where a
+request comes from: `Sec-Fetch-Site` (all current browsers) and `Origin` (older ones
+too). A request without either is not a browser page's request but curl or a script,
+which the API docs promise may post; a cross-site page cannot strip both headers.
+When `Sec-Fetch-Site` is sent it decides alone: behind a TLS proxy without a trusted
+proxy count the app sees http:// while our own page's `Origin` says https://.
+"""
+
+from __future__ import annotations
+
+from flask import request
+
+from webapp.api import BadRequest
+
+OWN_SITE = ("same-origin", "none")   # `none`: typed by the person, not sent by a page
+
+
+def require_same_origin() -> None:
+    """A 403 sentence for a request a page of another site made the browser send."""
+    fetched_from = request.headers.get("Sec-Fetch-Site")
+    if fetched_from is not None:
+        if fetched_from.lower() not in OWN_SITE:
+            raise BadRequest("This request came from another site's page; drawings can only be saved "
+                             "or deleted from this app's own pages.", 403)
+        return
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.lower().rstrip("/") != f"{request.scheme}://{request.host}".lower():
+        raise BadRequest("This request came from a page of another origin; drawings can only be saved "
+                         "or deleted from this app's own pages.", 403)
