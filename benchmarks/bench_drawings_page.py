@@ -1,0 +1,115 @@
+"""What the first view of /drawings costs with 100 and with 100,000 drawings stored (target: <= 300 ms).
+
+    python benchmarks/bench_drawings_page.py [--sizes 100 100000] [--repeats 5]
+
+For each size a fresh store in a temporary folder is filled through
+`FeedbackStore.add` in batches of 10,000 (one transaction each), every row with a
+real kept copy of a canvas drawing, its 28x28 input and every shipped model's
+answer, as POST /api/feedback stores them. Each timed run builds a new app on
+that file, as a freshly started worker would be, and times its first
+GET /drawings through the WSGI test client; the median of the runs is reported.
+The byte quota is raised for the run (100,000 canvas copies of 256 px take about
+650 MB); the row quota stays at its default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from webapp import create_app, drawing_scores, kept_images, preprocess  # noqa: E402
+from webapp.data import load_mnist  # noqa: E402
+from webapp.feedback import NewDrawing  # noqa: E402
+from webapp.images import canvas_png  # noqa: E402
+
+DISTINCT_DRAWINGS = 200   # rows cycle through these: what they look like does not change what the page costs
+BATCH = 10_000
+GIB = 1024 ** 3
+
+
+def app_on(database: Path):
+    return create_app({"TESTING": False, "DATABASE": str(database), "RATELIMIT_ENABLED": False,
+                       "FEEDBACK_MAX_BYTES": 4 * GIB})
+
+
+def sample_drawings(app, mnist) -> list[NewDrawing]:
+    """Real MNIST test digits as the feedback API would store them: kept copy, input, every model's answer."""
+    side = app.config["FEEDBACK_IMAGE_SIDE"]
+    drawings = []
+    for index in range(DISTINCT_DRAWINGS):
+        image = preprocess.decode(canvas_png(mnist.x_test[index]), app.config["MAX_IMAGE_PIXELS"])
+        [digit] = preprocess.digits_in(image)
+        drawings.append(NewDrawing(image=kept_images.encoded(kept_images.downscaled(image, side)),
+                                   pixels=digit.pixels, label=int(mnist.y_test[index])))
+    with app.app_context():
+        _, answers = drawing_scores.answers_of_every_model(app.extensions["models"],
+                                                           np.stack([d.pixels for d in drawings]))
+    for drawing, answered in zip(drawings, answers):
+        drawing.answers = answered
+    return drawings
+
+
+def fill(app, drawings: list[NewDrawing], count: int) -> float:
+    """Store `count` drawings; the seconds it took."""
+    store = app.extensions["feedback"]
+    started = time.perf_counter()
+    for first in range(0, count, BATCH):
+        store.add(*(drawings[i % len(drawings)] for i in range(first, min(count, first + BATCH))))
+    assert store.count() == count
+    return time.perf_counter() - started
+
+
+def first_view_ms(database: Path) -> float:
+    client = app_on(database).test_client()
+    started = time.perf_counter()
+    response = client.get("/drawings")
+    elapsed = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200 and "read so far" not in response.get_data(as_text=True)
+    return elapsed
+
+
+def run(sizes=(100, 100_000), repeats: int = 5) -> list[dict]:
+    mnist = load_mnist()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-drawings-") as folder:
+        for size in sizes:
+            database = Path(folder) / f"drawings-{size}.sqlite"
+            app = app_on(database)
+            fill_seconds = fill(app, sample_drawings(app, mnist), size)
+            times = [first_view_ms(database) for _ in range(repeats)]
+            rows.append({"drawings": size, "median_ms": statistics.median(times), "min_ms": min(times),
+                         "max_ms": max(times), "runs": repeats, "fill_seconds": fill_seconds,
+                         "file_mib": database.stat().st_size / 2**20})
+    return rows
+
+
+def as_markdown(rows: list[dict]) -> str:
+    lines = ["| drawings stored | first GET /drawings, median ms | min ms | max ms | runs | file MiB |",
+             "|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {row['drawings']:,} | {row['median_ms']:.1f} | {row['min_ms']:.1f} | {row['max_ms']:.1f} "
+              f"| {row['runs']} | {row['file_mib']:.1f} |" for row in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 100_000])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    rows = run(args.sizes, args.repeats)
+    for row in rows:
+        print(f"filled {row['drawings']:,} drawings in {row['fill_seconds']:.1f} s", file=sys.stderr)
+    print(as_markdown(rows))
+
+
+if __name__ == "__main__":
+    main()
