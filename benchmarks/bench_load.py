@@ -59,6 +59,10 @@ def post(connection: http.client.HTTPConnection, body: bytes, content_type: str)
     return response.status, response.read()
 
 
+# Benchmarks send thousands of requests from one address: rate limits off.
+NO_LIMITS = {"DIGITDRAW_RATELIMIT_ENABLED": "false"}
+MAKE_RUN_NAME = "`make run`: 2 gevent workers with header/body deadlines"
+SYNC_NAME = "before: 2 sync workers (`--workers 2 --threads 1 --preload`)"
 # The configuration `make run` used before the gevent workers, kept to compare side by side.
 SYNC_WORKERS = [".venv/bin/gunicorn", "--workers", "2", "--threads", "1", "--preload", "webapp:create_app()"]
 
@@ -165,10 +169,11 @@ def drive(port: int, body: bytes, content_type: str, clients: int, requests: int
             "errors": len(errors)}
 
 
-def run(requests: int, concurrency: list[int], warmup: int = 200, env_overrides: dict | None = None) -> dict:
+def run(requests: int, concurrency: list[int], warmup: int = 200, env_overrides: dict | None = None,
+        sync_workers: bool = False) -> dict:
     body, content_type = multipart_body(canvas_png(load_mnist().x_test[0]))
     port = free_port()
-    server = start_server(port, env_overrides or {})
+    server = start_server(port, {**NO_LIMITS, **(env_overrides or {})}, sync_workers=sync_workers)
     try:
         startup = wait_for_first_prediction(port, body, content_type, server)
         drive(port, body, content_type, max(concurrency), warmup)
@@ -177,8 +182,28 @@ def run(requests: int, concurrency: list[int], warmup: int = 200, env_overrides:
         rss_after = server_rss_mib(server)
     finally:
         stop_server(server)
-    return {"startup_seconds": startup, "rss_before_mib": rss_before, "rss_after_mib": rss_after,
+    return {"server": SYNC_NAME if sync_workers else MAKE_RUN_NAME, "startup_seconds": startup,
+            "rss_before_mib": rss_before, "rss_after_mib": rss_after,
             "rss_growth": rss_after / rss_before - 1, "levels": levels}
+
+
+def side_by_side(requests: int, clients: int, rounds: int = 3) -> list[dict]:
+    """`make run` and the old sync workers in alternating rounds of the same run; the median round of each."""
+    results: dict[str, list[dict]] = {MAKE_RUN_NAME: [], SYNC_NAME: []}
+    for _ in range(rounds):
+        for sync_workers in (False, True):
+            result = run(requests, [clients], sync_workers=sync_workers)
+            results[result["server"]].append(result["levels"][0])
+    return [{"server": name, "rounds": len(levels), **sorted(levels, key=lambda level: level["rps"])[len(levels) // 2]}
+            for name, levels in results.items()]
+
+
+def side_by_side_markdown(rows: list[dict]) -> str:
+    lines = ["| server | clients | requests per round | rounds | req/s (median round) | p50 ms | p99 ms | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['server']} | {r['clients']} | {r['requests']} | {r['rounds']} | {r['rps']:.0f} | "
+              f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |" for r in rows]
+    return "\n".join(lines)
 
 
 def as_markdown(result: dict) -> str:
@@ -198,10 +223,15 @@ def main(argv=None):
     parser.add_argument("--requests", type=int, default=10000, help="requests per concurrency level")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: the Makefile's)")
-    parser.add_argument("--threads", type=int, help="threads per worker (default: the Makefile's)")
+    parser.add_argument("--compare", action="store_true",
+                        help="also run the old sync-worker configuration, in alternating rounds, "
+                             "at the highest concurrency")
     args = parser.parse_args(argv)
-    overrides = {key.upper(): str(value) for key, value in (("workers", args.workers), ("threads", args.threads))
-                 if value is not None}
+    overrides = {"WORKERS": str(args.workers)} if args.workers else {}
+    if args.compare:
+        rows = side_by_side(args.requests, max(args.concurrency))
+        print(side_by_side_markdown(rows))
+        return rows
     result = run(args.requests, args.concurrency, env_overrides=overrides)
     print(f"`make run` {overrides or ''} on {os.cpu_count()} CPU cores, same 280x280 canvas PNG")
     print(as_markdown(result))

@@ -31,6 +31,9 @@ control_socket_disable = True      # one fixed control socket per user would be 
 preload_app = True                 # models are loaded once, before the workers fork
 accesslog = None                   # the app logs each request itself (webapp/logs.py)
 
+NEXT_TURN = 1e-6                   # any sleep above 0 waits for the loop's next turn (gevent.sleep)
+REQUESTS_PER_CONNECTION = 50       # then the client connects again, to whichever worker accepts first
+
 
 class ClassroomWorker(GeventWorker):
     """A gevent worker with header and body deadlines taken from the app's settings."""
@@ -40,6 +43,28 @@ class ClassroomWorker(GeventWorker):
         config = self.wsgi.config
         self.header_timeout = config["HEADER_TIMEOUT"]
         self.wsgi = WholeBodyFirst(self.wsgi, config["BODY_TIMEOUT"], config["MAX_CONTENT_LENGTH"])
+
+    def handle(self, listener, client, addr):
+        """Responses go out as headers and body in two writes: never let Nagle hold the second."""
+        if client.family in (socket.AF_INET, socket.AF_INET6):
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().handle(listener, client, addr)
+
+    def handle_request(self, listener_name, req, sock, addr):
+        """Serve one request, then let the loop go round before this connection's next one.
+
+        A keep-alive client that sends its next request before the worker reads again
+        would otherwise be served over and over while other connections wait (p95 of
+        365 ms at 16 clients, p50 of 4 ms, measured): going round the loop serves every
+        ready connection once per turn. Every REQUESTS_PER_CONNECTION-th answer closes
+        its connection, so the workers' share of keep-alive connections evens out: a
+        burst of new connections is often all accepted by one worker.
+        """
+        if req.req_number % REQUESTS_PER_CONNECTION == 0:
+            req.must_close = True   # answered with `Connection: close`; the client connects again
+        keep_alive = super().handle_request(listener_name, req, sock, addr)
+        gevent.sleep(NEXT_TURN)
+        return keep_alive
 
     def timeout_ctx(self):
         """Gunicorn wraps the reading of each request's headers (and the wait for the next) in this."""

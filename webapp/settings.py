@@ -113,9 +113,11 @@ SETTINGS = (
             f"token a teacher sends as `Authorization: Bearer ...` to delete drawings; "
             f"at least {MIN_TOKEN_LENGTH} characters; unset: deleting is off"),
     Setting("MAX_CONTENT_LENGTH", 8 * MIB, whole(1024, 64 * MIB), "largest request body, bytes"),
-    # Werkzeug reads forms in 64 KiB chunks and counts a whole chunk against this limit.
-    Setting("MAX_FORM_MEMORY_SIZE", 256 * 1024, whole(128 * 1024, 8 * MIB),
-            "largest form text field (and form read-buffer), bytes"),
+    # Werkzeug reads forms in 64 KiB chunks and counts a whole chunk against this limit; it also
+    # bounds each part's headers, which Werkzeug parses at about half a microsecond a byte.
+    Setting("MAX_FORM_MEMORY_SIZE", 128 * 1024, whole(96 * 1024, 8 * MIB),
+            "largest form text field or part header, bytes"),
+    Setting("MAX_FORM_PARTS", 8, whole(2, 1000), "most parts in a multipart form (the API uses at most 6)"),
     Setting("MAX_IMAGE_PIXELS", 16_000_000, whole(1024, 100_000_000),
             "largest image, pixels (checked before decoding)"),
     Setting("UNSURE_THRESHOLD", 0.6, decimal(0.0, 1.0),
