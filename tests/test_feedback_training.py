@@ -25,7 +25,7 @@ def run_train(*args):
 def exported(tmp_path):
     """50 real MNIST test digits posted as feedback, then exported with the CLI command."""
     mnist = load_mnist()
-    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "drawings.sqlite")})
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "drawings.sqlite"), "RATELIMIT_ENABLED": False})
     client = app.test_client()
     for index in range(50):
         response = client.post("/api/feedback", content_type="multipart/form-data", data={
