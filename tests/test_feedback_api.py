@@ -3,6 +3,7 @@ on the real app with the shipped models, a real SQLite file and real MNIST test 
 
 import base64
 import io
+import logging
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -246,6 +247,14 @@ def test_delete_with_the_token_removes_the_drawing_then_404(client, mnist, heade
     assert [i["id"] for i in client.get("/api/drawings").get_json()["items"]] == [keep]
     again = client.delete(f"/api/drawings/{remove}", headers=headers)
     assert again.status_code == 404 and f"#{remove}" in again.get_json()["error"]
+
+
+def test_a_failed_token_attempt_is_logged_without_the_token(client, mnist, caplog):
+    drawing_id = post_digit(client, mnist, 0).get_json()["id"]
+    with caplog.at_level(logging.WARNING, logger="digitdraw"):
+        client.delete(f"/api/drawings/{drawing_id}", headers={"Authorization": "Bearer guessed-token-4567"})
+    assert "delete refused: a wrong token from 127.0.0.1" in caplog.text
+    assert "guessed-token-4567" not in caplog.text
 
 
 def test_deleting_is_off_when_no_token_is_configured(tmp_path, mnist):

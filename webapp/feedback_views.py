@@ -12,6 +12,7 @@ are no browser page at all (webapp/same_origin.py).
 from __future__ import annotations
 
 import hmac
+import logging
 from pathlib import Path
 
 import click
@@ -27,6 +28,7 @@ from webapp.echo import shortened
 from webapp.images import png_data_url
 from webapp.same_origin import require_same_origin
 
+log = logging.getLogger("digitdraw")
 bp = Blueprint("feedback", __name__, cli_group=None)
 bp.register_error_handler(BadRequest, answer_bad_request)
 bp.register_error_handler(preprocess.ImageRejected, answer_bad_request)
@@ -163,10 +165,13 @@ def require_delete_token() -> None:
     """Only someone holding DELETE_TOKEN may delete; with no token configured nobody may."""
     expected = current_app.config.get("DELETE_TOKEN")
     if not expected:
-        raise BadRequest("Deleting drawings is turned off on this server (no DELETE_TOKEN is set).", 403)
+        raise BadRequest("Deleting drawings is turned off on this server (DIGITDRAW_DELETE_TOKEN is not set).",
+                         403)
     header = request.headers.get("Authorization", "")
     given = header[len("Bearer "):] if header.startswith("Bearer ") else request.headers.get("X-Delete-Token", "")
     if not hmac.compare_digest(given.encode(), str(expected).encode()):
+        log.warning("delete refused: %s token from %s", "a wrong" if given else "no",
+                    request.remote_addr)   # never the token itself
         raise BadRequest("Deleting a drawing needs the teacher's token: send it as "
                          "`Authorization: Bearer <token>` or `X-Delete-Token`.", 403)
 
