@@ -139,3 +139,32 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, variable
     problems = [line for line in log.read_text().splitlines() if variable in line]
     assert len(problems) == 1 and expected in problems[0]
     assert "Traceback" not in log.read_text()
+
+
+def post_feedback(port: int, png: bytes, label: str):
+    from benchmarks.bench_load import multipart_body
+    body, content_type = multipart_body(png, label=label)
+    return request(port, "POST", "/api/feedback", body, {"Content-Type": content_type})
+
+
+def test_a_database_restored_with_mv_gets_every_workers_writes(tmp_path, seven_png):
+    """Two workers; a backup is moved over the live file; the next writes all land in it, intact."""
+    import shutil
+    import sqlite3
+
+    database = tmp_path / "drawings.sqlite"
+    with running_server(tmp_path, WORKERS="2", DIGITDRAW_RATELIMIT_ENABLED="false") as (port, _):
+        assert all(post_feedback(port, seven_png, "7")[0] == 201 for _ in range(6))
+        backup = tmp_path / "backup.sqlite"
+        with sqlite3.connect(database) as live, sqlite3.connect(backup) as copy:
+            live.backup(copy)
+        assert all(post_feedback(port, seven_png, "7")[0] == 201 for _ in range(4))   # not in the backup
+        shutil.move(backup, database)
+        after = [post_feedback(port, seven_png, "1")[0] for _ in range(20)]
+        health = json.loads(request(port, "GET", "/api/health")[1])
+    assert after == [201] * 20
+    with sqlite3.connect(database) as restored:
+        assert restored.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        labels = [label for (label,) in restored.execute("SELECT label FROM drawings ORDER BY id")]
+    assert labels == [7] * 6 + [1] * 20
+    assert health["store"]["rows"] == 26

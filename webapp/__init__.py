@@ -24,7 +24,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         MODEL_DIR=str(PROJECT_ROOT / "model"),
         DATABASE=os.path.join(app.instance_path, "drawings.sqlite"),
         DELETE_TOKEN=None,   # deleting drawings is off until a teacher sets DIGITDRAW_DELETE_TOKEN
-        FEEDBACK_MAX_IMAGE_BYTES=2 * 1024 * 1024,
         **settings.defaults(),
     )
     if test_config is None:

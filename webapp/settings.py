@@ -36,6 +36,7 @@ class Setting:
     default: Any
     parse: Callable[[str], Any]   # raises ValueError with what the value should be
     meaning: str
+    shown_default: str | None = None   # for defaults that create_app works out (paths)
 
     @property
     def variable(self) -> str:
@@ -107,8 +108,8 @@ def storage_uri(text: str) -> str:
 
 
 SETTINGS = (
-    Setting("MODEL_DIR", None, path, "folder of `*.tflite` + `*.json` models (default: `model/`)"),
-    Setting("DATABASE", None, path, "the SQLite file of collected drawings (default: `instance/drawings.sqlite`)"),
+    Setting("MODEL_DIR", None, path, "folder of `*.tflite` + `*.json` models", "`model/`"),
+    Setting("DATABASE", None, path, "the SQLite file of collected drawings", "`instance/drawings.sqlite`"),
     Setting("DELETE_TOKEN", None, token,
             f"token a teacher sends as `Authorization: Bearer ...` to delete drawings; "
             f"at least {MIN_TOKEN_LENGTH} characters; unset: deleting is off"),
@@ -124,7 +125,8 @@ SETTINGS = (
             "below this confidence the page says the model is not sure"),
     Setting("FEEDBACK_IMAGE_SIDE", 256, whole(28, 1024), "longest side of the stored copy of a drawing, pixels"),
     Setting("FEEDBACK_MAX_ROWS", 100_000, whole(1, 100_000_000), "most drawings the store keeps (then 507)"),
-    Setting("FEEDBACK_MAX_BYTES", 512 * MIB, whole(MIB, 1024 * 1024 * MIB),
+    # 100,000 drawings of 256 px take about 800 MB with every model's answer to each
+    Setting("FEEDBACK_MAX_BYTES", 1024 * MIB, whole(MIB, 1024 * 1024 * MIB),
             "most bytes the drawings database uses (then 507)"),
     Setting("DATABASE_WAL_LIMIT", 16 * MIB, whole(0, 1024 * MIB),
             "size the database's write-ahead log is cut back to after a checkpoint, bytes"),
@@ -168,3 +170,22 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         except ValueError as error:
             raise SettingError(f"Bad setting {variable}: it should be {error}.") from None
     return values
+
+
+def shown_default(setting: Setting) -> str:
+    if setting.shown_default or setting.default is None:
+        return setting.shown_default or "unset"
+    if isinstance(setting.default, bool):
+        return f"`{str(setting.default).lower()}`"
+    for unit, size in (("MiB", MIB), ("KiB", 1024)):
+        if isinstance(setting.default, int) and setting.default >= size and setting.default % size == 0:
+            return f"`{setting.default}` ({setting.default // size} {unit})"
+    return f"`{setting.default}`"
+
+
+def markdown_table() -> str:
+    """The README's configuration table, made from SETTINGS so the two cannot drift apart."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    rows += [f"| `{setting.variable}` | {shown_default(setting)} | {setting.meaning} |" for setting in SETTINGS]
+    return "\n".join(rows)
+
