@@ -7,7 +7,7 @@
     python train.py --extra-data drawings.npz   # also learn from `flask --app webapp export-drawings`
 
 Writes `<out>/<arch>.keras` (the Keras model), `<out>/<arch>.tflite` (the same model
-exported for the server) and `<out>/<arch>.json` (its evaluation report, see webapp/report.py).
+exported for the server) and `<out>/<arch>.json` (its evaluation report, see training/report.py).
 """
 
 import argparse
@@ -24,8 +24,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
-from webapp.data import load_mnist  # noqa: E402
-from webapp.report import build_report, write_report  # noqa: E402
+from training.mnist import load_mnist  # noqa: E402
+from training.report import build_report, write_report  # noqa: E402
 
 SEED = 1234
 NUM_CLASSES = 10

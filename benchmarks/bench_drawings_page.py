@@ -21,15 +21,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from webapp import create_app, drawing_scores, kept_images, preprocess  # noqa: E402
-from webapp.data import load_mnist  # noqa: E402
-from webapp.feedback import NewDrawing  # noqa: E402
-from webapp.images import canvas_png  # noqa: E402
+from webapp import create_app  # noqa: E402
+from webapp.feedback import drawing_scores  # noqa: E402
+from webapp.inference.reading import read  # noqa: E402
+from webapp.vision import kept_images  # noqa: E402
+from training.mnist import load_mnist  # noqa: E402
+from webapp.feedback.store import NewDrawing  # noqa: E402
+from webapp.vision.images import canvas_png  # noqa: E402
 
 DISTINCT_DRAWINGS = 200   # rows cycle through these: what they look like does not change what the page costs
 BATCH = 10_000
@@ -44,17 +46,14 @@ def app_on(database: Path):
 def sample_drawings(app, mnist) -> list[NewDrawing]:
     """Real MNIST test digits as the feedback API would store them: kept copy, input, every model's answer."""
     side = app.config["FEEDBACK_IMAGE_SIDE"]
+    registry = app.extensions["models"]
+    every_model = [registry.classifiers[name] for name in registry.names]
     drawings = []
     for index in range(DISTINCT_DRAWINGS):
-        image = preprocess.decode(canvas_png(mnist.x_test[index]), app.config["MAX_IMAGE_PIXELS"])
-        [digit] = preprocess.digits_in(image)
-        drawings.append(NewDrawing(image=kept_images.encoded(kept_images.downscaled(image, side)),
-                                   pixels=digit.pixels, label=int(mnist.y_test[index])))
-    with app.app_context():
-        _, answers = drawing_scores.answers_of_every_model(app.extensions["models"],
-                                                           np.stack([d.pixels for d in drawings]))
-    for drawing, answered in zip(drawings, answers):
-        drawing.answers = answered
+        reading = read(canvas_png(mnist.x_test[index]), "digit", every_model, app.config["MAX_IMAGE_PIXELS"])
+        drawings.append(NewDrawing(image=kept_images.encoded(kept_images.downscaled(reading.image, side)),
+                                   pixels=reading.digits[0].pixels, label=int(mnist.y_test[index]),
+                                   answers=drawing_scores.answers_to(reading, 0)))
     return drawings
 
 

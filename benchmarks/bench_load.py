@@ -29,11 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_predict import percentile  # noqa: E402
-from webapp.data import load_mnist  # noqa: E402
-from webapp.images import canvas_png  # noqa: E402
+from training.mnist import load_mnist  # noqa: E402
+from webapp.vision.images import canvas_png  # noqa: E402
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 120
+STOP_SECONDS = 5
 REQUEST_TIMEOUT = 30
 
 
@@ -84,10 +85,13 @@ def start_server(port: int, env_overrides: dict, log_path: Path | None = None,
 
 
 def stop_server(server: subprocess.Popen) -> None:
-    """Stop the server's whole process group (the one it was started in, nothing else)."""
+    """Stop the server's whole process group (the one it was started in, nothing else).
+
+    A gunicorn worker that gets SIGTERM while it is still booting misses it (the master
+    then waits its 30 s graceful timeout), so after STOP_SECONDS the group is killed."""
     try:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
+        server.wait(timeout=STOP_SECONDS)
     except ProcessLookupError:
         server.wait(timeout=20)
     except subprocess.TimeoutExpired:

@@ -34,7 +34,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from webapp.data import load_mnist  # noqa: E402
+from training.mnist import load_mnist  # noqa: E402
 
 STYLES = ("canvas", "brush", "photo")
 SEEDS = {"canvas": 101, "brush": 202, "photo": 303}

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.make_drawings import STYLES, drawings  # noqa: E402
 from webapp import create_app  # noqa: E402
-from webapp.data import load_mnist  # noqa: E402
+from training.mnist import load_mnist  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "DRAWINGS.md"
 STYLE_NAMES = {"canvas": "canvas drawings (crisp strokes, RGBA PNG)",

@@ -1,6 +1,8 @@
-"""Run both speed benchmarks and write benchmarks/RESULTS.md with the machine they ran on.
+"""Run the speed and robustness benchmarks and write benchmarks/RESULTS.md with the machine they ran on.
 
     python benchmarks/write_results.py [--repeats 300] [--requests 10000]
+
+Takes about 10 minutes on 2 cores; run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_load, bench_predict  # noqa: E402
+from benchmarks import (bench_abuse, bench_drawings_page, bench_feedback_flood, bench_load,  # noqa: E402
+                        bench_predict, bench_slow_clients)
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 
@@ -36,10 +39,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     predict_rows = bench_predict.run(args.repeats)
     load = bench_load.run(args.requests, [1, 4, 16])
+    compared = bench_load.side_by_side(args.requests, 16)
+    slow = bench_slow_clients.run(stalled=500, requests=1000)
+    flood = bench_feedback_flood.run()
+    page = bench_drawings_page.run()
+    abuse = bench_abuse.run(repeats=5)
     RESULTS.write_text(f"""# Speed results
 
 Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on: {machine()}.
-Regenerate with `.venv/bin/python benchmarks/write_results.py`.
+Regenerate with `.venv/bin/python benchmarks/write_results.py` (about 10 minutes, on an idle machine).
 
 ## One prediction (`benchmarks/bench_predict.py`, {args.repeats} calls per path, interleaved)
 
@@ -49,10 +57,36 @@ The same 280x280 canvas PNG (an MNIST test "7" drawn as black ink on a transpare
 
 ## The real server under load (`benchmarks/bench_load.py`, {args.requests} requests per level)
 
-`make run` (gunicorn, the Makefile's workers and threads) on a loopback port; keep-alive
-clients in one process on the same 2 cores as the server.
+`make run` (gunicorn with the Makefile's workers, rate limits off) on a loopback port;
+keep-alive clients in one process on the same 2 cores as the server.
 
 {bench_load.as_markdown(load)}
+
+Side by side with the configuration `make run` had before (2 sync workers), in alternating
+rounds of the same run (`bench_load.py --compare`), 16 clients:
+
+{bench_load.side_by_side_markdown(compared)}
+
+## Stalled connections (`benchmarks/bench_slow_clients.py`)
+
+500 connections that send part of a request and stop (half inside the headers, half inside a
+declared body), held open while 4 keep-alive clients send ordinary predictions.
+
+{bench_slow_clients.as_markdown(slow)}
+
+## A feedback flood (`benchmarks/bench_feedback_flood.py`)
+
+{bench_feedback_flood.as_markdown(flood)}
+
+## The /drawings page with a full store (`benchmarks/bench_drawings_page.py`)
+
+First view in a fresh app (every model's answers are stored with each drawing).
+
+{bench_drawings_page.as_markdown(page)}
+
+## Cheap abuse (`benchmarks/bench_abuse.py`, each case 5 times against `make run`)
+
+{bench_abuse.as_markdown(abuse)}
 """)
     print(RESULTS.read_text())
 

@@ -3,12 +3,11 @@
 import base64
 import io
 
-import numpy as np
 import pytest
 from PIL import Image
 
-from webapp.data import load_mnist
-from webapp.images import canvas_png
+from training.mnist import load_mnist
+from webapp.vision.images import canvas_png
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +88,24 @@ def test_report_by_model_name(client):
     assert report["name"] == "mlp" and len(report["confusion_matrix"]) == 10
     response = client.get("/api/reports/..%2Fetc%2Fpasswd")
     assert response.status_code == 404 and "error" in response.get_json()
+
+
+def test_model_all_answers_every_model_from_one_request(app, client, mnist):
+    png = canvas_png(mnist.x_test[1])
+    body = post_image(client, png, model="all").get_json()
+    names = app.extensions["models"].names
+    assert [answer["model"] for answer in body["models"]] == names
+    assert body["model"] == names[0] and body["digit"] == body["models"][0]["digit"]
+    for answer in body["models"]:
+        alone = post_image(client, png, model=answer["model"]).get_json()
+        assert {key: answer[key] for key in ("digit", "probabilities", "digits", "number")} == \
+               {key: alone[key] for key in ("digit", "probabilities", "digits", "number")}
+
+
+def test_model_all_with_nothing_drawn_names_every_model(app, client):
+    blank = io.BytesIO()
+    Image.new("RGBA", (280, 280), (0, 0, 0, 0)).save(blank, format="PNG")
+    body = post_image(client, blank.getvalue(), model="all").get_json()
+    assert body["digit"] is None and body["inputs"] == []
+    assert [answer["model"] for answer in body["models"]] == app.extensions["models"].names
+    assert all(answer["digit"] is None for answer in body["models"])

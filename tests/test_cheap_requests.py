@@ -12,11 +12,11 @@ import pytest
 from PIL import Image
 
 from benchmarks import bench_abuse
-from webapp import create_app, segment
-from webapp.data import load_mnist
-from webapp.echo import shortened
-from webapp.errors import API_ENDPOINTS
-from webapp.images import canvas_png
+from webapp import create_app
+from webapp.vision import segment
+from training.mnist import load_mnist
+from webapp.http.echo import shortened
+from webapp.vision.images import canvas_png
 
 TOKEN = "cheap-requests-teacher-token"
 LONGEST_ANSWER = 2048
@@ -50,6 +50,9 @@ def many(character: str, count: int) -> str:
 
 FORM_FIELD_TOO_LARGE = ("A form field is too large or the form has too many parts: a text field holds at most "
                         "{limit:g} kB.")
+ENDPOINTS = ("/api/drawings, /api/drawings/<drawing_id>, /api/feedback, /api/health, /api/models, /api/predict "
+             "and /api/reports/<name>")   # from the app's URL map
+
 CASES = {
     "number mode, 12,065 tiny strokes": (
         lambda c, png: predict(c, bench_abuse.many_strokes_png(), mode="number"), 400,
@@ -85,7 +88,7 @@ CASES = {
         f"`page` must be a whole number from 1 to 999,999,999, not {shortened(many('9', 41))}."),
     "unknown API path of 4 kB": (
         lambda c, png: c.get("/api/" + many("x", 4000)), 404,
-        f"There is no API endpoint at {shortened('/api/' + many('x', 4000), quote=str)}; the API has {API_ENDPOINTS}."),
+        f"There is no API endpoint at {shortened('/api/' + many('x', 4000), quote=str)}; the API has {ENDPOINTS}."),
     "PUT on a path of 4 kB": (
         lambda c, png: c.put("/api/reports/" + many("x", 4000)), 405,
         f"{shortened('/api/reports/' + many('x', 4000), quote=str)} does not accept PUT; use GET."),
@@ -107,7 +110,7 @@ def test_a_drawing_id_too_large_for_sqlite_is_no_drawing(client, drawing_id):
     response = client.delete(path, headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 404
     assert response.get_json() == {"error": f"There is no API endpoint at {shortened(path, quote=str)}; the API has "
-                                            f"{API_ENDPOINTS}."}
+                                            f"{ENDPOINTS}."}
 
 
 def test_the_largest_drawing_id_sqlite_holds_is_looked_up(client):

@@ -7,8 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-from webapp.classifier import Classifier, ModelLoadError, ModelRegistry
-from webapp.data import load_mnist
+from webapp.inference.classifier import Classifier, ModelLoadError, ModelRegistry
+from training.mnist import load_mnist
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "model"
 SHIPPED = ["cnn", "mlp", "mlp-wide"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from webapp.data import load_mnist
+from training.mnist import load_mnist
 
 SEVEN, TWO = 0, 1   # MNIST test indices of a 7 and a 2
 

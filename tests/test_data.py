@@ -6,8 +6,8 @@ import struct
 import numpy as np
 import pytest
 
-from webapp import data
-from webapp.data import MnistUnavailable, load_mnist
+from training import mnist as data
+from training.mnist import MnistUnavailable, load_mnist
 
 TRAIN_LABEL_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

@@ -1,7 +1,7 @@
 """A smoke run of the drawings benchmark with a few drawings per style, so it cannot rot."""
 
 from benchmarks import make_drawings, score_drawings
-from webapp.data import load_mnist
+from training.mnist import load_mnist
 
 
 def test_drawings_are_scored_on_both_paths_side_by_side(app):

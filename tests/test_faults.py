@@ -13,7 +13,7 @@ import pytest
 
 import hostile_images as images
 from webapp import create_app
-from webapp.data import load_mnist
+from training.mnist import load_mnist
 
 GOOD = "mlp"   # the smallest shipped model, copied into each temp folder
 

@@ -13,10 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from webapp import create_app, drawing_scores, preprocess
-from webapp.data import load_mnist
-from webapp.feedback import NewDrawing
-from webapp.images import canvas_png
+from webapp import create_app
+from webapp.feedback import drawing_scores
+from webapp.vision import preprocess
+from training.mnist import load_mnist
+from webapp.feedback.store import NewDrawing
+from webapp.vision.images import canvas_png
 
 TOKEN = "teacher-token-123"
 

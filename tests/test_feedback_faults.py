@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from webapp import create_app
-from webapp.data import load_mnist
-from webapp.images import canvas_png
+from training.mnist import load_mnist
+from webapp.vision.images import canvas_png
 
 MIB = 1024 * 1024
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from webapp.data import load_mnist
-from webapp.feedback import (MIGRATIONS, SCHEMA_VERSION, FeedbackStore, NewDrawing, SchemaTooNew, StoreFull,
+from training.mnist import load_mnist
+from webapp.feedback.store import (MIGRATIONS, SCHEMA_VERSION, FeedbackStore, NewDrawing, SchemaTooNew, StoreFull,
                              StoreUnavailable)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +38,7 @@ def test_a_new_file_is_created_on_first_use_in_wal_mode_at_the_latest_schema(sto
     assert not store.path.exists()
     assert store.count() == 0
     assert store.path.is_file()
-    assert store.schema_version() == SCHEMA_VERSION
+    assert schema_version(store.path) == SCHEMA_VERSION
     with sqlite3.connect(store.path) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -106,7 +106,7 @@ def test_an_older_file_is_migrated_in_place_and_keeps_its_rows(tmp_path, mnist):
     write_version_1_file(path, mnist, rows=5)
     store = FeedbackStore(path)
     assert store.count() == 5
-    assert store.schema_version() == SCHEMA_VERSION
+    assert schema_version(store.path) == SCHEMA_VERSION
     old = store.page(5)
     assert {d.mode for d in old} == {"digit"} and {d.model_version for d in old} == {None}
     assert [d.label for d in old] == mnist.y_test[:5][::-1].tolist()
@@ -133,7 +133,7 @@ def test_a_file_from_a_newer_app_is_refused_untouched(tmp_path):
 WRITER = textwrap.dedent("""
     import sys
     import numpy as np
-    from webapp.feedback import FeedbackStore, NewDrawing
+    from webapp.feedback.store import FeedbackStore, NewDrawing
 
     store = FeedbackStore(sys.argv[1])
     worker, count = int(sys.argv[2]), int(sys.argv[3])
@@ -228,6 +228,13 @@ def test_the_wal_is_truncated_back_to_its_limit(tmp_path, mnist):
     assert largest <= limit + 16 * 1024            # a checkpoint's worth plus the transaction that passed it
 
 
+def schema_version(path: Path) -> int:
+    with sqlite3.connect(path) as connection:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+    connection.close()
+    return version
+
+
 def row_count(path: Path) -> int:
     with sqlite3.connect(path) as connection:
         count = connection.execute("SELECT count(*) FROM drawings").fetchone()[0]
@@ -265,7 +272,7 @@ def test_a_deleted_file_is_created_again_with_the_schema(store, mnist):
         Path(f"{store.path}{suffix}").unlink(missing_ok=True)
     assert store.count() == 0
     assert add_digit(store, mnist, 1) == 1
-    assert row_count(store.path) == 1 and store.schema_version() == SCHEMA_VERSION
+    assert row_count(store.path) == 1 and schema_version(store.path) == SCHEMA_VERSION
 
 
 @pytest.fixture()

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from webapp import create_app
-from webapp.data import load_mnist
-from webapp.images import canvas_png
+from training.mnist import load_mnist
+from webapp.vision.images import canvas_png
 
 ROOT = Path(__file__).resolve().parent.parent
 

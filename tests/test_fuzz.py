@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hostile_images as images
-from webapp.data import load_mnist
+from training.mnist import load_mnist
 
 REQUEST_TIME_LIMIT = 1.0   # seconds; a normal drawing takes a few milliseconds
 ANSWERS = {200, 400, 413, 415}

@@ -10,7 +10,7 @@ import time
 import pytest
 
 import hostile_images as images
-from webapp.data import load_mnist
+from training.mnist import load_mnist
 
 SEVEN, TWO = 0, 1   # indices of a 7 and a 2 in the MNIST test set
 MB = 1024 * 1024

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from webapp import kept_images
+from webapp.vision import kept_images
 
 
 def kept(image: Image.Image, side: int = 256) -> Image.Image:

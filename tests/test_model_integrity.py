@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from webapp import create_app
-from webapp.classifier import ModelRegistry
+from webapp.inference.classifier import ModelRegistry
 
 SHIPPED = Path(__file__).resolve().parent.parent / "model"
 

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from webapp import segment
-from webapp.data import load_mnist
+from webapp.vision import segment
+from training.mnist import load_mnist
 
 NUMBERS = 100
 DIGITS_PER_NUMBER = 4

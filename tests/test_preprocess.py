@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from webapp import preprocess, segment
-from webapp.data import load_mnist
+from webapp.vision import preprocess, segment
+from training.mnist import load_mnist
 
 CANVAS = (360, 270)              # width, height: wider than tall, like a laptop canvas
 DIGIT_HEIGHT = 150

@@ -7,7 +7,7 @@ import pytest
 
 import hostile_images as images
 from webapp import create_app
-from webapp.data import load_mnist
+from training.mnist import load_mnist
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from flask import request
 
 import hostile_images as images
 from webapp import create_app
-from webapp.data import load_mnist
+from training.mnist import load_mnist
 
 EXPECTED_CSP = {
     "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": "'self' data: blob:",

@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp import segment
+from webapp.vision import segment
 
 
 def every_stroke_with_every_group(boxes: dict[int, tuple[int, int, int, int]]) -> list[list[int]]:

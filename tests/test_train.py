@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from webapp.data import load_mnist
+from training.mnist import load_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_KEYS = {"name", "description", "params", "epochs", "batch_size", "training_seconds", "data_source",

@@ -32,8 +32,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from webapp import errors, logs, ratelimits, security
-    from webapp.classifier import ModelRegistry
+    from webapp.http import errors, logs, ratelimits, security
+    from webapp.inference.classifier import ModelRegistry
 
     logs.setup(app)
     security.harden(app)
@@ -41,11 +41,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["models"] = ModelRegistry.from_folder(Path(app.config["MODEL_DIR"]))
     logs.model_problems(app.extensions["models"], app.config["MODEL_DIR"])
 
-    from webapp import api, cli, feedback_views, pages
+    from webapp import cli
+    from webapp.http import api, drawings, pages
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
-    feedback_views.init_app(app)
+    drawings.init_app(app)
     ratelimits.init_app(app)
     app.cli.add_command(cli.predict_command)
+    app.cli.add_command(cli.export_drawings_command)
     return app

@@ -1,4 +1,5 @@
-"""`flask --app webapp predict IMAGE [IMAGE ...]`: the notebooks' "predict my own image", as a command.
+"""The app's commands. `flask --app webapp predict IMAGE [IMAGE ...]`: the notebooks' "predict my own
+image", as a command; `flask --app webapp export-drawings OUT.npz`: the labelled drawings for train.py.
 
 Each file goes through the same preprocessing as the API. A file that is missing
 or not an image is reported and skipped; the others are still read, and the
@@ -14,7 +15,8 @@ import numpy as np
 from flask import current_app
 from flask.cli import with_appcontext
 
-from webapp import preprocess
+from webapp.inference.reading import Reading, read
+from webapp.vision import preprocess
 
 TOP = 3
 
@@ -24,8 +26,8 @@ def top_three(probabilities: np.ndarray) -> str:
     return ", ".join(f"{digit} {probabilities[digit]:.1%}" for digit in best)
 
 
-def read_image(path: Path):
-    """The decoded image, or a sentence saying why there is none."""
+def read_file(path: Path, mode: str, classifier) -> tuple[Reading | None, str | None]:
+    """The file read by the classifier, or a sentence saying why it could not be read."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -35,16 +37,17 @@ def read_image(path: Path):
     except OSError as error:
         return None, f"cannot be read ({error.strerror})."
     try:
-        return preprocess.decode(data, current_app.config["MAX_IMAGE_PIXELS"]), None
+        return read(data, mode, [classifier], current_app.config["MAX_IMAGE_PIXELS"]), None
     except preprocess.ImageRejected as error:
         return None, str(error)
 
 
-def answer(digits: list[preprocess.Digit], probabilities: np.ndarray, number: bool) -> str:
+def answer(reading: Reading, number: bool) -> str:
+    probabilities = reading.answers[0].probabilities
     if number:
         number_read = "".join(str(int(p.argmax())) for p in probabilities)
         per_digit = "; ".join(f"{int(p.argmax())} at x={digit.box[0]}: {p.max():.1%} (top 3: {top_three(p)})"
-                              for digit, p in zip(digits, probabilities))
+                              for digit, p in zip(reading.digits, probabilities))
         return f"number {number_read}  [{per_digit}]"
     best = probabilities[0]
     return f"{int(best.argmax())}  confidence {best.max():.1%}  top 3: {top_three(best)}"
@@ -64,16 +67,27 @@ def predict_command(images: tuple[Path, ...], model_name: str | None, number: bo
         raise click.BadParameter(f"no model {model_name!r}; the models are: {known}.", param_hint="--model")
     failed = False
     for path in images:
-        image, problem = read_image(path)
+        reading, problem = read_file(path, "number" if number else "digit", classifier)
         if problem:
             click.echo(f"{path}: {problem}", err=True)
             failed = True
-            continue
-        digits = preprocess.digits_in(image, "number" if number else "digit")
-        if not digits:
+        elif not reading.digits:
             click.echo(f"{path}: nothing drawn")
-            continue
-        probabilities = classifier.predict(np.stack([digit.pixels for digit in digits]))
-        click.echo(f"{path}: {answer(digits, probabilities, number)}")
+        else:
+            click.echo(f"{path}: {answer(reading, number)}")
     if failed:
         raise SystemExit(1)
+
+
+@click.command("export-drawings")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@with_appcontext
+def export_drawings_command(out: Path) -> None:
+    """Write the labelled drawings to OUT as Keras-layout arrays: x (N, 28, 28) uint8, y (N,) uint8.
+
+    Their ids go along, so `train.py --extra-data` holds out the same drawings in every export.
+    """
+    ids, x, y = current_app.extensions["feedback"].labelled_inputs()
+    with open(out, "wb") as handle:   # a handle, so numpy does not append its own .npz suffix
+        np.savez_compressed(handle, x=x, y=y, ids=ids)
+    click.echo(f"Wrote {len(y)} drawings to {out} (x {x.shape} uint8, y {y.shape} uint8).")

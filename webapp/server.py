@@ -29,7 +29,7 @@ worker_class = "webapp.server.ClassroomWorker"
 worker_connections = 2000          # per worker; stalled connections are closed by the deadlines below
 control_socket_disable = True      # one fixed control socket per user would be shared by every instance
 preload_app = True                 # models are loaded once, before the workers fork
-accesslog = None                   # the app logs each request itself (webapp/logs.py)
+accesslog = None                   # the app logs each request itself (webapp/http/logs.py)
 
 NEXT_TURN = 1e-6                   # any sleep above 0 waits for the loop's next turn (gevent.sleep)
 REQUESTS_PER_CONNECTION = 50       # then the client connects again, to whichever worker accepts first

@@ -13,7 +13,7 @@ from pad_strokes import (ONE, ONE_UPWARDS, SEVEN, SEVEN_IN_TWO_STROKES, SEVENTEE
                          draw_with_finger, draw_with_mouse, wait_for_answer)
 from live_server import serve
 from webapp import create_app
-from webapp.data import load_mnist
+from training.mnist import load_mnist
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 

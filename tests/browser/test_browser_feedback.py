@@ -16,7 +16,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from webapp import create_app
-from webapp.feedback import NewDrawing
+from webapp.feedback.store import NewDrawing
 
 
 @pytest.fixture()

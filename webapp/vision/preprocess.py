@@ -15,11 +15,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from webapp import segment
+from webapp.mnist_format import CENTRE, DIGIT_BOX, IMAGE_SIDE
+from webapp.vision import segment
 
-MNIST_SIZE = 28
-DIGIT_BOX = 20
-MNIST_CENTRE = 14                   # where MNIST's centres of mass lie (row and column)
 MNIST_STROKE = (0.11, 0.3)          # stroke width / digit size: 85% of MNIST digits are above, 99.8% below
 WORK_SIDE = 640                     # larger images are scaled down to this first: plenty for a digit
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")   # JPEG includes phones' MPO files
@@ -315,9 +313,9 @@ def paste_centred_by_mass(digit: np.ndarray) -> np.ndarray:
     else:
         centre_y = float(digit.sum(axis=1) @ np.arange(height)) / total
         centre_x = float(digit.sum(axis=0) @ np.arange(width)) / total
-    top = int(np.clip(round(MNIST_CENTRE - centre_y), 0, MNIST_SIZE - height))
-    left = int(np.clip(round(MNIST_CENTRE - centre_x), 0, MNIST_SIZE - width))
-    field = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
+    top = int(np.clip(round(CENTRE - centre_y), 0, IMAGE_SIDE - height))
+    left = int(np.clip(round(CENTRE - centre_x), 0, IMAGE_SIDE - width))
+    field = np.zeros((IMAGE_SIDE, IMAGE_SIDE), np.float32)
     field[top:top + height, left:left + width] = digit
     return field
 

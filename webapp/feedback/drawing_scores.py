@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from webapp.feedback import FeedbackStore, ModelKey, StoreRefused
+from webapp.feedback.store import FeedbackStore, ModelKey, StoreRefused
 
 CATCH_UP_BATCH = 200   # drawings per model per page view: ~60 ms for the CNN
 
@@ -38,12 +38,9 @@ def key_of(classifier) -> ModelKey:
     return classifier.name, classifier.version
 
 
-def answers_of_every_model(registry, pixels: np.ndarray) -> tuple[dict[ModelKey, np.ndarray], list[dict[ModelKey, int]]]:
-    """Every loaded model's probabilities for a batch of 28x28 inputs (by model), and each input's
-    digit per model, as FeedbackStore.add keeps them."""
-    probabilities = {key_of(classifier): classifier.predict(pixels) for classifier in registry.classifiers.values()}
-    per_input = [{key: int(p[index].argmax()) for key, p in probabilities.items()} for index in range(len(pixels))]
-    return probabilities, per_input
+def answers_to(reading, index: int) -> dict[ModelKey, int]:
+    """Each model's digit for digit `index` of a Reading, as FeedbackStore.add keeps them."""
+    return {key_of(answer.classifier): answer.digits[index] for answer in reading.answers}
 
 
 def catch_up(store: FeedbackStore, registry, drawings: int) -> None:

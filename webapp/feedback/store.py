@@ -1,10 +1,10 @@
 """The drawings people labelled, kept in SQLite so the app can learn from them.
 
-Each row is a small re-encoded copy of the drawing (webapp/kept_images.py), the
+Each row is a small re-encoded copy of the drawing (webapp/vision/kept_images.py), the
 28x28 input the model saw, the digit the person says it is, and what the model
 answered; beside it every loaded model's answer and, per model version, how often
-each label got each answer (webapp/drawing_scores.py reads those). Every call
-borrows a connection from the store's pool (webapp/sqlite_pool.py), so no two
+each label got each answer (webapp/feedback/drawing_scores.py reads those). Every call
+borrows a connection from the store's pool (webapp/feedback/sqlite_pool.py), so no two
 threads use one at the same time and worker processes never share one; WAL lets
 readers go on while one writer writes; `BEGIN IMMEDIATE` takes the write lock
 before anything is read, so two writers queue up (and retry when the wait runs
@@ -37,10 +37,10 @@ from pathlib import Path
 
 import numpy as np
 
-from webapp.images import to_uint8
-from webapp.sqlite_pool import ConnectionPool
+from webapp.feedback.sqlite_pool import ConnectionPool
+from webapp.mnist_format import CLASSES, IMAGE_SIDE
+from webapp.vision.images import to_uint8
 
-INPUT_SIZE = 28
 WRITE_ATTEMPTS = 5
 MIN_FREE_DISK_BYTES = 1024 * 1024   # less free space than this and the next write may fail half way
 
@@ -199,7 +199,7 @@ class FeedbackStore:
 
     def label_counts(self) -> list[int]:
         """How many drawings carry each label 0-9."""
-        counts = [0] * 10
+        counts = [0] * CLASSES
         for label, number in self._read("SELECT label, count(*) FROM drawings GROUP BY label"):
             counts[label] = number
         return counts
@@ -210,7 +210,7 @@ class FeedbackStore:
 
     def confusion(self, model: ModelKey) -> np.ndarray:
         """10x10 counts of this model version's answers: rows the people's labels, columns its digits."""
-        matrix = np.zeros((10, 10), np.int64)
+        matrix = np.zeros((CLASSES, CLASSES), np.int64)
         for label, digit, number in self._read(
                 "SELECT label, digit, count FROM confusion WHERE model = ? AND version = ?", model):
             matrix[label, digit] = number
@@ -268,9 +268,6 @@ class FeedbackStore:
     def is_over_quota(self, rows: int, used: int) -> bool:
         return ((self.max_rows is not None and rows >= self.max_rows)
                 or (self.max_bytes is not None and used >= self.max_bytes))
-
-    def schema_version(self) -> int:
-        return self._read("PRAGMA user_version")[0][0]
 
     def _check_quota(self, connection: sqlite3.Connection) -> None:
         """After this transaction's inserts: refuse them all when they took the store past its quota."""
@@ -348,7 +345,7 @@ def label_filter(label: int | None) -> tuple[str, tuple]:
 
 
 def pixels_from_blob(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype=np.uint8).reshape(INPUT_SIZE, INPUT_SIZE)
+    return np.frombuffer(blob, dtype=np.uint8).reshape(IMAGE_SIDE, IMAGE_SIDE)
 
 
 @contextmanager
@@ -381,7 +378,7 @@ def refusal_for(error: sqlite3.Error | OSError) -> StoreRefused:
 
 
 def row_of(drawing: NewDrawing, created: str) -> tuple:
-    model_input = to_uint8(np.asarray(drawing.pixels)).reshape(INPUT_SIZE, INPUT_SIZE)
+    model_input = to_uint8(np.asarray(drawing.pixels)).reshape(IMAGE_SIDE, IMAGE_SIDE)
     probabilities = (None if drawing.probabilities is None
                      else json.dumps([round(float(p), 6) for p in drawing.probabilities]))
     prediction = None if drawing.prediction is None else int(drawing.prediction)
@@ -407,6 +404,6 @@ def used_bytes(connection: sqlite3.Connection) -> int:
 def inputs_of(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(id, input, label) rows as (ids int64, x uint8 Nx28x28, y uint8 N)."""
     ids = np.array([row[0] for row in rows], dtype=np.int64)
-    x = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.uint8).reshape(-1, INPUT_SIZE, INPUT_SIZE)
+    x = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.uint8).reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
     y = np.array([row[2] for row in rows], dtype=np.uint8)
     return ids, x, y

@@ -3,39 +3,49 @@
 A labelled drawing is stored with the 28x28 input recomputed here from the
 uploaded bytes and the answers the server's own models give for it (never
 what the client claims), so every row is what the model really saw and said.
-Only a small re-encoded copy of the upload is kept (webapp/kept_images.py).
+Only a small re-encoded copy of the upload is kept (webapp/vision/kept_images.py).
 A number (`mode=number`) is stored as one row per digit, each with its own
 digit of the label. Writes come only from our own pages or from scripts that
-are no browser page at all (webapp/same_origin.py).
+are no browser page at all (webapp/http/same_origin.py).
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
-from pathlib import Path
 
-import click
-import numpy as np
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 
-from webapp import drawing_scores, kept_images, preprocess, segment
-from webapp.api import (BadRequest, answer_bad_request, choice, chosen_classifier, chosen_mode, models,
-                        uploaded_image_bytes)
-from webapp.errors import is_api_request
-from webapp.feedback import FeedbackStore, NewDrawing, StoreRefused
-from webapp.echo import shortened
-from webapp.images import png_data_url
-from webapp.same_origin import require_same_origin
+from webapp.feedback import drawing_scores
+from webapp.feedback.store import FeedbackStore, NewDrawing
+from webapp.http.errors import ApiError
+from webapp.http.requests import (
+    chosen_classifier,
+    chosen_mode,
+    digit_field,
+    field,
+    models,
+    uploaded_image_bytes,
+    whole_number,
+)
+from webapp.http.same_origin import require_same_origin
+from webapp.inference.reading import Reading, read
+from webapp.vision import kept_images, preprocess, segment
+from webapp.vision.images import png_data_url
 
 log = logging.getLogger("digitdraw")
-bp = Blueprint("feedback", __name__, cli_group=None)
-bp.register_error_handler(BadRequest, answer_bad_request)
-bp.register_error_handler(preprocess.ImageRejected, answer_bad_request)
+bp = Blueprint("feedback", __name__)
 
 PAGE_SIZE = 48
 MAX_PAGE_SIZE = 200
-LARGEST_COUNT = 999_999_999   # counts have at most 9 digits: never too large for int() or SQLite
 LARGEST_ID = 2**63 - 1        # SQLite's largest row id; a larger one in a URL is no drawing (404)
 
 
@@ -57,48 +67,19 @@ def refuse_cross_site_writes() -> None:
         require_same_origin()
 
 
-@bp.errorhandler(StoreRefused)
-def answer_store_refused(error: StoreRefused):
-    """503 when the store cannot write (or read), 507 when it is full; predictions go on working."""
-    if is_api_request():
-        return jsonify(error=str(error)), error.status
-    return render_template("error.html", status=error.status, title="The drawings cannot be shown",
-                           message=str(error)), error.status
-
-
-def digit_field(field: str, value: str | None) -> int:
-    """A form or query value that must be exactly one digit 0-9."""
-    if value is None or value not in {str(digit) for digit in range(10)}:
-        raise BadRequest(f"`{field}` must be one digit from 0 to 9, not {shortened(value)}."
-                         if value else f"Say which digit it is: send `{field}` as one digit from 0 to 9.")
-    return int(value)
-
-
-def whole_number(field: str, default: int, smallest: int = 0, largest: int = LARGEST_COUNT) -> int:
-    """A query-string count such as `limit`, `offset` or `page`, within its bounds; the digits are
-    counted before converting, so thousands of them never reach int() (which refuses over 4,300)."""
-    value = request.args.get(field, "")
-    if value == "":
-        return default
-    is_number = value.isascii() and value.isdigit() and len(value) <= len(str(largest))
-    if not is_number or not smallest <= int(value) <= largest:
-        raise BadRequest(f"`{field}` must be a whole number from {smallest} to {largest:,}, not {shortened(value)}.")
-    return int(value)
-
-
 def optional_label(value: str | None) -> int | None:
     return None if value in (None, "") else digit_field("label", value)
 
 
 def label_field(mode: str) -> str:
     """The `label` field: one digit in digit mode, the number's digits left to right in number mode."""
-    value = choice("label", None)
+    value = field("label")
     if mode == "digit":
         return str(digit_field("label", value))
     if not value:
-        raise BadRequest("Say which number it is: send `label` as its digits, left to right (e.g. 42).")
+        raise ApiError(400, "Say which number it is: send `label` as its digits, left to right (e.g. 42).")
     if len(value) > segment.MAX_DIGITS or not (value.isascii() and value.isdigit()):
-        raise BadRequest(f"`label` must be the number's digits, at most {segment.MAX_DIGITS} of them (e.g. 42).")
+        raise ApiError(400, f"`label` must be the number's digits, at most {segment.MAX_DIGITS} of them (e.g. 42).")
     return value
 
 
@@ -112,29 +93,29 @@ def add_feedback():
     mode = chosen_mode()
     label = label_field(mode)
     shown = chosen_classifier()   # the model whose answer the person saw
-
-    image = preprocess.decode(data, current_app.config["MAX_IMAGE_PIXELS"])
-    digits = preprocess.digits_in(image, mode)
-    if not digits:
-        raise BadRequest("Nothing is drawn in this image, so there is nothing to keep.")
-    if len(digits) != len(label):
-        raise BadRequest(f"The drawing holds {len(digits)} digit{'' if len(digits) == 1 else 's'} but the label "
-                         f"has {len(label)}: send one digit of the label for each digit drawn, left to right.")
-    probabilities, answers = drawing_scores.answers_of_every_model(models(), np.stack([d.pixels for d in digits]))
-    copies = kept_copies(image, digits, mode)
+    every_model = [models().classifiers[name] for name in models().names]
+    reading = read(data, mode, every_model, current_app.config["MAX_IMAGE_PIXELS"])
+    if not reading.digits:
+        raise ApiError(400, "Nothing is drawn in this image, so there is nothing to keep.")
+    found = len(reading.digits)
+    if found != len(label):
+        raise ApiError(400, f"The drawing holds {found} digit{'' if found == 1 else 's'} but the label has "
+                            f"{len(label)}: send one digit of the label for each digit drawn, left to right.")
+    copies = kept_copies(reading.image, reading.digits, mode)
     ids = store().add(*(NewDrawing(image=copy, pixels=digit.pixels, label=int(digit_label), mode=mode,
-                                   answers=answers[index], **shown_answer(shown, probabilities, index))
-                        for index, (digit, digit_label, copy) in enumerate(zip(digits, label, copies))))
+                                   answers=drawing_scores.answers_to(reading, index),
+                                   **shown_answer(shown, reading, index))
+                        for index, (digit, digit_label, copy) in enumerate(zip(reading.digits, label, copies))))
     if mode == "digit":
         return jsonify(id=ids[0], label=int(label)), 201
     return jsonify(id=ids[0], ids=ids, label=label), 201
 
 
-def shown_answer(shown, probabilities, index: int) -> dict:
+def shown_answer(shown, reading: Reading, index: int) -> dict:
     """The model the person saw and its answer to digit `index`, as NewDrawing fields."""
-    if shown is None:
+    said = next((answer.probabilities[index] for answer in reading.answers if answer.classifier is shown), None)
+    if said is None:
         return {}
-    said = probabilities[drawing_scores.key_of(shown)][index]
     return {"model": shown.name, "model_version": shown.version, "prediction": int(said.argmax()),
             "probabilities": said}
 
@@ -165,22 +146,21 @@ def require_delete_token() -> None:
     """Only someone holding DELETE_TOKEN may delete; with no token configured nobody may."""
     expected = current_app.config.get("DELETE_TOKEN")
     if not expected:
-        raise BadRequest("Deleting drawings is turned off on this server (DIGITDRAW_DELETE_TOKEN is not set).",
-                         403)
+        raise ApiError(403, "Deleting drawings is turned off on this server (DIGITDRAW_DELETE_TOKEN is not set).")
     header = request.headers.get("Authorization", "")
     given = header[len("Bearer "):] if header.startswith("Bearer ") else request.headers.get("X-Delete-Token", "")
     if not hmac.compare_digest(given.encode(), str(expected).encode()):
         log.warning("delete refused: %s token from %s", "a wrong" if given else "no",
                     request.remote_addr)   # never the token itself
-        raise BadRequest("Deleting a drawing needs the teacher's token: send it as "
-                         "`Authorization: Bearer <token>` or `X-Delete-Token`.", 403)
+        raise ApiError(403, "Deleting a drawing needs the teacher's token: send it as "
+                         "`Authorization: Bearer <token>` or `X-Delete-Token`.")
 
 
 @bp.delete(f"/api/drawings/<int(max={LARGEST_ID}):drawing_id>")
 def delete_drawing(drawing_id: int):
     require_delete_token()
     if not store().delete(drawing_id):
-        raise BadRequest(f"There is no drawing #{drawing_id}.", 404)
+        raise ApiError(404, f"There is no drawing #{drawing_id}.")
     return "", 204
 
 
@@ -205,16 +185,3 @@ def drawings_page():
         page=page, pages=max(1, -(-total // PAGE_SIZE)), label_counts=store().label_counts(),
         scores=scores, shown=shown, page_url=page_url,
         mnist_accuracy={name: models().classifiers[name].report.get("test_accuracy") for name in models().names})
-
-
-@bp.cli.command("export-drawings")
-@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-def export_drawings(out: Path) -> None:
-    """Write the labelled drawings to OUT as Keras-layout arrays: x (N, 28, 28) uint8, y (N,) uint8.
-
-    Their ids go along, so `train.py --extra-data` holds out the same drawings in every export.
-    """
-    ids, x, y = store().labelled_inputs()
-    with open(out, "wb") as handle:   # a handle, so numpy does not append its own .npz suffix
-        np.savez_compressed(handle, x=x, y=y, ids=ids)
-    click.echo(f"Wrote {len(y)} drawings to {out} (x {x.shape} uint8, y {y.shape} uint8).")

@@ -1,25 +1,56 @@
 """Every HTTP error answered in words: JSON under /api/, a friendly page elsewhere.
 
 Werkzeug's default error pages are HTML written for developers, and a client of
-the API would have to parse them. Unexpected exceptions reach the handler as a
-500 after Flask has logged their traceback (`app.logger`); the client only ever
-sees a sentence, never the trace.
+the API would have to parse them. The app's own refusals are `ApiError(status,
+sentence)`; the image decoder's (ImageRejected) and the drawings store's
+(StoreRefused) carry their status the same way and are answered alike.
+Unexpected exceptions reach the handler as a 500 after Flask has logged their
+traceback (`app.logger`); the client only ever sees a sentence, never the trace.
 """
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from webapp.echo import shortened
+from webapp.feedback.store import StoreRefused
+from webapp.http.echo import shortened
+from webapp.vision.preprocess import ImageRejected
 
 API_PREFIX = "/api/"
-API_ENDPOINTS = ("/api/predict, /api/models, /api/health, /api/reports/<name>, /api/feedback "
-                 "and /api/drawings")
+WITHOUT_CONVERTER = re.compile(r"<(?:[^<>:]+:)?([^<>:]+)>")   # <int(max=9):drawing_id> -> <drawing_id>
+
+
+class ApiError(Exception):
+    """A refusal with its HTTP status and a sentence for the person who sent the request."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
 
 
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, answer_http_error)
+    for refusal in (ApiError, ImageRejected, StoreRefused):
+        app.register_error_handler(refusal, answer_refusal)
+
+
+def answer_refusal(error: ApiError | ImageRejected | StoreRefused):
+    """A refusal of what the request asked for is JSON, also on a page's address (a bad `?page=`);
+    a page whose drawings store fails is a page that says so."""
+    if isinstance(error, StoreRefused) and not is_api_request():
+        return render_template("error.html", status=error.status, title="The drawings cannot be shown",
+                               message=str(error)), error.status
+    return jsonify(error=str(error)), error.status
+
+
+def api_endpoints() -> str:
+    """The API's addresses, from the app's own URL map: `/api/a, /api/b and /api/c`."""
+    rules = sorted({WITHOUT_CONVERTER.sub(r"<\1>", rule.rule) for rule in current_app.url_map.iter_rules()
+                    if rule.rule.startswith(API_PREFIX)})
+    return ", ".join(rules[:-1]) + " and " + rules[-1] if len(rules) > 1 else "".join(rules)
 
 
 def is_api_request() -> bool:
@@ -35,7 +66,7 @@ def sentence_for(error: HTTPException) -> str:
     """What went wrong, for a person reading it in a browser or a terminal."""
     if error.code == 404:
         if is_api_request():
-            return f"There is no API endpoint at {shortened(request.path, quote=str)}; the API has {API_ENDPOINTS}."
+            return f"There is no API endpoint at {shortened(request.path, quote=str)}; the API has {api_endpoints()}."
         return "There is no page at this address."
     if error.code == 405:
         allowed = " or ".join(sorted(set(error.valid_methods or ()) - {"HEAD", "OPTIONS"}))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import request
 
-from webapp.api import BadRequest
+from webapp.http.errors import ApiError
 
 OWN_SITE = ("same-origin", "none")   # `none`: typed by the person, not sent by a page
 
@@ -23,10 +23,10 @@ def require_same_origin() -> None:
     fetched_from = request.headers.get("Sec-Fetch-Site")
     if fetched_from is not None:
         if fetched_from.lower() not in OWN_SITE:
-            raise BadRequest("This request came from another site's page; drawings can only be saved "
-                             "or deleted from this app's own pages.", 403)
+            raise ApiError(403, "This request came from another site's page; drawings can only be saved "
+                             "or deleted from this app's own pages.")
         return
     origin = request.headers.get("Origin")
     if origin is not None and origin.lower().rstrip("/") != f"{request.scheme}://{request.host}".lower():
-        raise BadRequest("This request came from a page of another origin; drawings can only be saved "
-                         "or deleted from this app's own pages.", 403)
+        raise ApiError(403, "This request came from a page of another origin; drawings can only be saved "
+                         "or deleted from this app's own pages.")

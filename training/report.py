@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from webapp.images import png_data_url
+from webapp.vision.images import png_data_url
 
 CORRECT_SAMPLES_PER_CLASS = 12
 SAMPLE_GRID_SIZE = 40
@@ -111,7 +111,3 @@ def build_report(*, name: str, description: str, params: int, epochs: int, batch
 
 def write_report(report: dict, path: Path) -> None:
     path.write_text(json.dumps(report, separators=(",", ":")))
-
-
-def read_report(path: Path) -> dict:
-    return json.loads(path.read_text())

@@ -10,6 +10,7 @@ tests/test_classifier.py proves both give the same probabilities.
 from __future__ import annotations
 
 import hashlib
+import json
 import queue
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,9 +19,9 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-from webapp.report import read_report
+from webapp.mnist_format import CLASSES, IMAGE_SIDE
 
-INPUT_SHAPE = (28, 28)
+INPUT_SHAPE = (IMAGE_SIDE, IMAGE_SIDE)
 RETRAIN_HINT = "run `make train` to write it"
 
 
@@ -49,9 +50,9 @@ class Classifier:
         self._idle: queue.SimpleQueue[Interpreter] = queue.SimpleQueue()
         with self._interpreter() as interpreter:   # built and run now, so the first user does not wait
             input_detail, output_detail = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-        if tuple(input_detail["shape"][1:]) != INPUT_SHAPE or output_detail["shape"][-1] != 10:
+        if tuple(input_detail["shape"][1:]) != INPUT_SHAPE or output_detail["shape"][-1] != CLASSES:
             raise ModelLoadError(f"model {name} takes {input_detail['shape']} and gives "
-                                 f"{output_detail['shape']}, not 28x28 images to 10 classes")
+                                 f"{output_detail['shape']}, not {IMAGE_SIDE}x{IMAGE_SIDE} images to {CLASSES} classes")
         self._input_index, self._output_index = input_detail["index"], output_detail["index"]
         self.predict(np.zeros((1, *INPUT_SHAPE), np.float32))
 
@@ -65,7 +66,7 @@ class Classifier:
             raise ModelLoadError(f"{path} is empty: {RETRAIN_HINT}")
         report_path = path.with_suffix(".json")
         try:
-            report = read_report(report_path) if report_path.is_file() else None
+            report = json.loads(report_path.read_text()) if report_path.is_file() else None
         except (OSError, ValueError) as error:
             raise ModelLoadError(f"{report_path} is damaged ({error.__class__.__name__}): {RETRAIN_HINT}") from error
         try:
@@ -92,7 +93,7 @@ class Classifier:
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Probabilities for a batch of 28x28 images; sigmoid outputs are normalised to sum to 1."""
         batch = np.asarray(images, dtype=np.float32).reshape(-1, 1, *INPUT_SHAPE)
-        scores = np.empty((len(batch), 10), np.float64)
+        scores = np.empty((len(batch), CLASSES), np.float64)
         with self._interpreter() as interpreter:
             for row, image in enumerate(batch):
                 interpreter.set_tensor(self._input_index, image)
@@ -131,6 +132,10 @@ class ModelRegistry:
         """Best test accuracy first, so the default model leads every list."""
         return sorted(self.classifiers,
                       key=lambda name: (-(self.classifiers[name].report.get("test_accuracy") or 0), name))
+
+    def summaries(self) -> list[dict]:
+        """Every model's description, best first: /api/models and the pages list them alike."""
+        return [self.classifiers[name].describe() for name in self.names]
 
     @property
     def default(self) -> Classifier | None:

@@ -17,7 +17,7 @@ from http.client import responses
 from flask import Flask, Response, g, request
 from flask.logging import has_level_handler, wsgi_errors_stream
 
-from webapp.echo import shortened
+from webapp.http.echo import shortened
 
 log = logging.getLogger("digitdraw")
 LOGGED_PATH_CHARACTERS = 200

@@ -1,0 +1,97 @@
+"""What a request asks for, checked once for every blueprint: the image, the mode, the models, counts.
+
+Each helper returns a valid value or raises ApiError with a sentence that names
+the valid values and repeats at most a short piece of what was sent.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, request
+
+from webapp.http.echo import shortened
+from webapp.http.errors import ApiError
+from webapp.inference.classifier import Classifier, ModelRegistry
+from webapp.mnist_format import CLASSES
+
+MODES = ("digit", "number")
+ALL_MODELS = "all"
+LARGEST_COUNT = 999_999_999   # counts have at most 9 digits: never too large for int() or SQLite
+
+
+def models() -> ModelRegistry:
+    return current_app.extensions["models"]
+
+
+def field(name: str, default: str | None = None) -> str | None:
+    """A form field, else the query string's value, else `default`."""
+    value = request.form.get(name) or request.args.get(name)
+    return value if value else default
+
+
+def uploaded_image_bytes() -> bytes:
+    """The `image` file of a multipart form, or a raw `image/*` body."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("image")
+        if upload is None:
+            raise ApiError(400, "No image was sent: add the drawing as the form field `image`.")
+        return upload.read()
+    if request.mimetype.startswith("image/"):
+        return request.get_data(cache=False)
+    if not request.content_length and not request.mimetype:
+        raise ApiError(400, "No image was sent: POST a PNG, JPEG, WebP, GIF or BMP.")
+    sent = shortened(request.mimetype) if request.mimetype else "a body without Content-Type"
+    raise ApiError(415, f"Send the image as multipart/form-data (field `image`) or as a raw image/* body, "
+                        f"not {sent}.")
+
+
+def chosen_mode() -> str:
+    """The request's `mode` (default `digit`), or a 400 naming the valid modes."""
+    mode = field("mode", "digit")
+    if mode not in MODES:
+        raise ApiError(400, f"Unknown mode {shortened(mode)}: use one of {', '.join(MODES)}.")
+    return mode
+
+
+def chosen_classifier() -> Classifier | None:
+    """The model the request names (the best one when none is named), or a 400 naming the valid ones.
+
+    None only when no model is named and none is loaded.
+    """
+    name = field("model")
+    classifier = models().get(name)
+    if name and classifier is None:
+        raise ApiError(400, f"Unknown model {shortened(name)}: "
+                            f"use one of {', '.join(models().names) or 'none (no model is loaded)'}.")
+    return classifier
+
+
+def chosen_classifiers() -> list[Classifier]:
+    """`model=all`: every loaded model, best first; otherwise the one chosen_classifier() names.
+
+    A 503 when no model is loaded at all."""
+    if not models().classifiers:
+        raise ApiError(503, "No model is loaded on this server; see /api/health.")
+    if field("model") == ALL_MODELS:
+        return [models().classifiers[name] for name in models().names]
+    return [chosen_classifier()]
+
+
+def digit_field(name: str, value: str | None) -> int:
+    """A form or query value that must be exactly one digit 0-9."""
+    if value is None or value not in {str(digit) for digit in range(CLASSES)}:
+        raise ApiError(400, f"`{name}` must be one digit from 0 to 9, not {shortened(value)}."
+                            if value else f"Say which digit it is: send `{name}` as one digit from 0 to 9.")
+    return int(value)
+
+
+def whole_number(name: str, default: int, smallest: int = 0, largest: int = LARGEST_COUNT) -> int:
+    """A query-string count such as `limit`, `offset` or `page`, within its bounds; the digits are
+    counted before converting, so thousands of them never reach int() (which refuses over 4,300)."""
+    value = request.args.get(name, "")
+    if value == "":
+        return default
+    is_number = value.isascii() and value.isdigit() and len(value) <= len(str(largest))
+    if not is_number or not smallest <= int(value) <= largest:
+        raise ApiError(400, f"`{name}` must be a whole number from {smallest} to {largest:,}, "
+                            f"not {shortened(value)}.")
+    return int(value)
