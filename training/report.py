@@ -13,13 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
+from webapp.mnist_format import CLASSES
 from webapp.vision.images import png_data_url
 
 CORRECT_SAMPLES_PER_CLASS = 12
 SAMPLE_GRID_SIZE = 40
 
 
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int = 10) -> np.ndarray:
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int = CLASSES) -> np.ndarray:
     """Rows are true labels, columns predicted labels."""
     matrix = np.zeros((classes, classes), dtype=np.int64)
     np.add.at(matrix, (y_true.astype(np.int64), y_pred.astype(np.int64)), 1)
@@ -59,7 +60,7 @@ def correct_samples(x_test, y_test, probabilities) -> list[dict]:
     """A few right answers per digit, so the matrix diagonal is clickable too."""
     predicted = probabilities.argmax(axis=1)
     records = []
-    for digit in range(10):
+    for digit in range(CLASSES):
         right = np.flatnonzero((y_test == digit) & (predicted == digit))[:CORRECT_SAMPLES_PER_CLASS]
         records.extend(digit_record(i, x_test[i], y_test[i], probabilities[i]) for i in right)
     return records
@@ -67,7 +68,8 @@ def correct_samples(x_test, y_test, probabilities) -> list[dict]:
 
 def sample_grid(x_train, y_train) -> list[dict]:
     """The first training digits, four of each class, with their labels."""
-    picks = [i for digit in range(10) for i in np.flatnonzero(y_train == digit)[:SAMPLE_GRID_SIZE // 10]]
+    picks = [i for digit in range(CLASSES)
+             for i in np.flatnonzero(y_train == digit)[:SAMPLE_GRID_SIZE // CLASSES]]
     return [{"index": int(i), "label": int(y_train[i]), "image": png_data_url(x_train[i])}
             for i in sorted(picks)]
 
