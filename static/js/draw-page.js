@@ -5,13 +5,13 @@
 
 import { predict } from "./api.js";
 import { CompareView } from "./draw/compare-view.js";
-import { bindShortcuts } from "./draw/keyboard.js";
 import { LivePredictor } from "./draw/live-predictor.js";
 import { clearNumberBoxes, showNumberBoxes } from "./draw/number-boxes.js";
 import { DrawingPad } from "./draw/pad.js";
 import { Presenter } from "./draw/presenter.js";
 import { ResultView } from "./draw/result-view.js";
 import { acceptImageFiles } from "./draw/upload.js";
+import { addShortcuts } from "./keyboard.js";
 
 const app = document.querySelector("#draw-app");
 const predictUrl = app.dataset.predictUrl;
@@ -149,7 +149,7 @@ acceptImageFiles({ input: document.querySelector("#upload"), dropZone: document.
   onFile: readFile });
 const presenter = new Presenter(document.querySelector("#presenter"));
 
-bindShortcuts({
+addShortcuts({
   c: clearDrawing,
   escape: clearDrawing,
   z: undoStroke,

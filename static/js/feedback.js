@@ -1,7 +1,11 @@
-// "Right" / "Wrong, it's a _" after each prediction of the drawing page.
-// The page announces predictions with the `digitdraw:prediction` event (detail: the PNG blob it
-// sent, the API's JSON, the model and the mode); the person's answer goes to /api/feedback with
-// that same blob, so the server keeps exactly what the model read.
+/**
+ * "Right" / "Wrong, it's a _" after each prediction of the drawing page.
+ * The page announces predictions with the `digitdraw:prediction` event (detail: the PNG blob it
+ * sent, the selected model's answer, the model and the mode); the person's answer goes to
+ * /api/feedback with that same blob, so the server keeps exactly what the model read.
+ */
+
+import { addShortcuts } from "./keyboard.js";
 
 const panel = document.getElementById("feedback");
 const rightButton = document.getElementById("feedback-right");
@@ -79,27 +83,18 @@ async function send(label) {
   }
 }
 
-function isTyping(target) {
-  return target instanceof Element && target.closest("input, select, textarea, [contenteditable]") !== null;
+function sayRight() {
+  if (pending) send(pending.result.digit);
 }
 
-function onKey(event) {
-  if (!pending || event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) {
-    return;
-  }
-  if (/^[0-9]$/.test(event.key)) {
-    event.preventDefault();
-    send(Number(event.key));
-  } else if (event.key === "y" || (event.key === "Enter" && !(event.target instanceof Element && event.target.closest("button, a")))) {
-    event.preventDefault();
-    send(pending.result.digit);
-  }
-}
-
-rightButton.addEventListener("click", () => send(pending && pending.result.digit));
+rightButton.addEventListener("click", sayRight);
 for (const button of panel.querySelectorAll("button[data-label]")) {
   button.addEventListener("click", () => send(Number(button.dataset.label)));
 }
 document.addEventListener("digitdraw:prediction", (event) => offer(event.detail));
 document.addEventListener("digitdraw:cleared", withdraw);
-document.addEventListener("keydown", onKey);
+addShortcuts({
+  enter: sayRight,
+  y: sayRight,
+  ...Object.fromEntries(Array.from({ length: 10 }, (_, digit) => [String(digit), () => send(digit)])),
+});

@@ -289,6 +289,52 @@ def test_other_features_hear_of_every_prediction_and_every_clear(open_page):
     assert heard[-1] == "cleared"
 
 
+@pytest.mark.parametrize("role, name", [("checkbox", "Compare all models"), ("radio", "Number"), ("radio", "Digit")])
+def test_shortcuts_work_after_a_toggle_was_clicked(open_page, role, name):
+    page = open_page("/")
+    draw_with_mouse(page, SEVEN_IN_TWO_STROKES)
+    wait_for_answer(page)
+    whole = ink_on_canvas(page)
+    toggle = page.get_by_role(role, name=name)
+    toggle.click()
+    wait_for_answer(page)
+    assert toggle.evaluate("toggle => toggle === document.activeElement"), "the keys go to the toggle"
+
+    page.keyboard.press("e")
+    assert page.locator("#eraser").get_attribute("aria-pressed") == "true"
+    page.keyboard.press("e")
+    assert page.locator("#eraser").get_attribute("aria-pressed") == "false"
+    page.keyboard.press("p")
+    assert "presenter" in page.locator("body").get_attribute("class")
+    page.keyboard.press("p")
+    assert "presenter" not in page.locator("body").get_attribute("class")
+    page.keyboard.press("z")
+    wait_for_answer(page)
+    assert 0 < ink_on_canvas(page) < whole
+    page.keyboard.press("c")
+    assert ink_on_canvas(page) == 0
+    assert shown_digit(page) == "?"
+
+
+def test_keys_typed_into_a_text_field_are_no_shortcuts(open_page):
+    page = open_page("/")
+    draw_with_mouse(page, SEVEN)
+    wait_for_answer(page)
+    ink = ink_on_canvas(page)
+    page.evaluate("""() => {
+        const field = document.createElement('input');
+        field.id = 'note';
+        document.querySelector('#result').append(field);
+    }""")
+    page.locator("#note").press_sequentially("cez4p")
+    page.locator("#note").press("Enter")
+    assert page.locator("#note").input_value() == "cez4p"
+    assert ink_on_canvas(page) == ink
+    assert page.locator("#eraser").get_attribute("aria-pressed") == "false"
+    assert "presenter" not in page.locator("body").get_attribute("class")
+    assert page.locator("#feedback-status").text_content() == ""
+
+
 def test_presenter_mode_toggles_with_the_button_and_the_p_key(open_page):
     page = open_page("/", viewport={"width": 1920, "height": 1080})
     page.keyboard.press("p")

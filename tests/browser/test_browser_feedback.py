@@ -104,6 +104,32 @@ def test_clicking_right_on_our_own_page_stores_the_drawing(open_page, feedback_a
     assert app.extensions["feedback"].labelled_inputs()[2].tolist() == [said]
 
 
+def test_keys_answer_after_a_toggle_was_clicked(open_page, feedback_app):
+    url, app = feedback_app()
+    page = open_page("/", base_url=url)
+    draw_with_mouse(page, ONE)
+    compare = page.get_by_role("checkbox", name="Compare all models")
+    compare.click()
+    wait_for_answer(page)
+    said = int(page.locator("#answer-digit").text_content())
+    assert compare.evaluate("toggle => toggle === document.activeElement")
+    with page.expect_response("**/api/feedback") as answer:
+        page.keyboard.press("Enter")
+    assert answer.value.status == 201
+    expect(page.locator("#feedback-status")).to_have_text("Thanks, saved as #1 (right).")
+
+    page.keyboard.press("c")
+    draw_with_mouse(page, SEVEN)
+    for mode in ("Number", "Digit"):
+        page.get_by_role("radio", name=mode).click()
+        wait_for_answer(page)
+    with page.expect_response("**/api/feedback") as answer:
+        page.keyboard.press("4")
+    assert answer.value.status == 201
+    expect(page.locator("#feedback-status")).to_have_text("Thanks, saved as #2 (it's a 4).")
+    assert app.extensions["feedback"].labelled_inputs()[2].tolist() == [said, 4]
+
+
 def test_a_refused_answer_is_shown_and_can_be_given_again(open_page, feedback_app, browser_problems):
     url, app = feedback_app(FEEDBACK_MAX_ROWS=1)
     app.extensions["feedback"].add(NewDrawing(image=b"png", pixels=np.zeros((28, 28), np.uint8), label=0))
