@@ -29,6 +29,9 @@ export async function requestJson(url, options = {}) {
   return body;
 }
 
+/** The `model` that asks /api/predict for every model's answer (under `models`, best first) from one upload. */
+export const EVERY_MODEL = "all";
+
 /** POST /api/predict with the drawing (or an uploaded file) as the multipart field `image`. */
 export function predict(url, blob, { model, mode }) {
   const form = new FormData();

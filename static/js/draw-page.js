@@ -3,7 +3,7 @@
  * Other features listen to `digitdraw:prediction` (after every answer shown) and `digitdraw:cleared`.
  */
 
-import { predict } from "./api.js";
+import { EVERY_MODEL, predict } from "./api.js";
 import { CompareView } from "./draw/compare-view.js";
 import { LivePredictor } from "./draw/live-predictor.js";
 import { clearNumberBoxes, showNumberBoxes } from "./draw/number-boxes.js";
@@ -57,16 +57,22 @@ function selectedModel() {
   return modelSelect?.value ?? null;
 }
 
-/** One request per model in view (the selected one, or all of them when comparing). */
+/**
+ * One request per drawing update: `result` is the selected model's answer; when comparing, the request
+ * asks for every model (model=all) and `answers` lists them, otherwise `answers` is null.
+ */
 async function askModels() {
   if (pad.isEmpty() || !models.length) return null;
   const { blob, frame } = await pad.snapshot();
   const mode = currentMode();
   const model = selectedModel();
-  const names = compareSwitch.checked ? models.map((m) => m.name) : [model];
-  const results = await Promise.all(names.map((name) => predict(predictUrl, blob, { model: name, mode })));
-  const answers = new Map(names.map((name, index) => [name, results[index]]));
-  return { blob, frame, mode, model, result: answers.get(model), answers };
+  if (!compareSwitch.checked) {
+    const result = await predict(predictUrl, blob, { model, mode });
+    return { blob, frame, mode, model, result, answers: null };
+  }
+  const { models: answers, ...best } = await predict(predictUrl, blob, { model: EVERY_MODEL, mode });
+  const result = { ...best, ...answers.find((answer) => answer.model === model) };
+  return { blob, frame, mode, model, result, answers };
 }
 
 function showAnswer(answer) {
@@ -78,7 +84,7 @@ function showAnswer(answer) {
   view.show(result, mode);
   if (mode === "number") showNumberBoxes(boxes, result.digits, frame);
   else clearNumberBoxes(boxes);
-  if (compareSwitch.checked) compareView.show(answers, model);
+  if (answers) compareView.show(answers, model);
   document.dispatchEvent(new CustomEvent("digitdraw:prediction", { detail: { blob, result, model, mode } }));
 }
 

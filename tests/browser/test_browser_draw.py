@@ -222,28 +222,77 @@ def test_number_mode_boxes_each_digit_and_reads_the_number(open_page):
     assert first["x"] + first["width"] <= second["x"], "the boxes sit left to right over the strokes"
 
 
-def test_compare_shows_every_model_on_the_same_drawing(open_page, client):
-    models = [model["name"] for model in client.get("/api/models").get_json()]
-    page = open_page("/")
-    page.get_by_role("checkbox", name="Compare all models").check()
-    draw_with_mouse(page, SEVEN)
-    wait_for_answer(page)
+def watch_predictions(page) -> list:
+    """Every /api/predict response the page gets from now on (read their bodies once the page is idle)."""
+    responses = []
+    page.on("response", lambda response: "/api/predict" in response.url and responses.append(response))
+    return responses
 
+
+def assert_one_request_asked_every_model(responses, models):
+    assert len(responses) == 1, "one request per drawing update, not one per model"
+    assert [answer["model"] for answer in responses[0].json()["models"]] == models
+
+
+def assert_compare_cards_follow(page, client, png, models):
     cards = page.locator("#compare-grid .compare-card")
     assert [cards.nth(i).get_attribute("data-model") for i in range(cards.count())] == models
-    png = canvas_png(page)
     for name in models:
         card = f"#compare-grid .compare-card[data-model='{name}']"
         expected = server_answer(client, png, model=name)
         assert page.locator(f"{card} .compare-answer strong").text_content() == str(expected["digit"])
         assert_bars_follow(page, expected["probabilities"], container=card)
-    assert page.locator("#compare-grid .is-selected").get_attribute("data-model") == models[0]
 
-    if len(models) > 1:
-        page.locator("#model").select_option(models[-1])
-        wait_for_answer(page)
-        assert page.locator("#compare-grid .is-selected").get_attribute("data-model") == models[-1]
-        assert_bars_follow(page, server_answer(client, png, model=models[-1])["probabilities"])
+
+def test_compare_asks_every_model_in_one_request_per_update_and_shows_them_all(open_page, client):
+    models = [model["name"] for model in client.get("/api/models").get_json()]
+    assert len(models) == 3
+    page = open_page("/")
+    responses = watch_predictions(page)
+    page.get_by_role("checkbox", name="Compare all models").check()
+    draw_with_mouse(page, SEVEN_IN_TWO_STROKES)
+    wait_for_answer(page)
+    assert responses and all(len(response.json()["models"]) == 3 for response in responses), \
+        "while drawing, every request asks all models at once"
+
+    responses.clear()
+    page.keyboard.press("z")   # one update: the slanted stroke of the 7 is undone
+    wait_for_answer(page)
+    assert_one_request_asked_every_model(responses, models)
+
+    responses.clear()
+    draw_with_mouse(page, [SEVEN_IN_TWO_STROKES[1]])
+    wait_for_answer(page)
+    png = canvas_png(page)
+    assert_compare_cards_follow(page, client, png, models)
+    assert page.locator("#compare-grid .is-selected").get_attribute("data-model") == models[0]
+    assert shown_digit(page) == str(server_answer(client, png, model=models[0])["digit"])
+
+    responses.clear()
+    page.locator("#model").select_option(models[-1])
+    wait_for_answer(page)
+    assert_one_request_asked_every_model(responses, models)
+    assert page.locator("#compare-grid .is-selected").get_attribute("data-model") == models[-1]
+    selected = server_answer(client, png, model=models[-1])
+    assert shown_digit(page) == str(selected["digit"])
+    assert_bars_follow(page, selected["probabilities"])
+    assert page.locator("#model-input").get_attribute("src") == selected["input"]
+    assert_compare_cards_follow(page, client, png, models)
+
+
+def test_without_compare_one_request_asks_the_selected_model(open_page, client):
+    models = [model["name"] for model in client.get("/api/models").get_json()]
+    page = open_page("/")
+    page.locator("#model").select_option(models[-1])
+    draw_with_mouse(page, SEVEN)
+    wait_for_answer(page)
+    responses = watch_predictions(page)
+    page.get_by_role("radio", name="Number").check()
+    wait_for_answer(page)
+    assert len(responses) == 1
+    body = responses[0].json()
+    assert body["model"] == models[-1] and "models" not in body
+    assert page.locator("#compare-panel").is_hidden()
 
 
 def test_answers_delayed_by_a_slow_network_never_replace_newer_ones(open_page):

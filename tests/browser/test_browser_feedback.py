@@ -130,6 +130,22 @@ def test_keys_answer_after_a_toggle_was_clicked(open_page, feedback_app):
     assert app.extensions["feedback"].labelled_inputs()[2].tolist() == [said, 4]
 
 
+def test_in_compare_mode_the_answer_is_stored_for_the_selected_model(open_page, feedback_app):
+    url, app = feedback_app()
+    chosen = app.extensions["models"].names[-1]
+    page = open_page("/", base_url=url)
+    page.locator("#model").select_option(chosen)
+    page.get_by_role("checkbox", name="Compare all models").check()
+    draw_with_mouse(page, SEVEN)
+    wait_for_answer(page)
+    said = int(page.locator("#answer-digit").text_content())
+    with page.expect_response("**/api/feedback") as answer:
+        page.locator("#feedback-right").click()
+    assert answer.value.status == 201 and answer.value.json() == {"id": 1, "label": said}
+    stored = app.extensions["feedback"].page(1)[0]
+    assert (stored.model, stored.prediction, stored.label) == (chosen, said, said)
+
+
 def test_a_refused_answer_is_shown_and_can_be_given_again(open_page, feedback_app, browser_problems):
     url, app = feedback_app(FEEDBACK_MAX_ROWS=1)
     app.extensions["feedback"].add(NewDrawing(image=b"png", pixels=np.zeros((28, 28), np.uint8), label=0))

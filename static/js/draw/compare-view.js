@@ -14,11 +14,10 @@ export class CompareView {
     this.panel.hidden = !visible;
   }
 
-  /** `answers` maps a model name to its /api/predict result, or is null when nothing is drawn. */
+  /** `answers` is the `models` list of /api/predict with model=all, or null when nothing is drawn. */
   show(answers, selected) {
     for (const [name, card] of this.cards) {
-      const result = answers?.get(name);
-      const found = result?.digits?.[0];
+      const found = answers?.find((answer) => answer.model === name)?.digits[0];
       card.root.classList.toggle("is-selected", name === selected);
       card.digit.textContent = found ? String(found.digit) : "?";
       card.confidence.textContent = found ? percent(found.confidence) : "";
