@@ -20,9 +20,9 @@ CORRECT_SAMPLES_PER_CLASS = 12
 SAMPLE_GRID_SIZE = 40
 
 
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int = CLASSES) -> np.ndarray:
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """Rows are true labels, columns predicted labels."""
-    matrix = np.zeros((classes, classes), dtype=np.int64)
+    matrix = np.zeros((CLASSES, CLASSES), dtype=np.int64)
     np.add.at(matrix, (y_true.astype(np.int64), y_pred.astype(np.int64)), 1)
     return matrix
 
