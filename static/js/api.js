@@ -29,14 +29,20 @@ export async function requestJson(url, options = {}) {
   return body;
 }
 
+/** POST `fields` as multipart/form-data (a Blob goes as a file, null and undefined are left out); return the JSON body. */
+export function postForm(url, fields) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) {
+    if (value instanceof Blob) form.append(name, value, value.name ?? "drawing.png");
+    else if (value !== null && value !== undefined) form.append(name, String(value));
+  }
+  return requestJson(url, { method: "POST", body: form });
+}
+
 /** The `model` that asks /api/predict for every model's answer (under `models`, best first) from one upload. */
 export const EVERY_MODEL = "all";
 
 /** POST /api/predict with the drawing (or an uploaded file) as the multipart field `image`. */
 export function predict(url, blob, { model, mode }) {
-  const form = new FormData();
-  form.append("image", blob, blob.name ?? "drawing.png");
-  if (model) form.append("model", model);
-  form.append("mode", mode);
-  return requestJson(url, { method: "POST", body: form });
+  return postForm(url, { image: blob, model, mode });
 }

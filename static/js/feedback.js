@@ -5,6 +5,7 @@
  * /api/feedback with that same blob, so the server keeps exactly what the model read.
  */
 
+import { postForm } from "./api.js";
 import { addShortcuts } from "./keyboard.js";
 
 const panel = document.getElementById("feedback");
@@ -50,14 +51,10 @@ function withdraw() {
   hint.textContent = idleHint;
 }
 
-function feedbackForm(prediction, label) {
-  const form = new FormData();
-  form.append("image", prediction.blob, "drawing.png");
-  form.append("label", String(label));
-  form.append("prediction", String(prediction.result.digit));
-  form.append("model", prediction.result.model || prediction.model || "");
-  form.append("mode", prediction.mode || "digit");
-  return form;
+function postAnswer(prediction, label) {
+  const { blob, result, mode } = prediction;
+  return postForm(panel.dataset.feedbackUrl,
+    { image: blob, label, prediction: result.digit, model: result.model, mode });
 }
 
 async function send(label) {
@@ -68,13 +65,9 @@ async function send(label) {
   withdraw();   // one answer per prediction: a second key press must not store the drawing twice
   showStatus("Saving…");
   try {
-    const response = await fetch(panel.dataset.feedbackUrl, { method: "POST", body: feedbackForm(prediction, label) });
-    const payload = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      throw new Error(payload.error || `the server answered ${response.status}.`);
-    }
+    const saved = await postAnswer(prediction, label);
     const verdict = label === prediction.result.digit ? "right" : `it's a ${label}`;
-    showStatus(`Thanks, saved as #${payload.id} (${verdict}).`);
+    showStatus(`Thanks, saved as #${saved.id} (${verdict}).`);
   } catch (error) {
     if (pending === null) {   // let the person try again unless a newer drawing replaced this one
       offer(prediction);

@@ -146,6 +146,21 @@ def test_in_compare_mode_the_answer_is_stored_for_the_selected_model(open_page, 
     assert (stored.model, stored.prediction, stored.label) == (chosen, said, said)
 
 
+def test_an_unreachable_server_is_said_in_a_sentence(open_page, feedback_app, browser_problems):
+    browser_problems.expect("net::ERR_FAILED")   # Chromium logs the failed request on the console
+    url, _ = feedback_app()
+    page = open_page("/", base_url=url)
+    draw_with_mouse(page, ONE)
+    wait_for_answer(page)
+    page.route("**/api/feedback", lambda route: route.abort())
+    page.keyboard.press("4")
+    status = page.locator("#feedback-status")
+    expect(status).to_have_text("Could not save your answer: The server could not be reached. "
+                                "Check the connection and try again.")
+    expect(status).to_have_class("feedback-status is-error")
+    expect(page.get_by_role("button", name="Wrong, it's a 4")).to_be_enabled()
+
+
 def test_a_refused_answer_is_shown_and_can_be_given_again(open_page, feedback_app, browser_problems):
     url, app = feedback_app(FEEDBACK_MAX_ROWS=1)
     app.extensions["feedback"].add(NewDrawing(image=b"png", pixels=np.zeros((28, 28), np.uint8), label=0))
