@@ -1,9 +1,8 @@
 /** Presenter mode: full screen where the browser allows it, and always the big high-contrast layout. */
 
 export class Presenter {
-  constructor(button, { onChange = () => {} } = {}) {
+  constructor(button) {
     this.button = button;
-    this.onChange = onChange;
     button.addEventListener("click", () => this.toggle());
     document.addEventListener("fullscreenchange", () => {
       if (!document.fullscreenElement && this.isOn()) this.set(false);
@@ -27,6 +26,5 @@ export class Presenter {
   set(on) {
     document.body.classList.toggle("presenter", on);
     this.button.setAttribute("aria-pressed", String(on));
-    this.onChange(on);
   }
 }
