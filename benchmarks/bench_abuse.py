@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.bench_load import (HOST, REQUEST_TIMEOUT, free_port, multipart_body, start_server,  # noqa: E402
                                    stop_server, wait_for_first_prediction)
 from training.mnist import load_mnist  # noqa: E402
-from webapp.vision.images import canvas_png  # noqa: E402
+from benchmarks.canvas import canvas_png  # noqa: E402
 
 MB = 1024 * 1024
 TARGET_MS = 300

@@ -31,7 +31,7 @@ from webapp.inference.reading import read  # noqa: E402
 from webapp.vision import kept_images  # noqa: E402
 from training.mnist import load_mnist  # noqa: E402
 from webapp.feedback.store import NewDrawing  # noqa: E402
-from webapp.vision.images import canvas_png  # noqa: E402
+from benchmarks.canvas import canvas_png  # noqa: E402
 
 DISTINCT_DRAWINGS = 200   # rows cycle through these: what they look like does not change what the page costs
 BATCH = 10_000

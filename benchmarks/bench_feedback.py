@@ -32,7 +32,7 @@ from benchmarks.bench_load import multipart_body  # noqa: E402
 from webapp import create_app  # noqa: E402
 from training.mnist import load_mnist  # noqa: E402
 from webapp.feedback.store import FeedbackStore, NewDrawing  # noqa: E402
-from webapp.vision.images import canvas_png  # noqa: E402
+from benchmarks.canvas import canvas_png  # noqa: E402
 
 
 def store_adds_per_second(folder: Path, mnist, adds: int, threads: int) -> float:

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.bench_load import (HOST, free_port, multipart_body, start_server, stop_server,  # noqa: E402
                                    wait_for_first_prediction)
 from training.mnist import load_mnist  # noqa: E402
-from webapp.vision.images import canvas_png  # noqa: E402
+from benchmarks.canvas import canvas_png  # noqa: E402
 
 MIB = 1024 * 1024
 QUOTA_ROWS = 500

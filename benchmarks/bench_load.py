@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_predict import percentile  # noqa: E402
 from training.mnist import load_mnist  # noqa: E402
-from webapp.vision.images import canvas_png  # noqa: E402
+from benchmarks.canvas import canvas_png  # noqa: E402
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 120

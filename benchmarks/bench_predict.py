@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 
 from webapp import create_app  # noqa: E402
 from training.mnist import load_mnist  # noqa: E402
-from webapp.vision.images import canvas_png  # noqa: E402
+from benchmarks.canvas import canvas_png  # noqa: E402
 
 CANVAS_SIZE = 280
 WARMUP_CALLS = 20     # untimed calls at the start of each turn: caches and clocks warm up again

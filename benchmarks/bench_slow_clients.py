@@ -30,7 +30,7 @@ from benchmarks.bench_load import (HOST, MAKE_RUN_NAME, NO_LIMITS, SYNC_NAME, fr
                                    wait_for_first_prediction)
 from benchmarks.bench_predict import percentile  # noqa: E402
 from training.mnist import load_mnist  # noqa: E402
-from webapp.vision.images import canvas_png  # noqa: E402
+from benchmarks.canvas import canvas_png  # noqa: E402
 
 CLIENTS = 4
 CLIENT_TIMEOUT = 5.0

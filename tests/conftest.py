@@ -1,18 +1,46 @@
-"""Fixtures: the real app with the models shipped in model/, and its test client."""
+"""Fixtures like flaskr's: the real app (the shipped models) with a database of its own in tmp_path
+for every test, its test client, the MNIST digits, and a 7 drawn as a browser canvas sends it."""
 
 import pytest
 
-from webapp import create_app
+from support import canvas_png, make_app
+from training.mnist import load_mnist
+from webapp import PROJECT_ROOT
+from webapp.inference.classifier import ModelRegistry
 
 
 @pytest.fixture(scope="session")
-def app():
-    # Rate limits are off for the shared app: the suite sends thousands of requests from one
-    # address. tests/test_ratelimits.py switches them on.
-    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False})
-    yield app
+def mnist():
+    return load_mnist()
+
+
+@pytest.fixture(scope="session")
+def seven(mnist) -> bytes:
+    """MNIST test digit 0, a 7, as a 280x280 canvas PNG."""
+    return canvas_png(mnist.x_test[0])
+
+
+@pytest.fixture(scope="session")
+def shipped_models() -> ModelRegistry:
+    """The models in model/, loaded once, for tests that call them without the app."""
+    return ModelRegistry.from_folder(PROJECT_ROOT / "model")
+
+
+@pytest.fixture()
+def app(tmp_path):
+    return make_app(tmp_path / "drawings.sqlite")
 
 
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_written_into_the_checkout():
+    """Tests keep their databases in temp folders: the checkout's instance/ is the same afterwards."""
+    instance = PROJECT_ROOT / "instance"
+    before = sorted(instance.rglob("*")) if instance.exists() else None
+    yield
+    after = sorted(instance.rglob("*")) if instance.exists() else None
+    assert after == before, f"tests wrote into {instance}: {sorted(set(after or []) - set(before or []))[:5]}"

@@ -6,18 +6,7 @@ import io
 import pytest
 from PIL import Image
 
-from training.mnist import load_mnist
-from webapp.vision.images import canvas_png
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    return load_mnist()
-
-
-def post_image(client, png: bytes, **fields):
-    return client.post("/api/predict", data={"image": (io.BytesIO(png), "drawing.png"), **fields},
-                       content_type="multipart/form-data")
+from support import canvas_png, post_image
 
 
 def test_predict_response_shape_field_by_field(client, mnist):

@@ -12,32 +12,14 @@ import pytest
 from PIL import Image
 
 from benchmarks import bench_abuse
-from webapp import create_app
 from webapp.vision import segment
-from training.mnist import load_mnist
 from webapp.http.echo import shortened
-from webapp.vision.images import canvas_png
+from support import TEACHER_TOKEN, post_image
 
-TOKEN = "cheap-requests-teacher-token"
+TOKEN = TEACHER_TOKEN
 LONGEST_ANSWER = 2048
 MODELS = "use one of cnn, mlp-wide, mlp."
 NOT_AN_IMAGE = "This is not an image we can read. Send a PNG, JPEG, WebP, GIF or BMP."
-
-
-@pytest.fixture()
-def app(tmp_path):
-    return create_app({"TESTING": True, "DATABASE": str(tmp_path / "drawings.sqlite"), "DELETE_TOKEN": TOKEN,
-                       "RATELIMIT_ENABLED": False})
-
-
-@pytest.fixture(scope="module")
-def seven() -> bytes:
-    return canvas_png(load_mnist().x_test[0])
-
-
-def predict(client, png: bytes, query: str = "", **fields):
-    return client.post(f"/api/predict{query}", data={"image": (io.BytesIO(png), "drawing.png"), **fields},
-                       content_type="multipart/form-data")
 
 
 def sent(client, abuse: bench_abuse.Abuse):
@@ -55,21 +37,21 @@ ENDPOINTS = ("/api/drawings, /api/drawings/<drawing_id>, /api/feedback, /api/hea
 
 CASES = {
     "number mode, 12,065 tiny strokes": (
-        lambda c, png: predict(c, bench_abuse.many_strokes_png(), mode="number"), 400,
+        lambda c, png: post_image(c, bench_abuse.many_strokes_png(), mode="number"), 400,
         f"Number mode reads at most {segment.MAX_STROKES} separate strokes and this drawing has 12,065: "
         "draw the digits with fewer, joined-up strokes."),
     **{name: (lambda c, png, abuse=abuse: sent(c, abuse), 415, NOT_AN_IMAGE)
        for name, abuse in bench_abuse.adversarial_multipart().items() if "headers" not in name},
     "form field `model` over the form memory limit": (
-        lambda c, png: predict(c, png, model=many("m", 400_000)), 413, FORM_FIELD_TOO_LARGE),
+        lambda c, png: post_image(c, png, model=many("m", 400_000)), 413, FORM_FIELD_TOO_LARGE),
     "form field `model` of 100 kB": (
-        lambda c, png: predict(c, png, model=many("m", 100_000)), 400,
+        lambda c, png: post_image(c, png, model=many("m", 100_000)), 400,
         f"Unknown model {shortened(many('m', 41))}: {MODELS}"),
     "`?model=` of 400 kB": (
-        lambda c, png: predict(c, png, query="?model=" + many("m", 400_000)), 400,
+        lambda c, png: post_image(c, png, query="?model=" + many("m", 400_000)), 400,
         f"Unknown model {shortened(many('m', 41))}: {MODELS}"),
     "form field `mode` of 100 kB": (
-        lambda c, png: predict(c, png, mode=many("n", 100_000)), 400,
+        lambda c, png: post_image(c, png, mode=many("n", 100_000)), 400,
         f"Unknown mode {shortened(many('n', 41))}: use one of digit, number."),
     "`?label=` of 100 kB": (
         lambda c, png: c.get("/api/drawings?label=" + many("7", 100_000)), 400,
@@ -126,7 +108,7 @@ def test_the_largest_page_offset_and_count_are_answered(client):
 
 def test_log_lines_stay_short_whatever_the_client_sends(client, seven, caplog):
     with caplog.at_level(logging.INFO, logger="digitdraw"):
-        predict(client, seven, query="?model=" + many("m", 400_000))
+        post_image(client, seven, query="?model=" + many("m", 400_000))
         client.get("/api/" + many("x", 4000))
     lines = [record.getMessage() for record in caplog.records if record.name == "digitdraw"]
     assert len(lines) == 4 and max(map(len, lines)) <= 600
@@ -138,4 +120,4 @@ def test_an_upload_far_larger_than_the_form_memory_limit_is_still_read(app, clie
     buffer = io.BytesIO()
     Image.fromarray(noise).save(buffer, format="PNG")
     assert len(buffer.getvalue()) > 4 * app.config["MAX_FORM_MEMORY_SIZE"]
-    assert predict(client, buffer.getvalue()).status_code == 200
+    assert post_image(client, buffer.getvalue()).status_code == 200

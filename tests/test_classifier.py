@@ -8,15 +8,9 @@ import numpy as np
 import pytest
 
 from webapp.inference.classifier import Classifier, ModelLoadError, ModelRegistry
-from training.mnist import load_mnist
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "model"
 SHIPPED = ["cnn", "mlp", "mlp-wide"]
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    return load_mnist()
 
 
 @pytest.mark.parametrize("name", SHIPPED)

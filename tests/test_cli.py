@@ -8,14 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training.mnist import load_mnist
 
 SEVEN, TWO = 0, 1   # MNIST test indices of a 7 and a 2
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    return load_mnist()
 
 
 def paper(digit: np.ndarray, size: int = 140) -> Image.Image:

@@ -4,28 +4,21 @@ Each case builds a real model folder in tmp_path: copies of the shipped model
 files, and missing, empty or damaged ones next to them.
 """
 
-import io
 import logging
 import shutil
 from pathlib import Path
 
 import pytest
 
-import hostile_images as images
-from webapp import create_app
-from training.mnist import load_mnist
+from support import make_app, post_image
+from webapp import PROJECT_ROOT
 
 GOOD = "mlp"   # the smallest shipped model, copied into each temp folder
 
 
 @pytest.fixture(scope="module")
-def seven_png():
-    return images.canvas_png(load_mnist().x_test[0])
-
-
-@pytest.fixture(scope="module")
-def shipped(app) -> Path:
-    return Path(app.config["MODEL_DIR"])
+def shipped() -> Path:
+    return PROJECT_ROOT / "model"
 
 
 def copy_model(shipped: Path, folder: Path, name: str = GOOD, report: bool = True) -> None:
@@ -35,12 +28,7 @@ def copy_model(shipped: Path, folder: Path, name: str = GOOD, report: bool = Tru
 
 
 def app_on(folder: Path, **config):
-    return create_app({"TESTING": True, "MODEL_DIR": str(folder), **config})
-
-
-def predict(client, png: bytes, **fields):
-    return client.post("/api/predict", data={"image": (io.BytesIO(png), "drawing.png"), **fields},
-                       content_type="multipart/form-data")
+    return make_app(folder / "drawings.sqlite", MODEL_DIR=str(folder), **config)
 
 
 def damaged_model(shipped: Path) -> bytes:
@@ -64,7 +52,7 @@ BROKEN_FILES = {
 
 
 @pytest.mark.parametrize("filename, content, reason", BROKEN_FILES.values(), ids=BROKEN_FILES.keys())
-def test_broken_model_is_reported_and_the_others_still_serve(tmp_path, shipped, seven_png, caplog,
+def test_broken_model_is_reported_and_the_others_still_serve(tmp_path, shipped, seven, caplog,
                                                             filename, content, reason):
     copy_model(shipped, tmp_path)
     (tmp_path / filename).write_bytes(content(shipped))
@@ -80,12 +68,12 @@ def test_broken_model_is_reported_and_the_others_still_serve(tmp_path, shipped, 
     assert health.get_json()["models"] == [GOOD]
     assert reason in health.get_json()["broken"]["broken"]
 
-    assert predict(client, seven_png).get_json()["digit"] == 7
-    response = predict(client, seven_png, model="broken")
+    assert post_image(client, seven).get_json()["digit"] == 7
+    response = post_image(client, seven, model="broken")
     assert response.status_code == 400 and GOOD in response.get_json()["error"]
 
 
-def test_no_model_at_all_still_starts_and_says_so_everywhere(tmp_path, seven_png, caplog):
+def test_no_model_at_all_still_starts_and_says_so_everywhere(tmp_path, seven, caplog):
     (tmp_path / "cnn.tflite").write_bytes(b"")
     with caplog.at_level(logging.INFO, logger="digitdraw"):
         client = app_on(tmp_path).test_client()
@@ -97,7 +85,7 @@ def test_no_model_at_all_still_starts_and_says_so_everywhere(tmp_path, seven_png
     assert health.get_json()["status"] == "unavailable" and health.get_json()["models"] == []
     assert "cnn" in health.get_json()["broken"]
 
-    response = predict(client, seven_png)
+    response = post_image(client, seven)
     assert response.status_code == 503
     assert "No model" in response.get_json()["error"]
     assert client.get("/api/models").get_json() == []
@@ -114,10 +102,10 @@ def test_empty_model_folder_starts_with_no_model(tmp_path):
     assert client.get("/").status_code == 200
 
 
-def test_model_without_report_serves_and_the_report_says_it_is_missing(tmp_path, shipped, seven_png):
+def test_model_without_report_serves_and_the_report_says_it_is_missing(tmp_path, shipped, seven):
     copy_model(shipped, tmp_path, report=False)
     client = app_on(tmp_path).test_client()
-    assert predict(client, seven_png).get_json()["digit"] == 7
+    assert post_image(client, seven).get_json()["digit"] == 7
     assert client.get("/api/models").get_json()[0]["test_accuracy"] is None
 
     response = client.get(f"/api/reports/{GOOD}")
@@ -126,7 +114,7 @@ def test_model_without_report_serves_and_the_report_says_it_is_missing(tmp_path,
     assert client.get("/evaluation").status_code == 200
 
 
-def test_damaged_report_does_not_stop_the_server(tmp_path, shipped, seven_png):
+def test_damaged_report_does_not_stop_the_server(tmp_path, shipped, seven):
     copy_model(shipped, tmp_path)
     (tmp_path / f"{GOOD}.json").write_text('{"name": "mlp", "test_accuracy": 0.97, "confusion_matr')
     client = app_on(tmp_path).test_client()
@@ -144,7 +132,7 @@ def add_failing_route(app):
     app.add_url_rule("/test-explodes", "page_test_explodes", explode)
 
 
-def test_unexpected_error_from_an_injected_failing_route_is_logged_not_shown(tmp_path, shipped, seven_png, caplog):
+def test_unexpected_error_from_an_injected_failing_route_is_logged_not_shown(tmp_path, shipped, seven, caplog):
     copy_model(shipped, tmp_path)
     app = app_on(tmp_path, PROPAGATE_EXCEPTIONS=False)
     add_failing_route(app)
@@ -163,4 +151,4 @@ def test_unexpected_error_from_an_injected_failing_route_is_logged_not_shown(tmp
         assert "secret internal detail" not in body and "Traceback" not in body
     logged = [r for r in caplog.records if r.exc_info and "secret internal detail" in str(r.exc_info[1])]
     assert len(logged) == 2
-    assert predict(client, seven_png).get_json()["digit"] == 7
+    assert post_image(client, seven).get_json()["digit"] == 7

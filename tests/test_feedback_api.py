@@ -13,34 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from webapp import create_app
 from webapp.feedback import drawing_scores
 from webapp.vision import preprocess
-from training.mnist import load_mnist
 from webapp.feedback.store import NewDrawing
-from webapp.vision.images import canvas_png
+from support import TEACHER_TOKEN, canvas_png, make_app
 
-TOKEN = "teacher-token-123"
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    return load_mnist()
-
-
-def make_app(database, **config):
-    return create_app({"TESTING": True, "DATABASE": str(database), "DELETE_TOKEN": TOKEN,
-                       "RATELIMIT_ENABLED": False, **config})   # these tests post far faster than people
-
-
-@pytest.fixture()
-def app(tmp_path):
-    return make_app(tmp_path / "drawings.sqlite")
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
+TOKEN = TEACHER_TOKEN
 
 
 def post_feedback(client, png: bytes | None, **fields):

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from webapp import create_app
 from training.mnist import load_mnist
-from webapp.vision.images import canvas_png
+from support import canvas_png, make_app
 
 MIB = 1024 * 1024
 
@@ -24,7 +23,7 @@ def pngs():
 
 
 def make_client(database: Path, **config):
-    return create_app({"TESTING": True, "DATABASE": str(database), "RATELIMIT_ENABLED": False, **config}).test_client()
+    return make_app(database, **config).test_client()
 
 
 def post(client, png_and_label, path="/api/feedback"):

@@ -11,16 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.mnist import load_mnist
 from webapp.feedback.store import (MIGRATIONS, SCHEMA_VERSION, FeedbackStore, NewDrawing, SchemaTooNew, StoreFull,
                              StoreUnavailable)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    return load_mnist()
 
 
 @pytest.fixture()

@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from webapp import create_app
 from training.mnist import load_mnist
-from webapp.vision.images import canvas_png
+from support import canvas_png, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +24,7 @@ def run_train(*args):
 def exported(tmp_path):
     """50 real MNIST test digits posted as feedback, then exported with the CLI command."""
     mnist = load_mnist()
-    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "drawings.sqlite"), "RATELIMIT_ENABLED": False})
+    app = make_app(tmp_path / "drawings.sqlite")
     client = app.test_client()
     for index in range(50):
         response = client.post("/api/feedback", content_type="multipart/form-data", data={

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import hostile_images as images
+from support import hostile_images as images
+from support import canvas_png, make_app
 from training.mnist import load_mnist
 
 REQUEST_TIME_LIMIT = 1.0   # seconds; a normal drawing takes a few milliseconds
@@ -34,12 +35,18 @@ class SeedImages(list):
 
 
 @pytest.fixture(scope="module")
+def fuzzed_app(tmp_path_factory):
+    """One app for all examples of a test (Hypothesis runs them in one fixture scope)."""
+    return make_app(tmp_path_factory.mktemp("fuzz") / "drawings.sqlite")
+
+
+@pytest.fixture(scope="module")
 def seeds():
     """Small real drawings in every accepted format: the starting points for mutation."""
     mnist = load_mnist()
     seven, two = mnist.x_test[0], mnist.x_test[1]
     return SeedImages([
-        images.canvas_png(seven, size=48),
+        canvas_png(seven, size=48),
         images.encoded(images.black_on_white(seven, size=40), "PNG"),
         images.palette_with_transparency(seven),
         images.encoded(images.black_on_white(seven, size=40).convert("RGB"), "JPEG", quality=80),
@@ -78,8 +85,8 @@ def assert_sane_answer(response, elapsed: float):
 
 @settings(FUZZ, max_examples=1000)
 @given(data=st.binary(max_size=3000), content_type=st.sampled_from(CONTENT_TYPES))
-def test_random_bytes_never_cause_a_server_error(app, data, content_type):
-    assert_sane_answer(*timed(lambda: post(app.test_client(), data, content_type)))
+def test_random_bytes_never_cause_a_server_error(fuzzed_app, data, content_type):
+    assert_sane_answer(*timed(lambda: post(fuzzed_app.test_client(), data, content_type)))
 
 
 def with_png_size(data: bytearray, width: int, height: int) -> bytearray:
@@ -125,18 +132,18 @@ MUTATIONS = st.one_of(
 @settings(FUZZ, max_examples=1500)
 @given(choice=st.data(), mutations=st.lists(MUTATIONS, min_size=1, max_size=6),
        content_type=st.sampled_from(["multipart", "image/png"]), mode=st.sampled_from(["digit", "number"]))
-def test_mutated_images_never_cause_a_server_error(app, seeds, choice, mutations, content_type, mode):
+def test_mutated_images_never_cause_a_server_error(fuzzed_app, seeds, choice, mutations, content_type, mode):
     data = choice.draw(st.sampled_from(seeds), label="seed")
     for mutation in mutations:
         data = mutate(data, mutation)
-    assert_sane_answer(*timed(lambda: post(app.test_client(), data, content_type, mode)))
+    assert_sane_answer(*timed(lambda: post(fuzzed_app.test_client(), data, content_type, mode)))
 
 
 @settings(FUZZ, max_examples=200)
 @given(model=st.text(max_size=40), mode=st.text(max_size=20), filename=st.text(max_size=40),
        path=st.text(max_size=30))
-def test_random_fields_and_paths_never_cause_a_server_error(app, seeds, model, mode, filename, path):
-    client = app.test_client()
+def test_random_fields_and_paths_never_cause_a_server_error(fuzzed_app, seeds, model, mode, filename, path):
+    client = fuzzed_app.test_client()
     response, elapsed = timed(lambda: client.post(
         "/api/predict", data={"image": (io.BytesIO(seeds[0]), filename), "model": model, "mode": mode},
         content_type="multipart/form-data"))

@@ -9,22 +9,16 @@ import time
 
 import pytest
 
-import hostile_images as images
-from training.mnist import load_mnist
+from support import canvas_png, post_image
+from support import hostile_images as images
 
 SEVEN, TWO = 0, 1   # indices of a 7 and a 2 in the MNIST test set
 MB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def digits():
-    mnist = load_mnist()
+def digits(mnist):
     return {"seven": mnist.x_test[SEVEN], "two": mnist.x_test[TWO]}
-
-
-def upload(client, data: bytes, filename: str = "drawing.png", query: str = "", **fields):
-    return client.post(f"/api/predict{query}", data={"image": (io.BytesIO(data), filename), **fields},
-                       content_type="multipart/form-data")
 
 
 def raw(client, data: bytes, content_type: str | None):
@@ -42,7 +36,7 @@ def assert_error_sentence(response, status: int, *words: str):
 
 
 def assert_still_reads_a_seven(client, digits):
-    response = upload(client, images.canvas_png(digits["seven"]))
+    response = post_image(client, canvas_png(digits["seven"]))
     assert response.status_code == 200
     assert response.get_json()["digit"] == 7
 
@@ -55,36 +49,36 @@ BAD_REQUESTS = {
     "image sent as a text field": (
         lambda c, d: c.post("/api/predict", data={"image": "iVBORw0KGgo="}, content_type="multipart/form-data"),
         400, ("image",)),
-    "empty file": (lambda c, d: upload(c, b""), 400, ("empty",)),
+    "empty file": (lambda c, d: post_image(c, b""), 400, ("empty",)),
     "empty raw body": (lambda c, d: raw(c, b"", "image/png"), 400, ("empty",)),
-    "text file posing as png": (lambda c, d: upload(c, b"just some text, not a picture\n"), 415, ("PNG",)),
-    "random bytes": (lambda c, d: upload(c, bytes(range(256)) * 8), 415, ("PNG",)),
-    "png signature only": (lambda c, d: upload(c, images.PNG_SIGNATURE), 415, ()),
-    "svg posing as png": (lambda c, d: upload(c, images.SVG), 415, ()),
+    "text file posing as png": (lambda c, d: post_image(c, b"just some text, not a picture\n"), 415, ("PNG",)),
+    "random bytes": (lambda c, d: post_image(c, bytes(range(256)) * 8), 415, ("PNG",)),
+    "png signature only": (lambda c, d: post_image(c, images.PNG_SIGNATURE), 415, ()),
+    "svg posing as png": (lambda c, d: post_image(c, images.SVG), 415, ()),
     "svg raw body": (lambda c, d: raw(c, images.SVG, "image/svg+xml"), 415, ()),
-    "html posing as png": (lambda c, d: upload(c, images.HTML, filename="x.png"), 415, ()),
+    "html posing as png": (lambda c, d: post_image(c, images.HTML, filename="x.png"), 415, ()),
     "tiff is not an accepted format": (
-        lambda c, d: upload(c, images.encoded(images.black_on_white(d["seven"]), "TIFF")), 415, ()),
-    "truncated png": (lambda c, d: upload(c, images.truncated(images.canvas_png(d["seven"]))), 400, ()),
-    "truncated jpeg": (lambda c, d: upload(c, images.truncated(images.progressive_jpeg(d["seven"]))), 400, ()),
+        lambda c, d: post_image(c, images.encoded(images.black_on_white(d["seven"]), "TIFF")), 415, ()),
+    "truncated png": (lambda c, d: post_image(c, images.truncated(canvas_png(d["seven"]))), 400, ()),
+    "truncated jpeg": (lambda c, d: post_image(c, images.truncated(images.progressive_jpeg(d["seven"]))), 400, ()),
     "png with damaged pixel data": (
-        lambda c, d: upload(c, images.with_flipped_idat(images.canvas_png(d["seven"]))), 400, ()),
-    "pixel bomb png 30000x30000": (lambda c, d: upload(c, images.pixel_bomb_png()), 413, ()),
-    "gif with a 65535x65535 screen": (lambda c, d: upload(c, images.gif_with_huge_screen()), 413, ()),
-    "jpeg claiming 65500x65500": (lambda c, d: upload(c, images.jpeg_with_huge_frame()), 413, ()),
-    "png over the pixel limit 8000x8000": (lambda c, d: upload(c, images.plain_png(8000, 8000)), 413, ("limit",)),
+        lambda c, d: post_image(c, images.with_flipped_idat(canvas_png(d["seven"]))), 400, ()),
+    "pixel bomb png 30000x30000": (lambda c, d: post_image(c, images.pixel_bomb_png()), 413, ()),
+    "gif with a 65535x65535 screen": (lambda c, d: post_image(c, images.gif_with_huge_screen()), 413, ()),
+    "jpeg claiming 65500x65500": (lambda c, d: post_image(c, images.jpeg_with_huge_frame()), 413, ()),
+    "png over the pixel limit 8000x8000": (lambda c, d: post_image(c, images.plain_png(8000, 8000)), 413, ("limit",)),
     "raw body over 8 MB": (lambda c, d: raw(c, b"\0" * (8 * MB + 1), "image/png"), 413, ("8 MB",)),
-    "form over 8 MB": (lambda c, d: upload(c, b"\0" * (9 * MB)), 413, ("8 MB",)),
+    "form over 8 MB": (lambda c, d: post_image(c, b"\0" * (9 * MB)), 413, ("8 MB",)),
     "json body": (lambda c, d: c.post("/api/predict", json={"image": "7"}), 415, ("multipart",)),
     "plain text body": (lambda c, d: raw(c, b"7", "text/plain"), 415, ("multipart",)),
     "url-encoded form": (
         lambda c, d: c.post("/api/predict", data="image=7", content_type="application/x-www-form-urlencoded"),
         415, ("multipart",)),
-    "unknown model": (lambda c, d: upload(c, images.canvas_png(d["seven"]), model="resnet"), 400, ("cnn",)),
+    "unknown model": (lambda c, d: post_image(c, canvas_png(d["seven"]), model="resnet"), 400, ("cnn",)),
     "model name as a path": (
-        lambda c, d: upload(c, images.canvas_png(d["seven"]), query="?model=../../etc/passwd"), 400, ("cnn",)),
+        lambda c, d: post_image(c, canvas_png(d["seven"]), query="?model=../../etc/passwd"), 400, ("cnn",)),
     "unknown mode": (
-        lambda c, d: upload(c, images.canvas_png(d["seven"]), mode="letters"), 400, ("digit", "number")),
+        lambda c, d: post_image(c, canvas_png(d["seven"]), mode="letters"), 400, ("digit", "number")),
     "GET on predict": (lambda c, d: c.get("/api/predict"), 405, ("POST",)),
     "PUT on predict": (lambda c, d: c.put("/api/predict", data=b"x"), 405, ("POST",)),
     "DELETE on models": (lambda c, d: c.delete("/api/models"), 405, ("GET",)),
@@ -114,20 +108,20 @@ ODD_IMAGES = {
 
 @pytest.mark.parametrize("build", ODD_IMAGES.values(), ids=ODD_IMAGES.keys())
 def test_odd_but_valid_image_is_read(client, digits, build):
-    response = upload(client, build(digits["seven"]))
+    response = post_image(client, build(digits["seven"]))
     assert response.status_code == 200
     assert response.get_json()["digit"] == 7
 
 
 def test_animated_gif_is_read_from_its_first_frame(client, digits):
-    response = upload(client, images.animated_gif(digits["seven"], digits["two"]), filename="x.gif")
+    response = post_image(client, images.animated_gif(digits["seven"], digits["two"]), filename="x.gif")
     assert response.status_code == 200
     assert response.get_json()["digit"] == 7
 
 
 @pytest.mark.parametrize("width, height", [(1, 1), (1, 4000), (4000, 1), (192, 1), (1000, 3), (3, 1000)])
 def test_extreme_shapes_get_an_answer(client, width, height):
-    response = upload(client, images.dash_png(width, height))
+    response = post_image(client, images.dash_png(width, height))
     assert response.status_code == 200
     body = response.get_json()
     assert body["digit"] is None or 0 <= body["digit"] <= 9
@@ -137,9 +131,9 @@ def test_extreme_shapes_get_an_answer(client, width, height):
 def test_pixel_bomb_is_refused_in_under_100_ms(client):
     bomb = images.pixel_bomb_png()
     assert len(bomb) < 4096
-    upload(client, images.plain_png(8, 8))   # warm up: the first request pays for imports
+    post_image(client, images.plain_png(8, 8))   # warm up: the first request pays for imports
     started = time.perf_counter()
-    response = upload(client, bomb)
+    response = post_image(client, bomb)
     elapsed = time.perf_counter() - started
     assert response.status_code == 413
     assert elapsed < 0.1, f"took {elapsed * 1000:.0f} ms"

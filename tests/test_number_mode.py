@@ -15,7 +15,6 @@ import pytest
 from PIL import Image
 
 from webapp.vision import segment
-from training.mnist import load_mnist
 
 NUMBERS = 100
 DIGITS_PER_NUMBER = 4
@@ -23,11 +22,10 @@ SEED = 2026
 
 
 @pytest.fixture(scope="module")
-def readable(app):
+def readable(mnist, shipped_models):
     """MNIST test digits the default model reads right as they are, with their labels."""
-    mnist = load_mnist()
     images, labels = mnist.x_test[:3000], mnist.y_test[:3000]
-    read = app.extensions["models"].default.predict(images.astype(np.float32) / 255).argmax(axis=1)
+    read = shipped_models.default.predict(images.astype(np.float32) / 255).argmax(axis=1)
     keep = read == labels
     return images[keep], labels[keep]
 

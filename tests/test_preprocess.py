@@ -16,7 +16,6 @@ import pytest
 from PIL import Image
 
 from webapp.vision import preprocess, segment
-from training.mnist import load_mnist
 
 CANVAS = (360, 270)              # width, height: wider than tall, like a laptop canvas
 DIGIT_HEIGHT = 150
@@ -25,15 +24,10 @@ EXIF_ORIENTATION = 0x0112
 
 
 @pytest.fixture(scope="module")
-def mnist():
-    return load_mnist()
-
-
-@pytest.fixture(scope="module")
-def samples(app, mnist):
+def samples(shipped_models, mnist):
     """Per class, the first MNIST test digit that the default model reads right as it is."""
     images, labels = mnist.x_test[:400], mnist.y_test[:400]
-    read = app.extensions["models"].default.predict(images.astype(np.float32) / 255).argmax(axis=1)
+    read = shipped_models.default.predict(images.astype(np.float32) / 255).argmax(axis=1)
     return {digit: images[np.flatnonzero((labels == digit) & (read == digit))[0]] for digit in range(10)}
 
 

@@ -7,20 +7,15 @@ from html.parser import HTMLParser
 import pytest
 from flask import request
 
-import hostile_images as images
+from support import hostile_images as images
+from support import make_app
 from webapp import create_app
-from training.mnist import load_mnist
 
 EXPECTED_CSP = {
     "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": "'self' data: blob:",
     "connect-src": "'self'", "object-src": "'none'", "base-uri": "'none'", "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
-
-
-@pytest.fixture(scope="module")
-def seven_png():
-    return images.canvas_png(load_mnist().x_test[0])
 
 
 def csp_directives(header: str) -> dict:
@@ -58,8 +53,8 @@ REQUESTS = {
 
 
 @pytest.mark.parametrize("send", REQUESTS.values(), ids=REQUESTS.keys())
-def test_every_response_carries_the_security_headers(client, seven_png, send):
-    response = send(client, seven_png)
+def test_every_response_carries_the_security_headers(client, seven, send):
+    response = send(client, seven)
     assert_security_headers(response)
     assert response.status_code < 500
 
@@ -111,9 +106,10 @@ def test_debug_mode_cannot_be_switched_on(tmp_path, monkeypatch, caplog, how):
         monkeypatch.setenv("FLASK_DEBUG", "1")
         monkeypatch.setenv("DIGITDRAW_DEBUG", "true")
         monkeypatch.setenv("DIGITDRAW_MODEL_DIR", str(tmp_path))
+        monkeypatch.setenv("DIGITDRAW_DATABASE", str(tmp_path / "drawings.sqlite"))
         app = create_app()
     else:
-        app = create_app({"TESTING": True, "DEBUG": True, "MODEL_DIR": str(tmp_path)})
+        app = make_app(tmp_path / "drawings.sqlite", DEBUG=True, MODEL_DIR=str(tmp_path))
     assert app.debug is False
     assert "debug mode ignored" in caplog.text
 

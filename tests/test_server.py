@@ -15,17 +15,10 @@ from contextlib import contextmanager
 
 import pytest
 
-import hostile_images as images
 from benchmarks.bench_load import HOST, free_port, start_server, stop_server
-from training.mnist import load_mnist
 
 STARTUP_SECONDS = 60
 ANSWER_SECONDS = 10   # a bound for "answered at all", not a speed target (those are in benchmarks/)
-
-
-@pytest.fixture(scope="module")
-def seven_png():
-    return images.canvas_png(load_mnist().x_test[0])
 
 
 @contextmanager
@@ -90,11 +83,11 @@ def everything_until_closed(connection: socket.socket) -> bytes:
     return received
 
 
-def test_stalled_connections_do_not_stop_other_people(tmp_path, seven_png):
+def test_stalled_connections_do_not_stop_other_people(tmp_path, seven):
     with running_server(tmp_path) as (port, _):
         stalled = stalled_connections(port, mid_headers=30, mid_body=30)
         try:
-            answers = [predict(port, seven_png) for _ in range(20)]
+            answers = [predict(port, seven) for _ in range(20)]
         finally:
             for connection in stalled:
                 connection.close()
@@ -122,12 +115,12 @@ def test_start_up_says_where_to_open_the_app(tmp_path):
     assert f"Open http://127.0.0.1:{port}/ on this computer" in log.read_text()
 
 
-def test_two_instances_on_one_host_both_serve(tmp_path, seven_png):
+def test_two_instances_on_one_host_both_serve(tmp_path, seven):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     with running_server(tmp_path / "a") as (first, _), running_server(tmp_path / "b") as (second, _):
-        assert predict(first, seven_png)[0] == 200
-        assert predict(second, seven_png)[0] == 200
+        assert predict(first, seven)[0] == 200
+        assert predict(second, seven)[0] == 200
 
 
 @pytest.mark.parametrize("variable, value, expected", [
@@ -154,20 +147,20 @@ def post_feedback(port: int, png: bytes, label: str):
     return request(port, "POST", "/api/feedback", body, {"Content-Type": content_type})
 
 
-def test_a_database_restored_with_mv_gets_every_workers_writes(tmp_path, seven_png):
+def test_a_database_restored_with_mv_gets_every_workers_writes(tmp_path, seven):
     """Two workers; a backup is moved over the live file; the next writes all land in it, intact."""
     import shutil
     import sqlite3
 
     database = tmp_path / "drawings.sqlite"
     with running_server(tmp_path, WORKERS="2", DIGITDRAW_RATELIMIT_ENABLED="false") as (port, _):
-        assert all(post_feedback(port, seven_png, "7")[0] == 201 for _ in range(6))
+        assert all(post_feedback(port, seven, "7")[0] == 201 for _ in range(6))
         backup = tmp_path / "backup.sqlite"
         with sqlite3.connect(database) as live, sqlite3.connect(backup) as copy:
             live.backup(copy)
-        assert all(post_feedback(port, seven_png, "7")[0] == 201 for _ in range(4))   # not in the backup
+        assert all(post_feedback(port, seven, "7")[0] == 201 for _ in range(4))   # not in the backup
         shutil.move(backup, database)
-        after = [post_feedback(port, seven_png, "1")[0] for _ in range(20)]
+        after = [post_feedback(port, seven, "1")[0] for _ in range(20)]
         health = json.loads(request(port, "GET", "/api/health")[1])
     assert after == [201] * 20
     with sqlite3.connect(database) as restored:
@@ -175,3 +168,15 @@ def test_a_database_restored_with_mv_gets_every_workers_writes(tmp_path, seven_p
         labels = [label for (label,) in restored.execute("SELECT label FROM drawings ORDER BY id")]
     assert labels == [7] * 6 + [1] * 20
     assert health["store"]["rows"] == 26
+
+
+def test_on_every_interface_the_start_up_lines_name_each_network_address():
+    from webapp import server
+    addresses = server.network_addresses()
+    assert all(not address.startswith("127.") for address in addresses)
+    lines = server.addresses_to_open("0.0.0.0", 8000)
+    if addresses:
+        assert lines == ["Students on this network can open: "
+                         + "  ".join(f"http://{address}:8000/" for address in addresses)]
+    else:
+        assert "no network address other than 127.0.0.1" in lines[0]

@@ -9,17 +9,11 @@ import keras
 import numpy as np
 import pytest
 
-from training.mnist import load_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_KEYS = {"name", "description", "params", "epochs", "batch_size", "training_seconds", "data_source",
                "test_loss", "test_accuracy", "test_errors", "per_class", "confusion_matrix", "history",
                "misclassified", "correct_samples", "sample_grid", "versions", "train_images"}
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    return load_mnist()
 
 
 @pytest.mark.parametrize("arch", ["cnn", "mlp"])

@@ -30,7 +30,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(settings.from_environment())
     else:
         app.config.from_mapping(test_config)
-    os.makedirs(app.instance_path, exist_ok=True)
 
     from webapp.http import errors, logs, ratelimits, security
     from webapp.inference.classifier import ModelRegistry

@@ -12,10 +12,17 @@ from pathlib import Path
 import pytest
 
 from live_server import serve
+from support import make_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """The one app the live server serves to every browser test, with a database in a temp folder."""
+    return make_app(tmp_path_factory.mktemp("browser") / "drawings.sqlite")
 
 
 @pytest.fixture(scope="session")

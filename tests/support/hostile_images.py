@@ -1,6 +1,7 @@
 """Files a stranger might send to /api/predict: real MNIST digits in odd but valid formats, and broken ones.
 
-Shared by test_hostile_input.py and test_fuzz.py. Every builder returns bytes.
+Shared by test_hostile_input.py and test_fuzz.py. Every builder returns bytes; the canvas drawing
+itself is benchmarks.canvas.canvas_png.
 """
 
 from __future__ import annotations
@@ -25,14 +26,6 @@ def black_on_white(digit: np.ndarray, size: int = 112) -> Image.Image:
     """An MNIST digit (white on black, 28x28) as dark ink on paper, enlarged."""
     ink = Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR)
     return Image.fromarray(255 - np.asarray(ink))
-
-
-def canvas_png(digit: np.ndarray, size: int = 280) -> bytes:
-    """What `canvas.toBlob` sends: black ink on a transparent background."""
-    alpha = Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR)
-    rgba = Image.new("RGBA", (size, size), (0, 0, 0, 0))
-    rgba.putalpha(alpha)
-    return encoded(rgba, "PNG")
 
 
 def sixteen_bit_png(digit: np.ndarray) -> bytes:

@@ -244,11 +244,11 @@ class FeedbackStore:
 
     def health(self) -> dict:
         """The store's state for /api/health: `failing` when a write would fail, `full` at the quota."""
-        problem = self.write_problem()
         try:
-            rows, used = self.usage()
+            rows, used = self.usage()   # opens (and on first use creates) the file and its folder
+            problem = self.write_problem()
         except StoreRefused as error:
-            rows, used, problem = None, None, problem or str(error)
+            rows, used, problem = None, None, self.write_problem() or str(error)
         report = {"status": "failing" if problem else "full" if self.is_over_quota(rows, used) else "ok",
                   "rows": rows, "bytes": used, "max_rows": self.max_rows, "max_bytes": self.max_bytes}
         return {**report, "problem": problem} if problem else report
@@ -258,6 +258,8 @@ class FeedbackStore:
         closing another descriptor of it would drop SQLite's locks)."""
         if os.path.exists(self.path) and not os.access(self.path, os.W_OK):
             return "The drawings file is read-only, so no drawing can be kept."
+        if not self.path.parent.is_dir():
+            return "The folder of the drawings file does not exist and cannot be made."
         if not os.access(self.path.parent, os.W_OK):
             return "The folder of the drawings file is read-only, so no drawing can be kept."
         disk = os.statvfs(self.path.parent)

@@ -44,7 +44,7 @@ def predict():
     if not reading.digits:
         nothing = {"digit": None, "confidence": None, "probabilities": None, "input": None, "inputs": [],
                    "digits": [], "number": ""}
-        extra = {"models": [{**nothing, "model": c.name} for c in classifiers]} if len(classifiers) > 1 else {}
+        extra = {"models": [{**nothing, "model": c.name} for c in classifiers]} if field("model") == ALL_MODELS else {}
         return jsonify(**nothing, model=classifiers[0].name, **extra)
     inputs = [png_data_url(digit.pixels) for digit in reading.digits]
     answers = [answer_json(answer, reading.digits) for answer in reading.answers]

@@ -1,13 +1,11 @@
-"""Small image helpers shared by training reports and the API."""
+"""Small image helpers shared by the API, the drawings store and training reports."""
 
 from __future__ import annotations
 
 import base64
-import io
 
 import cv2
 import numpy as np
-from PIL import Image
 
 
 def to_uint8(pixels: np.ndarray) -> np.ndarray:
@@ -25,18 +23,3 @@ def png_data_url(pixels: np.ndarray) -> str:
     if not encoded:
         raise ValueError(f"cannot encode a {pixels.shape} {pixels.dtype} image as PNG")
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def canvas_png(pixels: np.ndarray, size: int = 280) -> bytes:
-    """A 28x28 MNIST digit as a browser canvas sends it: black ink on transparency, size x size PNG.
-
-    The enlarged digit's soft grey edges are steepened into a crisp stroke with a thin
-    anti-aliased rim, as a canvas brush paints it.
-    """
-    enlarged = Image.fromarray(to_uint8(pixels), mode="L").resize((size, size), Image.Resampling.BILINEAR)
-    alpha = np.clip((np.asarray(enlarged, np.int16) - 64) * 3, 0, 255).astype(np.uint8)
-    canvas = Image.new("RGBA", (size, size), (0, 0, 0, 0))
-    canvas.putalpha(Image.fromarray(alpha, mode="L"))
-    buffer = io.BytesIO()
-    canvas.save(buffer, format="PNG")
-    return buffer.getvalue()
