@@ -16,7 +16,6 @@ import http.client
 import io
 import os
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -25,13 +24,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.bench_load import (HOST, REQUEST_TIMEOUT, free_port, multipart_body, start_server,  # noqa: E402
-                                   stop_server, wait_for_first_prediction)
-from training.mnist import load_mnist  # noqa: E402
-from benchmarks.canvas import canvas_png  # noqa: E402
+from benchmarks.bench_load import (
+    HOST,
+    REQUEST_TIMEOUT,
+    free_port,
+    multipart_body,
+    start_server,
+    stop_server,
+    wait_for_first_prediction,
+)
+from benchmarks.canvas import canvas_png
+from training.mnist import load_mnist
 
 MB = 1024 * 1024
 TARGET_MS = 300

@@ -21,17 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from webapp import create_app  # noqa: E402
-from webapp.feedback import drawing_scores  # noqa: E402
-from webapp.inference.reading import read  # noqa: E402
-from webapp.vision import kept_images  # noqa: E402
-from training.mnist import load_mnist  # noqa: E402
-from webapp.feedback.store import NewDrawing  # noqa: E402
-from benchmarks.canvas import canvas_png  # noqa: E402
+from benchmarks.canvas import canvas_png
+from training.mnist import load_mnist
+from webapp import create_app
+from webapp.feedback import drawing_scores
+from webapp.feedback.store import NewDrawing
+from webapp.inference.reading import read
+from webapp.vision import kept_images
 
 DISTINCT_DRAWINGS = 200   # rows cycle through these: what they look like does not change what the page costs
 BATCH = 10_000

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import sys
 import tempfile
 import threading
 import time
@@ -22,17 +21,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from werkzeug.serving import make_server
+
+from benchmarks.bench_load import multipart_body
+from benchmarks.canvas import canvas_png
+from training.mnist import load_mnist
+from webapp import create_app
+from webapp.feedback.store import FeedbackStore, NewDrawing
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from werkzeug.serving import make_server  # noqa: E402
-
-from benchmarks.bench_load import multipart_body  # noqa: E402
-from webapp import create_app  # noqa: E402
-from training.mnist import load_mnist  # noqa: E402
-from webapp.feedback.store import FeedbackStore, NewDrawing  # noqa: E402
-from benchmarks.canvas import canvas_png  # noqa: E402
 
 
 def store_adds_per_second(folder: Path, mnist, adds: int, threads: int) -> float:

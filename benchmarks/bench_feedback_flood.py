@@ -15,19 +15,14 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.bench_load import (HOST, free_port, multipart_body, start_server, stop_server,  # noqa: E402
-                                   wait_for_first_prediction)
-from training.mnist import load_mnist  # noqa: E402
-from benchmarks.canvas import canvas_png  # noqa: E402
+from benchmarks.bench_load import HOST, free_port, multipart_body, start_server, stop_server, wait_for_first_prediction
+from benchmarks.canvas import canvas_png
+from training.mnist import load_mnist
 
 MIB = 1024 * 1024
 QUOTA_ROWS = 500

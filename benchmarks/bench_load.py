@@ -19,18 +19,16 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.bench_predict import percentile
+from benchmarks.canvas import canvas_png
+from training.mnist import load_mnist
 
-from benchmarks.bench_predict import percentile  # noqa: E402
-from training.mnist import load_mnist  # noqa: E402
-from benchmarks.canvas import canvas_png  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 120

@@ -21,20 +21,18 @@ import io
 import multiprocessing
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
+
+from benchmarks.canvas import canvas_png
+from benchmarks.naive_path import naive_input
+from training.mnist import load_mnist
+from webapp import create_app
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-
-from webapp import create_app  # noqa: E402
-from training.mnist import load_mnist  # noqa: E402
-from benchmarks.canvas import canvas_png  # noqa: E402
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the naive path's Keras, imported in its own process
 
 CANVAS_SIZE = 280
 WARMUP_CALLS = 20     # untimed calls at the start of each turn: caches and clocks warm up again
@@ -57,15 +55,13 @@ def timed(call, repeats: int, warmup: int = 5) -> list[float]:
 
 
 def naive_predictor(model_path: Path):
-    """The notebooks' 'predict my own image': grey, resize the whole canvas, /255, model.predict."""
+    """The notebooks' 'predict my own image': the naive input, then Keras' model.predict."""
     import keras
 
     model = keras.saving.load_model(model_path, compile=False)
 
     def predict(png: bytes) -> int:
-        grey = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
-        small = cv2.resize(grey, (28, 28)) / 255.0
-        return int(model.predict(small.reshape(1, 28, 28), verbose=0).argmax())
+        return int(model.predict(naive_input(png)[np.newaxis], verbose=0).argmax())
 
     return predict
 

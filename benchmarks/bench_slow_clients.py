@@ -17,20 +17,24 @@ import argparse
 import http.client
 import os
 import socket
-import sys
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.bench_load import (HOST, MAKE_RUN_NAME, NO_LIMITS, SYNC_NAME, free_port,  # noqa: E402
-                                   multipart_body, post, start_server, stop_server,
-                                   wait_for_first_prediction)
-from benchmarks.bench_predict import percentile  # noqa: E402
-from training.mnist import load_mnist  # noqa: E402
-from benchmarks.canvas import canvas_png  # noqa: E402
+from benchmarks.bench_load import (
+    HOST,
+    MAKE_RUN_NAME,
+    NO_LIMITS,
+    SYNC_NAME,
+    free_port,
+    multipart_body,
+    post,
+    start_server,
+    stop_server,
+    wait_for_first_prediction,
+)
+from benchmarks.bench_predict import percentile
+from benchmarks.canvas import canvas_png
+from training.mnist import load_mnist
 
 CLIENTS = 4
 CLIENT_TIMEOUT = 5.0

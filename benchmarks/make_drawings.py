@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import colorsys
 import io
-import sys
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
@@ -32,9 +31,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from training.mnist import load_mnist  # noqa: E402
+from training.mnist import load_mnist
 
 STYLES = ("canvas", "brush", "photo")
 SEEDS = {"canvas": 101, "brush": 202, "photo": 303}

@@ -16,26 +16,18 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.make_drawings import STYLES, drawings  # noqa: E402
-from webapp import create_app  # noqa: E402
-from training.mnist import load_mnist  # noqa: E402
+from benchmarks.make_drawings import STYLES, drawings
+from benchmarks.naive_path import naive_input
+from training.mnist import load_mnist
+from webapp import create_app
 
 RESULTS = Path(__file__).resolve().parent / "DRAWINGS.md"
 STYLE_NAMES = {"canvas": "canvas drawings (crisp strokes, RGBA PNG)",
                "brush": "round-brush strokes, thin pen .. fat finger (RGBA PNG)",
                "photo": "photos of paper (uneven light, blur, noise, JPEG)"}
 TARGETS = {"canvas": 0.995, "brush": 0.99, "photo": 0.99}
-
-
-def naive_input(data: bytes) -> np.ndarray:
-    """What the notebooks did: grey, squashed to 28x28, scaled to [0, 1]."""
-    grey = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-    return cv2.resize(grey, (28, 28)).astype(np.float32) / 255
 
 
 def project_digit(client, drawing, model: str) -> int | None:

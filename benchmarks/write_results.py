@@ -11,14 +11,18 @@ import argparse
 import datetime
 import os
 import platform
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks import (
+    bench_abuse,
+    bench_drawings_page,
+    bench_feedback_flood,
+    bench_load,
+    bench_predict,
+    bench_slow_clients,
+)
 
-from benchmarks import (bench_abuse, bench_drawings_page, bench_feedback_flood, bench_load,  # noqa: E402
-                        bench_predict, bench_slow_clients)
+ROOT = Path(__file__).resolve().parent.parent
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 
