@@ -34,6 +34,7 @@ run: $(VENV)/.serving
 	$(BIN)/gunicorn -c python:webapp.server --bind $(HOST):$(PORT) --workers $(WORKERS) 'webapp:create_app()'
 
 test: $(VENV)/.testing
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 train: $(VENV)/.training

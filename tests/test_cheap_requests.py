@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from benchmarks import bench_abuse
-from webapp.vision import segment
-from webapp.http.echo import shortened
 from support import TEACHER_TOKEN, post_image
+from webapp.http.echo import shortened
+from webapp.vision import segment
 
 TOKEN = TEACHER_TOKEN
 LONGEST_ANSWER = 2048

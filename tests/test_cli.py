@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-
 SEVEN, TWO = 0, 1   # MNIST test indices of a 7 and a 2
 
 

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from webapp.feedback import drawing_scores
-from webapp.vision import preprocess
-from webapp.feedback.store import NewDrawing
 from support import TEACHER_TOKEN, canvas_png, make_app
+from webapp.feedback import drawing_scores
+from webapp.feedback.store import NewDrawing
+from webapp.vision import preprocess
 
 TOKEN = TEACHER_TOKEN
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from training.mnist import load_mnist
 from support import canvas_png, make_app
+from training.mnist import load_mnist
 
 MIB = 1024 * 1024
 

@@ -11,8 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from webapp.feedback.store import (MIGRATIONS, SCHEMA_VERSION, FeedbackStore, NewDrawing, SchemaTooNew, StoreFull,
-                             StoreUnavailable)
+from webapp.feedback.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    FeedbackStore,
+    NewDrawing,
+    SchemaTooNew,
+    StoreFull,
+    StoreUnavailable,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

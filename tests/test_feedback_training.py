@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.mnist import load_mnist
 from support import canvas_png, make_app
+from training.mnist import load_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from support import hostile_images as images
 from support import canvas_png, make_app
+from support import hostile_images as images
 from training.mnist import load_mnist
 
 REQUEST_TIME_LIMIT = 1.0   # seconds; a normal drawing takes a few milliseconds

@@ -3,7 +3,6 @@
 import io
 import time
 
-
 from webapp import create_app
 
 

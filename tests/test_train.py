@@ -9,7 +9,6 @@ import keras
 import numpy as np
 import pytest
 
-
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_KEYS = {"name", "description", "params", "epochs", "batch_size", "training_seconds", "data_source",
                "test_loss", "test_accuracy", "test_errors", "per_class", "confusion_matrix", "history",

@@ -150,7 +150,7 @@ def addresses_to_open(host: str, port: int) -> list[str]:
 def network_addresses() -> list[str]:
     """This computer's IPv4 addresses other than loopback, from its network interfaces."""
     found = []
-    for interface, entries in sorted(psutil.net_if_addrs().items()):
+    for _interface, entries in sorted(psutil.net_if_addrs().items()):
         for entry in entries:
             if entry.family == socket.AF_INET and not entry.address.startswith("127."):
                 found.append(entry.address)

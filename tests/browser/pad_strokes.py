@@ -43,7 +43,8 @@ def draw_with_finger(page, strokes):
     session = page.context.new_cdp_session(page)
     for polyline in strokes:
         start = to_page(box, polyline[0])
-        session.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": start[0], "y": start[1]}]})
+        session.send("Input.dispatchTouchEvent",
+                     {"type": "touchStart", "touchPoints": [{"x": start[0], "y": start[1]}]})
         for begin, end in zip(polyline, polyline[1:]):
             for point in interpolate(begin, end, STEPS_PER_SEGMENT):
                 x, y = to_page(box, point)

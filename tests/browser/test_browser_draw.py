@@ -9,11 +9,21 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pad_strokes import (ONE, ONE_UPWARDS, SEVEN, SEVEN_IN_TWO_STROKES, SEVENTEEN, bar_fractions, canvas_png,
-                         draw_with_finger, draw_with_mouse, wait_for_answer)
 from live_server import serve
-from webapp import create_app
+from pad_strokes import (
+    ONE,
+    ONE_UPWARDS,
+    SEVEN,
+    SEVEN_IN_TWO_STROKES,
+    SEVENTEEN,
+    bar_fractions,
+    canvas_png,
+    draw_with_finger,
+    draw_with_mouse,
+    wait_for_answer,
+)
 from training.mnist import load_mnist
+from webapp import create_app
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 

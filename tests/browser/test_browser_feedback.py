@@ -10,11 +10,11 @@ import io
 
 import numpy as np
 import pytest
-from live_server import serve
-from pad_strokes import ONE, SEVEN, canvas_png, draw_with_mouse, wait_for_answer
 from PIL import Image
 from playwright.sync_api import expect
 
+from live_server import serve
+from pad_strokes import ONE, SEVEN, canvas_png, draw_with_mouse, wait_for_answer
 from webapp import create_app
 from webapp.feedback.store import NewDrawing
 
