@@ -76,7 +76,8 @@ def naive_worker(connection, model_path: str, png: bytes) -> None:
 def run(repeats: int, model_dir: Path = ROOT / "model", model: str = "cnn") -> list[dict]:
     mnist = load_mnist()
     png = canvas_png(mnist.x_test[0], CANVAS_SIZE)
-    app = create_app({"TESTING": True, "MODEL_DIR": str(model_dir)})
+    # The served path, rate-limit check included (a limit this loop cannot reach); no database is opened.
+    app = create_app({"TESTING": True, "MODEL_DIR": str(model_dir), "RATELIMIT_PREDICT": "1000000 per second"})
     client = app.test_client()
     classifier = app.extensions["models"].get(model)
     model_input = (mnist.x_test[:1].astype(np.float32) / 255.0)

@@ -1,5 +1,6 @@
 """train.py end to end on a small slice, and the shipped models on the full MNIST test set."""
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -29,6 +30,8 @@ def test_train_smoke_run_writes_model_and_complete_report(tmp_path, arch):
     assert model.output_shape == (None, 10)
     report = json.loads((tmp_path / f"{arch}.json").read_text())
     assert REPORT_KEYS <= report.keys()
+    exported = (tmp_path / f"{arch}.tflite").read_bytes()
+    assert report["tflite_sha256"] == hashlib.sha256(exported).hexdigest()   # the server checks it
     assert report["train_images"] == 2000 and report["epochs"] == 1
     matrix = np.array(report["confusion_matrix"])
     assert matrix.shape == (10, 10) and matrix.sum() == 10000
