@@ -43,7 +43,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     predict_rows = bench_predict.run(args.repeats)
     load = bench_load.run(args.requests, [1, 4, 16])
-    compared = bench_load.side_by_side(args.requests, 16)
+    compared = bench_load.side_by_side(4000, 16, rounds=7)   # more, shorter rounds: the noise is in the rounds
     slow = bench_slow_clients.run(stalled=500, requests=1000)
     flood = bench_feedback_flood.run()
     page = bench_drawings_page.run()
@@ -67,7 +67,7 @@ keep-alive clients in one process on the same 2 cores as the server.
 {bench_load.as_markdown(load)}
 
 Side by side with the configuration `make run` had before (2 sync workers), in alternating
-rounds of the same run (`bench_load.py --compare`), 16 clients:
+rounds of the same run (`bench_load.py --compare`), 16 clients, 7 rounds of 4,000 requests:
 
 {bench_load.side_by_side_markdown(compared)}
 
