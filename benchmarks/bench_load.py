@@ -132,15 +132,17 @@ def server_rss_mib(server: subprocess.Popen) -> float:
     return total_kib / 1024
 
 
-def drive(port: int, body: bytes, content_type: str, clients: int, requests: int) -> dict:
-    """`clients` threads with one keep-alive connection each share `requests` POSTs."""
+def drive(port: int, body: bytes, content_type: str, clients: int, requests: int,
+          timeout: float = REQUEST_TIMEOUT) -> dict:
+    """`clients` threads with one keep-alive connection each share `requests` POSTs; latencies are
+    of the answered (200) ones, and a request that fails or waits `timeout` seconds is an error."""
     latencies: list[float] = []
     errors: list[str] = []
     remaining = iter(range(requests))
     lock = threading.Lock()
 
     def client():
-        connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+        connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
         while True:
             with lock:
                 if next(remaining, None) is None:
@@ -148,14 +150,16 @@ def drive(port: int, body: bytes, content_type: str, clients: int, requests: int
             started = time.perf_counter()
             try:
                 status, _ = post(connection, body, content_type)
-                if status != 200:
-                    errors.append(f"HTTP {status}")
-            except (OSError, http.client.HTTPException) as error:
-                errors.append(type(error).__name__)
+                error = None if status == 200 else f"HTTP {status}"
+            except (OSError, http.client.HTTPException) as failure:
+                error = type(failure).__name__
                 connection.close()
-                connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+                connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
             with lock:
-                latencies.append((time.perf_counter() - started) * 1000)
+                if error:
+                    errors.append(error)
+                else:
+                    latencies.append((time.perf_counter() - started) * 1000)
         connection.close()
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
@@ -165,9 +169,12 @@ def drive(port: int, body: bytes, content_type: str, clients: int, requests: int
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    return {"clients": clients, "requests": len(latencies), "seconds": elapsed,
-            "rps": len(latencies) / elapsed, "p50_ms": percentile(latencies, 0.50),
-            "p95_ms": percentile(latencies, 0.95), "p99_ms": percentile(latencies, 0.99),
+    answered = bool(latencies)
+    return {"clients": clients, "requests": requests, "answered": len(latencies), "seconds": elapsed,
+            "rps": len(latencies) / elapsed,
+            "p50_ms": percentile(latencies, 0.50) if answered else None,
+            "p95_ms": percentile(latencies, 0.95) if answered else None,
+            "p99_ms": percentile(latencies, 0.99) if answered else None,
             "errors": len(errors)}
 
 

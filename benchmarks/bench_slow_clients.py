@@ -14,25 +14,21 @@ before) is given a smaller budget: each of its requests can wait up to
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import socket
-import threading
-import time
 
 from benchmarks.bench_load import (
     HOST,
     MAKE_RUN_NAME,
     NO_LIMITS,
     SYNC_NAME,
+    drive,
     free_port,
     multipart_body,
-    post,
     start_server,
     stop_server,
     wait_for_first_prediction,
 )
-from benchmarks.bench_predict import percentile
 from benchmarks.canvas import canvas_png
 from training.mnist import load_mnist
 
@@ -55,42 +51,6 @@ def stall(port: int, count: int) -> list[socket.socket]:
     return stalled
 
 
-def ordinary_requests(port: int, body: bytes, content_type: str, requests: int) -> dict:
-    latencies, failures = [], []
-    remaining = iter(range(requests))
-    lock = threading.Lock()
-
-    def client():
-        connection = http.client.HTTPConnection(HOST, port, timeout=CLIENT_TIMEOUT)
-        while True:
-            with lock:
-                if next(remaining, None) is None:
-                    break
-            started = time.perf_counter()
-            try:
-                status, _ = post(connection, body, content_type)
-                ok = status == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-                connection.close()
-                connection = http.client.HTTPConnection(HOST, port, timeout=CLIENT_TIMEOUT)
-            elapsed = (time.perf_counter() - started) * 1000
-            with lock:
-                (latencies if ok else failures).append(elapsed)
-        connection.close()
-
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - started
-    return {"sent": requests, "answered": len(latencies), "failed": len(failures), "seconds": seconds,
-            "p50_ms": percentile(latencies, 0.5) if latencies else None,
-            "p99_ms": percentile(latencies, 0.99) if latencies else None}
-
-
 def measure(stalled: int, requests: int, sync_workers: bool) -> dict:
     body, content_type = multipart_body(canvas_png(load_mnist().x_test[0]))
     port = free_port()
@@ -99,7 +59,8 @@ def measure(stalled: int, requests: int, sync_workers: bool) -> dict:
         wait_for_first_prediction(port, body, content_type, server)
         connections = stall(port, stalled)
         try:
-            result = ordinary_requests(port, body, content_type, SYNC_REQUESTS if sync_workers else requests)
+            result = drive(port, body, content_type, CLIENTS, SYNC_REQUESTS if sync_workers else requests,
+                           timeout=CLIENT_TIMEOUT)
         finally:
             for connection in connections:
                 connection.close()
@@ -117,7 +78,7 @@ def as_markdown(rows: list[dict]) -> str:
         return "-" if value is None else f"{value:.1f}"
     lines = ["| server | stalled connections | predictions sent | answered | failed or timed out (5 s) "
              "| p50 ms | p99 ms |", "|---|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {r['server']} | {r['stalled']} | {r['sent']} | {r['answered']} | {r['failed']} | "
+    lines += [f"| {r['server']} | {r['stalled']} | {r['requests']} | {r['answered']} | {r['errors']} | "
               f"{ms(r['p50_ms'])} | {ms(r['p99_ms'])} |" for r in rows]
     return "\n".join(lines)
 

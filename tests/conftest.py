@@ -1,6 +1,9 @@
 """Fixtures like flaskr's: the real app (the shipped models) with a database of its own in tmp_path
 for every test, its test client, the MNIST digits, and a 7 drawn as a browser canvas sends it."""
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from support import canvas_png, make_app
@@ -34,6 +37,22 @@ def app(tmp_path):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture()
+def immutable():
+    """make(path) sets the file's immutable attribute: even root cannot write it (a real read-only file)."""
+    made = []
+
+    def make(path: Path) -> None:
+        result = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True)
+        if result.returncode:
+            pytest.skip(f"chattr +i is not possible here: {result.stderr.strip()}")
+        made.append(path)
+
+    yield make
+    for path in made:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,7 +5,6 @@ and /api/health go on working, and health says what is wrong with the store."""
 from __future__ import annotations
 
 import io
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -41,22 +40,6 @@ def test_a_full_quota_is_507_with_a_sentence_and_predictions_go_on(tmp_path, png
     assert post(client, pngs[2], "/api/predict").status_code == 200
     health = client.get("/api/health")
     assert health.status_code == 200 and health.get_json()["store"]["status"] == "full"
-
-
-@pytest.fixture()
-def immutable():
-    """make(path): the file's immutable attribute, which even root cannot write through (a real read-only file)."""
-    made = []
-
-    def make(path: Path) -> None:
-        result = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True)
-        if result.returncode:
-            pytest.skip(f"chattr +i is not possible here: {result.stderr.strip()}")
-        made.append(path)
-
-    yield make
-    for path in made:
-        subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
 def test_a_read_only_database_is_503_while_predictions_and_health_stay_200(tmp_path, pngs, immutable):

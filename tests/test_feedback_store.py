@@ -276,22 +276,6 @@ def test_a_deleted_file_is_created_again_with_the_schema(store, mnist):
     assert row_count(store.path) == 1 and schema_version(store.path) == SCHEMA_VERSION
 
 
-@pytest.fixture()
-def immutable(tmp_path):
-    """make(path) sets the file's immutable attribute: even root cannot write it (a real read-only file)."""
-    made = []
-
-    def make(path: Path) -> None:
-        result = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True)
-        if result.returncode:
-            pytest.skip(f"chattr +i is not possible here: {result.stderr.strip()}")
-        made.append(path)
-
-    yield make
-    for path in made:
-        subprocess.run(["chattr", "-i", str(path)], check=True)
-
-
 def test_a_read_only_file_refuses_writes_with_503_and_still_reads(store, mnist, immutable):
     add_digit(store, mnist, 0)
     immutable(store.path)
