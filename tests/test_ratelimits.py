@@ -3,11 +3,11 @@
 import io
 import time
 
-from webapp import create_app
+from support import make_app
 
 
 def limited_app(tmp_path, **config):
-    return create_app({"TESTING": True, "DATABASE": str(tmp_path / "drawings.sqlite"), **config})
+    return make_app(tmp_path / "drawings.sqlite", **{"RATELIMIT_ENABLED": True, **config})
 
 
 def predict(client, png, **environ):

@@ -96,16 +96,20 @@ def test_stalled_connections_do_not_stop_other_people(tmp_path, seven):
 
 
 def test_a_body_that_stops_arriving_gets_408_and_a_silent_header_stall_is_closed(tmp_path):
-    with running_server(tmp_path, DIGITDRAW_BODY_TIMEOUT="1", DIGITDRAW_HEADER_TIMEOUT="1") as (port, _):
+    """Body deadline 1 s, header deadline 6 s: the 408's connection is closed at once, not after 6 s more."""
+    with running_server(tmp_path, DIGITDRAW_BODY_TIMEOUT="1", DIGITDRAW_HEADER_TIMEOUT="6") as (port, _):
         mid_body, = stalled_connections(port, mid_headers=0, mid_body=1)
-        mid_headers, = stalled_connections(port, mid_headers=1, mid_body=0)
+        started = time.monotonic()
         answer = everything_until_closed(mid_body)
+        closed_after = time.monotonic() - started
+        mid_headers, = stalled_connections(port, mid_headers=1, mid_body=0)
         closed = everything_until_closed(mid_headers)
         mid_body.close()
         mid_headers.close()
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 408")
     assert "did not arrive within 1 s" in json.loads(body)["error"]
+    assert closed_after < 5   # the header deadline would have held it until about 7 s
     assert closed == b""
 
 

@@ -17,6 +17,7 @@ from webapp import create_app, settings
     ("DIGITDRAW_RATELIMIT_ENABLED", "maybe", "true or false"),
     ("DIGITDRAW_RATELIMIT_PREDICT", "lots", "limits such as"),
     ("DIGITDRAW_RATELIMIT_STORAGE_URI", "localhost", "a storage URI"),
+    ("DIGITDRAW_RATELIMIT_STORAGE_URI", "foo://bar", "a storage URI"),
     ("DIGITDRAW_TRUSTED_PROXIES", "-1", "a whole number from 0 to 5"),
     ("DIGITDRAW_BODY_TIMEOUT", "forever", "a number from 0.5 to 300"),
     ("DIGITDRAW_FEEDBACK_MAX_ROWS", "1e5", "a whole number"),
@@ -42,6 +43,13 @@ def test_values_keep_their_type(monkeypatch, tmp_path):
     assert config["UNSURE_THRESHOLD"] == 0.5
     assert config["RATELIMIT_ENABLED"] is False
     assert config["DATABASE"] == str(tmp_path / "d.sqlite")
+
+
+def test_a_redis_storage_uri_is_accepted_without_connecting(monkeypatch, tmp_path):
+    """Several instances share limits in Redis; the app starts even before Redis answers."""
+    monkeypatch.setenv("DIGITDRAW_DATABASE", str(tmp_path / "d.sqlite"))
+    monkeypatch.setenv("DIGITDRAW_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:1")
+    assert create_app().config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:1"
 
 
 def test_an_empty_token_turns_deleting_off(monkeypatch, tmp_path):

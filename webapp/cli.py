@@ -43,9 +43,10 @@ def read_file(path: Path, mode: str, classifier) -> tuple[Reading | None, str | 
 
 
 def answer(reading: Reading, number: bool) -> str:
-    probabilities = reading.answers[0].probabilities
+    answer_of_model = reading.answers[0]
+    probabilities = answer_of_model.probabilities
     if number:
-        number_read = "".join(str(int(p.argmax())) for p in probabilities)
+        number_read = "".join(map(str, answer_of_model.digits))
         per_digit = "; ".join(f"{int(p.argmax())} at x={digit.box[0]}: {p.max():.1%} (top 3: {top_three(p)})"
                               for digit, p in zip(reading.digits, probabilities))
         return f"number {number_read}  [{per_digit}]"

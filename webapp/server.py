@@ -88,18 +88,34 @@ class WholeBodyFirst:
                     body = environ["wsgi.input"].read(self.limit + 1) if chunked else \
                         read_exactly(environ["wsgi.input"], int(declared))
             except gevent.Timeout:
-                return self.too_slow(start_response)
+                return self.too_slow(environ, start_response)
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
             environ.pop("HTTP_TRANSFER_ENCODING", None)
         return self.app(environ, start_response)
 
-    def too_slow(self, start_response):
+    def too_slow(self, environ, start_response):
+        """408, then the connection is shut: gunicorn drops the app's `Connection: close` header and
+        would otherwise wait HEADER_TIMEOUT more for the rest of the body."""
         body = json.dumps({"error": f"The request did not arrive within {self.seconds:g} s; "
                                    "check the connection and send it again."}).encode()
         start_response("408 Request Timeout", [("Content-Type", "application/json"),
-                                               ("Content-Length", str(len(body))), ("Connection", "close")])
-        return [body]
+                                               ("Content-Length", str(len(body)))])
+        return ShutAfterSending([body], environ["gunicorn.socket"])
+
+
+class ShutAfterSending(list):
+    """A response body whose close(), which the server calls once it has been sent, shuts the connection."""
+
+    def __init__(self, parts, connection: socket.socket):
+        super().__init__(parts)
+        self.connection = connection
+
+    def close(self) -> None:
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass   # the client is gone already
 
 
 def read_exactly(stream, length: int) -> bytes:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from limits import parse_many
+from limits.errors import ConfigurationError
+from limits.storage import storage_from_string
 
 log = logging.getLogger("digitdraw")
 
@@ -37,6 +39,7 @@ class Setting:
     parse: Callable[[str], Any]   # raises ValueError with what the value should be
     meaning: str
     shown_default: str | None = None   # for defaults that create_app works out (paths)
+    is_size: bool = False              # a number of bytes: shown with its unit
 
     @property
     def variable(self) -> str:
@@ -102,8 +105,11 @@ def rate_limits(text: str) -> str:
 
 
 def storage_uri(text: str) -> str:
-    if "://" not in text:
-        raise ValueError("a storage URI such as memory:// or redis://host:6379")
+    """A URI Flask-Limiter can store counters at; building the storage does not connect yet."""
+    try:
+        storage_from_string(text)
+    except (ConfigurationError, ValueError):
+        raise ValueError("a storage URI such as memory:// or redis://host:6379") from None
     return text
 
 
@@ -113,12 +119,12 @@ SETTINGS = (
     Setting("DELETE_TOKEN", None, token,
             f"token a teacher sends as `Authorization: Bearer ...` to delete drawings; "
             f"at least {MIN_TOKEN_LENGTH} characters; unset: deleting is off"),
-    Setting("MAX_CONTENT_LENGTH", 8 * MIB, whole(1024, 64 * MIB), "largest request body, bytes"),
+    Setting("MAX_CONTENT_LENGTH", 8 * MIB, whole(1024, 64 * MIB), "largest request body, bytes", is_size=True),
     # Werkzeug reads forms in 64 KiB chunks and counts a whole chunk against this limit; it also
     # bounds each part's headers, which Werkzeug parses at about half a microsecond a byte.
     Setting("MAX_FORM_MEMORY_SIZE", 128 * 1024, whole(96 * 1024, 8 * MIB),
-            "largest form text field or part header, bytes"),
-    Setting("MAX_FORM_PARTS", 8, whole(2, 1000), "most parts in a multipart form (the API uses at most 6)"),
+            "largest form text field or part header, bytes", is_size=True),
+    Setting("MAX_FORM_PARTS", 8, whole(2, 1000), "most parts in a multipart form (the API uses at most 5)"),
     Setting("MAX_IMAGE_PIXELS", 16_000_000, whole(1024, 100_000_000),
             "largest image, pixels (checked before decoding)"),
     Setting("UNSURE_THRESHOLD", 0.6, decimal(0.0, 1.0),
@@ -127,9 +133,9 @@ SETTINGS = (
     Setting("FEEDBACK_MAX_ROWS", 100_000, whole(1, 100_000_000), "most drawings the store keeps (then 507)"),
     # 100,000 drawings of 256 px take about 800 MB with every model's answer to each
     Setting("FEEDBACK_MAX_BYTES", 1024 * MIB, whole(MIB, 1024 * 1024 * MIB),
-            "most bytes the drawings database uses (then 507)"),
+            "most bytes the drawings database uses (then 507)", is_size=True),
     Setting("DATABASE_WAL_LIMIT", 16 * MIB, whole(0, 1024 * MIB),
-            "size the database's write-ahead log is cut back to after a checkpoint, bytes"),
+            "size the database's write-ahead log is cut back to after a checkpoint, bytes", is_size=True),
     Setting("RATELIMIT_ENABLED", True, boolean, "per-client rate limits on (`false` for benchmarks)"),
     Setting("RATELIMIT_STORAGE_URI", "memory://", storage_uri,
             "where rate-limit counters live: `memory://` (one process) or `redis://host:port`"),
@@ -177,8 +183,8 @@ def shown_default(setting: Setting) -> str:
         return setting.shown_default or "unset"
     if isinstance(setting.default, bool):
         return f"`{str(setting.default).lower()}`"
-    for unit, size in (("MiB", MIB), ("KiB", 1024)):
-        if isinstance(setting.default, int) and setting.default >= size and setting.default % size == 0:
+    for unit, size in (("GiB", 1024 * MIB), ("MiB", MIB), ("KiB", 1024)):
+        if setting.is_size and setting.default >= size and setting.default % size == 0:
             return f"`{setting.default}` ({setting.default // size} {unit})"
     return f"`{setting.default}`"
 

@@ -22,8 +22,8 @@ from pad_strokes import (
     draw_with_mouse,
     wait_for_answer,
 )
+from support import make_app
 from training.mnist import load_mnist
-from webapp import create_app
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 
@@ -109,9 +109,9 @@ def test_the_page_says_when_nothing_is_drawn(open_page):
 
 
 @pytest.fixture()
-def doubtful_server():
+def doubtful_server(tmp_path):
     """A live app whose unsure threshold no answer can reach."""
-    url, stop = serve(create_app({"TESTING": True, "UNSURE_THRESHOLD": 1.01}))
+    url, stop = serve(make_app(tmp_path / "drawings.sqlite", UNSURE_THRESHOLD=1.01))
     yield url
     stop()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from live_server import serve
-from webapp import create_app
+from support import make_app
 
 
 def open_evaluation(open_page, **options):
@@ -91,7 +91,7 @@ def server_with_a_model_without_report(app, tmp_path):
     source = Path(app.config["MODEL_DIR"])
     name = app.extensions["models"].names[0]
     shutil.copy(source / f"{name}.tflite", tmp_path / f"{name}.tflite")
-    url, stop = serve(create_app({"TESTING": True, "MODEL_DIR": str(tmp_path)}))
+    url, stop = serve(make_app(tmp_path / "drawings.sqlite", MODEL_DIR=str(tmp_path)))
     yield url, name
     stop()
 
@@ -108,7 +108,7 @@ def test_a_model_without_a_report_is_named_instead_of_crashing(open_page, browse
 
 @pytest.fixture()
 def server_without_models(tmp_path):
-    url, stop = serve(create_app({"TESTING": True, "MODEL_DIR": str(tmp_path)}))
+    url, stop = serve(make_app(tmp_path / "drawings.sqlite", MODEL_DIR=str(tmp_path)))
     yield url
     stop()
 

@@ -42,10 +42,9 @@ def predict():
     classifiers = chosen_classifiers()
     reading = read(data, mode, classifiers, current_app.config["MAX_IMAGE_PIXELS"])
     if not reading.digits:
-        nothing = {"digit": None, "confidence": None, "probabilities": None, "input": None, "inputs": [],
-                   "digits": [], "number": ""}
+        nothing = {"digit": None, "confidence": None, "probabilities": None, "digits": [], "number": ""}
         extra = {"models": [{**nothing, "model": c.name} for c in classifiers]} if field("model") == ALL_MODELS else {}
-        return jsonify(**nothing, model=classifiers[0].name, **extra)
+        return jsonify(**nothing, model=classifiers[0].name, input=None, inputs=[], **extra)
     inputs = [png_data_url(digit.pixels) for digit in reading.digits]
     answers = [answer_json(answer, reading.digits) for answer in reading.answers]
     extra = {"models": answers} if field("model") == ALL_MODELS else {}

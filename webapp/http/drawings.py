@@ -93,8 +93,7 @@ def add_feedback():
     mode = chosen_mode()
     label = label_field(mode)
     shown = chosen_classifier()   # the model whose answer the person saw
-    every_model = [models().classifiers[name] for name in models().names]
-    reading = read(data, mode, every_model, current_app.config["MAX_IMAGE_PIXELS"])
+    reading = read(data, mode, models().ordered(), current_app.config["MAX_IMAGE_PIXELS"])
     if not reading.digits:
         raise ApiError(400, "Nothing is drawn in this image, so there is nothing to keep.")
     found = len(reading.digits)

@@ -72,7 +72,7 @@ def chosen_classifiers() -> list[Classifier]:
     if not models().classifiers:
         raise ApiError(503, "No model is loaded on this server; see /api/health.")
     if field("model") == ALL_MODELS:
-        return [models().classifiers[name] for name in models().names]
+        return models().ordered()
     return [chosen_classifier()]
 
 

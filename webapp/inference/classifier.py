@@ -133,9 +133,13 @@ class ModelRegistry:
         return sorted(self.classifiers,
                       key=lambda name: (-(self.classifiers[name].report.get("test_accuracy") or 0), name))
 
+    def ordered(self) -> list[Classifier]:
+        """Every loaded model, best first."""
+        return [self.classifiers[name] for name in self.names]
+
     def summaries(self) -> list[dict]:
         """Every model's description, best first: /api/models and the pages list them alike."""
-        return [self.classifiers[name].describe() for name in self.names]
+        return [classifier.describe() for classifier in self.ordered()]
 
     @property
     def default(self) -> Classifier | None:

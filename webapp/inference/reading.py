@@ -36,11 +36,6 @@ class Reading:
     digits: list[preprocess.Digit]
     answers: list[Answer]          # in the order the models were asked
 
-    @property
-    def pixels(self) -> np.ndarray:
-        """The digits' 28x28 model inputs as one batch."""
-        return np.stack([digit.pixels for digit in self.digits])
-
 
 def read(data: bytes, mode: str, classifiers: list[Classifier], max_pixels: int) -> Reading:
     """Decode `data` (preprocess.ImageRejected when it is no usable image), find the digits in
