@@ -32,8 +32,9 @@ def many(character: str, count: int) -> str:
 
 FORM_FIELD_TOO_LARGE = ("A form field is too large or the form has too many parts: a text field holds at most "
                         "{limit:g} kB.")
-ENDPOINTS = ("/api/drawings, /api/drawings/<drawing_id>, /api/feedback, /api/health, /api/models, /api/predict "
-             "and /api/reports/<name>")   # from the app's URL map
+# from the app's URL map
+ENDPOINTS = ("/api/classroom, /api/drawings, /api/drawings/<drawing_id>, /api/drawings/<drawing_id>/original, "
+             "/api/feedback, /api/feedback/undo, /api/health, /api/models, /api/predict and /api/reports/<name>")
 
 CASES = {
     "number mode, 12,065 tiny strokes": (

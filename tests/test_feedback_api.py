@@ -7,6 +7,7 @@ import logging
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
+from unittest.mock import ANY
 
 import cv2
 import numpy as np
@@ -42,7 +43,7 @@ def test_feedback_is_stored_with_the_input_and_the_answer_the_server_computes(ap
     png = canvas_png(mnist.x_test[0])
     response = post_feedback(client, png, label="4", prediction="3", mode="digit")   # a 7 the client calls a 3
     assert response.status_code == 201
-    assert response.get_json() == {"id": 1, "label": 4}
+    assert response.get_json() == {"id": 1, "label": 4, "undo": ANY, "undo_seconds": 60}
 
     body = client.get("/api/drawings").get_json()
     assert body["total"] == 1
@@ -233,7 +234,7 @@ def test_a_failed_token_attempt_is_logged_without_the_token(client, mnist, caplo
     drawing_id = post_digit(client, mnist, 0).get_json()["id"]
     with caplog.at_level(logging.WARNING, logger="digitdraw"):
         client.delete(f"/api/drawings/{drawing_id}", headers={"Authorization": "Bearer guessed-token-4567"})
-    assert "delete refused: a wrong token from 127.0.0.1" in caplog.text
+    assert "teacher action refused: a wrong token from 127.0.0.1" in caplog.text
     assert "guessed-token-4567" not in caplog.text
 
 
@@ -375,7 +376,7 @@ def test_a_number_is_kept_as_one_row_per_digit_with_its_own_label_and_crop(app, 
     label = "".join(str(mnist.y_test[index]) for index in indexes)
     response = post_feedback(client, number_png(mnist, indexes), label=label, mode="number")
     assert response.status_code == 201, response.get_json()
-    assert response.get_json() == {"id": 1, "ids": [1, 2, 3], "label": label}
+    assert response.get_json() == {"id": 1, "ids": [1, 2, 3], "label": label, "undo": ANY, "undo_seconds": 60}
 
     items = client.get("/api/drawings").get_json()["items"][::-1]
     assert [item["label"] for item in items] == [int(digit) for digit in label]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from flask import Flask
@@ -31,6 +32,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
 
+    if not app.config.get("SECRET_KEY"):
+        # One key for every worker: gunicorn loads the app before forking (preload). Teachers sign in again
+        # after a restart unless DIGITDRAW_SECRET_KEY is set.
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+
     from webapp.http import errors, logs, ratelimits, security
     from webapp.inference.classifier import ModelRegistry
 
@@ -41,11 +47,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.model_problems(app.extensions["models"], app.config["MODEL_DIR"])
 
     from webapp import cli
-    from webapp.http import api, drawings, pages
+    from webapp.http import api, drawings, join, pages, teacher
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     drawings.init_app(app)
+    teacher.init_app(app)
+    app.register_blueprint(join.bp)
     ratelimits.init_app(app)
     app.cli.add_command(cli.predict_command)
     app.cli.add_command(cli.export_drawings_command)

@@ -21,8 +21,9 @@ import resource
 import socket
 
 import gevent
-import psutil
 from gunicorn.workers.ggevent import GeventWorker
+
+from webapp.addresses import network_addresses
 
 # gunicorn settings (the command line adds bind, workers and the app)
 worker_class = "webapp.server.ClassroomWorker"
@@ -157,13 +158,3 @@ def addresses_to_open(host: str, port: int) -> list[str]:
         return [f"Open http://{host}:{port}/ on this computer. For students' devices, start with "
                 "HOST=0.0.0.0 (see the README's classroom section)."]
     return [f"Open http://{host}:{port}/"]
-
-
-def network_addresses() -> list[str]:
-    """This computer's IPv4 addresses other than loopback, from its network interfaces."""
-    found = []
-    for _interface, entries in sorted(psutil.net_if_addrs().items()):
-        for entry in entries:
-            if entry.family == socket.AF_INET and not entry.address.startswith("127."):
-                found.append(entry.address)
-    return found

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 from limits import parse_many
 from limits.errors import ConfigurationError
@@ -88,6 +89,16 @@ def token(text: str) -> str | None:
     return text
 
 
+def public_url(text: str) -> str | None:
+    """The address students open, e.g. `http://192.168.1.20:8000/`; empty: the one the teacher's browser used."""
+    if text.strip() == "":
+        return None
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError("an http:// or https:// address such as http://192.168.1.20:8000/")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + "/", "", ""))
+
+
 def path(text: str) -> str:
     if not text.strip():
         raise ValueError("a file or folder path")
@@ -118,7 +129,16 @@ SETTINGS = (
     Setting("DATABASE", None, path, "the SQLite file of collected drawings", "`instance/drawings.sqlite`"),
     Setting("DELETE_TOKEN", None, token,
             f"token a teacher sends as `Authorization: Bearer ...` to delete drawings; "
-            f"at least {MIN_TOKEN_LENGTH} characters; unset: deleting is off"),
+            f"the teacher's token: signs in to teacher mode on the pages (`/teacher`) and deletes drawings "
+            f"by API as `Authorization: Bearer ...`; at least {MIN_TOKEN_LENGTH} characters; unset: teacher mode "
+            f"and deleting are off"),
+    Setting("SECRET_KEY", None, token,
+            "signs the teacher's session cookie and undo tokens; set it (the same on every instance) to keep "
+            "teachers signed in across restarts; unset: a new random key each start"),
+    Setting("TEACHER_SESSION_HOURS", 8.0, decimal(0.05, 168.0), "hours a teacher stays signed in"),
+    Setting("PUBLIC_URL", None, public_url,
+            "the address students open, shown as the join QR code; unset: the address the teacher's "
+            "browser used"),
     Setting("MAX_CONTENT_LENGTH", 8 * MIB, whole(1024, 64 * MIB), "largest request body, bytes", is_size=True),
     # Werkzeug reads forms in 64 KiB chunks and counts a whole chunk against this limit; it also
     # bounds each part's headers, which Werkzeug parses at about half a microsecond a byte.

@@ -8,6 +8,7 @@ import { CompareView } from "./draw/compare-view.js";
 import { LivePredictor } from "./draw/live-predictor.js";
 import { clearNumberBoxes, showNumberBoxes } from "./draw/number-boxes.js";
 import { DrawingPad } from "./draw/pad.js";
+import { JoinDialog } from "./draw/join-dialog.js";
 import { Presenter } from "./draw/presenter.js";
 import { ResultView } from "./draw/result-view.js";
 import { acceptImageFiles } from "./draw/upload.js";
@@ -153,14 +154,16 @@ compareSwitch?.addEventListener("change", () => {
 });
 acceptImageFiles({ input: document.querySelector("#upload"), dropZone: document.querySelector("#pad-surface"),
   onFile: readFile });
-const presenter = new Presenter(document.querySelector("#presenter"));
+const joinDialog = new JoinDialog(document.querySelector("#join-dialog"), document.querySelector("#join"));
+new Presenter(document.querySelector("#presenter"), { onFirstStart: () => joinDialog.open() });
 
 addShortcuts({
-  c: clearDrawing,
-  escape: clearDrawing,
-  z: undoStroke,
-  "ctrl+z": undoStroke,
-  e: toggleEraser,
-  p: () => presenter.toggle(),
+  c: clearButton,
+  escape: clearButton,
+  z: undoButton,
+  "ctrl+z": undoButton,
+  e: eraserButton,
+  p: document.querySelector("#presenter"),
+  j: document.querySelector("#join"),
 });
 updateButtons();

@@ -8,6 +8,7 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from live_server import serve
 from pad_strokes import (
@@ -357,7 +358,7 @@ def test_shortcuts_work_after_a_toggle_was_clicked(open_page, role, name):
     toggle = page.get_by_role(role, name=name)
     toggle.click()
     wait_for_answer(page)
-    assert toggle.evaluate("toggle => toggle === document.activeElement"), "the keys go to the toggle"
+    assert toggle.evaluate("toggle => toggle !== document.activeElement"), "focus went back to the page"
 
     page.keyboard.press("e")
     assert page.locator("#eraser").get_attribute("aria-pressed") == "true"
@@ -365,6 +366,8 @@ def test_shortcuts_work_after_a_toggle_was_clicked(open_page, role, name):
     assert page.locator("#eraser").get_attribute("aria-pressed") == "false"
     page.keyboard.press("p")
     assert "presenter" in page.locator("body").get_attribute("class")
+    expect(page.locator("#join-dialog")).to_be_visible()   # presenter mode starts with the join QR code
+    page.keyboard.press("Escape")
     page.keyboard.press("p")
     assert "presenter" not in page.locator("body").get_attribute("class")
     page.keyboard.press("z")
@@ -397,6 +400,7 @@ def test_keys_typed_into_a_text_field_are_no_shortcuts(open_page):
 def test_presenter_mode_toggles_with_the_button_and_the_p_key(open_page):
     page = open_page("/", viewport={"width": 1920, "height": 1080})
     page.keyboard.press("p")
+    page.locator("#join-close").click()
     assert "presenter" in page.locator("body").get_attribute("class")
     assert page.locator("#presenter").get_attribute("aria-pressed") == "true"
     assert page.locator(".site-header").is_hidden()

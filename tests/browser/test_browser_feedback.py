@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+from unittest.mock import ANY
 
 import numpy as np
 import pytest
@@ -70,7 +71,7 @@ def test_keys_answer_once_per_prediction_and_clearing_withdraws_the_question(ope
     draw_with_mouse(page, SEVEN)
     wait_for_answer(page)
     said = int(page.locator("#answer-digit").text_content())
-    expect(page.locator("#feedback-right")).to_have_text(f"Right, it's a {said} Enter")
+    expect(page.locator("#feedback-right")).to_have_text(f"Right, it's a {said}Enter")
 
     page.keyboard.press("Enter")
     expect(page.locator("#feedback-status")).to_have_text("Thanks, saved as #1 (right).")
@@ -97,7 +98,7 @@ def test_clicking_right_on_our_own_page_stores_the_drawing(open_page, feedback_a
     with page.expect_response("**/api/feedback") as answer:
         page.locator("#feedback-right").click()
     response = answer.value
-    assert response.status == 201 and response.json() == {"id": 1, "label": said}
+    assert response.status == 201 and response.json() == {"id": 1, "label": said, "undo": ANY, "undo_seconds": 60}
     sent = response.request.all_headers()
     assert sent["origin"] == url and sent["sec-fetch-site"] == "same-origin"   # really checked, not absent
     expect(page.locator("#feedback-status")).to_have_text("Thanks, saved as #1 (right).")
@@ -112,7 +113,7 @@ def test_keys_answer_after_a_toggle_was_clicked(open_page, feedback_app):
     compare.click()
     wait_for_answer(page)
     said = int(page.locator("#answer-digit").text_content())
-    assert compare.evaluate("toggle => toggle === document.activeElement")
+    assert compare.evaluate("toggle => toggle !== document.activeElement"), "focus went back to the page"
     with page.expect_response("**/api/feedback") as answer:
         page.keyboard.press("Enter")
     assert answer.value.status == 201
@@ -141,7 +142,8 @@ def test_in_compare_mode_the_answer_is_stored_for_the_selected_model(open_page, 
     said = int(page.locator("#answer-digit").text_content())
     with page.expect_response("**/api/feedback") as answer:
         page.locator("#feedback-right").click()
-    assert answer.value.status == 201 and answer.value.json() == {"id": 1, "label": said}
+    assert answer.value.status == 201
+    assert answer.value.json() == {"id": 1, "label": said, "undo": ANY, "undo_seconds": 60}
     stored = app.extensions["feedback"].page(1)[0]
     assert (stored.model, stored.prediction, stored.label) == (chosen, said, said)
 

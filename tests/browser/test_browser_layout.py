@@ -59,6 +59,7 @@ def test_screenshots_of_drawing_evaluation_and_presenter_mode(open_page, screens
 
     presenter = open_page("/", **VIEWPORTS["projector"])
     presenter.keyboard.press("p")
+    presenter.keyboard.press("Escape")   # closes the join QR code that presenter mode opens with
     draw_with_mouse(presenter, SEVEN)
     wait_for_answer(presenter)
     presenter.screenshot(path=screenshot_dir / "screenshot-presenter.png")

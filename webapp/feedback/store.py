@@ -76,6 +76,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             digit INTEGER NOT NULL,
             count INTEGER NOT NULL CHECK (count >= 0),
             PRIMARY KEY (model, version, label, digit)) WITHOUT ROWID"""),
+    # 4: what the teacher decided for everyone (e.g. whether drawings are collected at all)
+    ("""CREATE TABLE classroom (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL) WITHOUT ROWID""",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -182,6 +186,33 @@ class FeedbackStore:
 
         return self._transaction(remove) > 0
 
+    def clear(self) -> int:
+        """Remove every drawing with its answers and confusion counts; how many drawings there were.
+
+        Row ids are never reused (AUTOINCREMENT), so an id seen before the clearing names no new drawing.
+        """
+        def remove_all(connection: sqlite3.Connection) -> int:
+            connection.execute("DELETE FROM confusion")
+            connection.execute("DELETE FROM answers")
+            return connection.execute("DELETE FROM drawings").rowcount
+
+        return self._transaction(remove_all)
+
+    def original(self, drawing_id: int) -> bytes | None:
+        """The kept copy of the drawing as uploaded (downscaled, re-encoded), or None when there is none."""
+        rows = self._read("SELECT image FROM drawings WHERE id = ?", (drawing_id,))
+        return bytes(rows[0][0]) if rows else None
+
+    def classroom_setting(self, name: str, default: str) -> str:
+        """A teacher's choice that holds for every worker and instance sharing this file."""
+        rows = self._read("SELECT value FROM classroom WHERE name = ?", (name,))
+        return rows[0][0] if rows else default
+
+    def set_classroom_setting(self, name: str, value: str) -> None:
+        self._transaction(lambda connection: connection.execute(
+            "INSERT INTO classroom (name, value) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value", (name, value)))
+
     def count(self, label: int | None = None) -> int:
         where, parameters = label_filter(label)
         return self._read(f"SELECT count(*) FROM drawings {where}", parameters)[0][0]
@@ -268,8 +299,13 @@ class FeedbackStore:
         return None
 
     def is_over_quota(self, rows: int, used: int) -> bool:
-        return ((self.max_rows is not None and rows >= self.max_rows)
-                or (self.max_bytes is not None and used >= self.max_bytes))
+        """True when the next drawing would not fit: the row quota is reached, or one more drawing of the
+        average size so far would pass the byte quota (a write that passes it is refused and rolled back,
+        so the file itself never reaches the quota)."""
+        if self.max_rows is not None and rows >= self.max_rows:
+            return True
+        average = used / rows if rows else 0
+        return self.max_bytes is not None and used + average > self.max_bytes
 
     def _check_quota(self, connection: sqlite3.Connection) -> None:
         """After this transaction's inserts: refuse them all when they took the store past its quota."""

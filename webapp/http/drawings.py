@@ -11,7 +11,6 @@ are no browser page at all (webapp/http/same_origin.py).
 
 from __future__ import annotations
 
-import hmac
 import logging
 
 from flask import (
@@ -23,6 +22,7 @@ from flask import (
     request,
     url_for,
 )
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from webapp.feedback import drawing_scores
 from webapp.feedback.store import FeedbackStore, NewDrawing
@@ -37,6 +37,7 @@ from webapp.http.requests import (
     whole_number,
 )
 from webapp.http.same_origin import require_same_origin
+from webapp.http.teacher import collecting, require_teacher
 from webapp.inference.reading import Reading, read
 from webapp.vision import kept_images, preprocess, segment
 from webapp.vision.images import png_data_url
@@ -46,6 +47,7 @@ bp = Blueprint("feedback", __name__)
 
 PAGE_SIZE = 48
 MAX_PAGE_SIZE = 200
+UNDO_SECONDS = 60             # how long the person who saved an answer can take it back
 LARGEST_ID = 2**63 - 1        # SQLite's largest row id; a larger one in a URL is no drawing (404)
 
 
@@ -92,6 +94,8 @@ def add_feedback():
     data = uploaded_image_bytes()
     mode = chosen_mode()
     label = label_field(mode)
+    if not collecting():
+        raise ApiError(403, "The teacher has turned collecting drawings off, so answers are not kept now.")
     shown = chosen_classifier()   # the model whose answer the person saw
     reading = read(data, mode, models().ordered(), current_app.config["MAX_IMAGE_PIXELS"])
     if not reading.digits:
@@ -105,9 +109,10 @@ def add_feedback():
                                    answers=drawing_scores.answers_to(reading, index),
                                    **shown_answer(shown, reading, index))
                         for index, (digit, digit_label, copy) in enumerate(zip(reading.digits, label, copies))))
+    undo = {"undo": undo_tokens().dumps(ids), "undo_seconds": UNDO_SECONDS}
     if mode == "digit":
-        return jsonify(id=ids[0], label=int(label)), 201
-    return jsonify(id=ids[0], ids=ids, label=label), 201
+        return jsonify(id=ids[0], label=int(label), **undo), 201
+    return jsonify(id=ids[0], ids=ids, label=label, **undo), 201
 
 
 def shown_answer(shown, reading: Reading, index: int) -> dict:
@@ -141,26 +146,56 @@ def list_drawings():
     return jsonify(items=items, total=store().count(label), limit=limit, offset=offset, label=label)
 
 
-def require_delete_token() -> None:
-    """Only someone holding DELETE_TOKEN may delete; with no token configured nobody may."""
-    expected = current_app.config.get("DELETE_TOKEN")
-    if not expected:
-        raise ApiError(403, "Deleting drawings is turned off on this server (DIGITDRAW_DELETE_TOKEN is not set).")
-    header = request.headers.get("Authorization", "")
-    given = header[len("Bearer "):] if header.startswith("Bearer ") else request.headers.get("X-Delete-Token", "")
-    if not hmac.compare_digest(given.encode(), str(expected).encode()):
-        log.warning("delete refused: %s token from %s", "a wrong" if given else "no",
-                    request.remote_addr)   # never the token itself
-        raise ApiError(403, "Deleting a drawing needs the teacher's token: send it as "
-                         "`Authorization: Bearer <token>` or `X-Delete-Token`.")
-
-
 @bp.delete(f"/api/drawings/<int(max={LARGEST_ID}):drawing_id>")
 def delete_drawing(drawing_id: int):
-    require_delete_token()
+    require_teacher("Deleting a drawing")
     if not store().delete(drawing_id):
         raise ApiError(404, f"There is no drawing #{drawing_id}.")
+    log.info("drawing #%d deleted by the teacher", drawing_id)
     return "", 204
+
+
+@bp.delete("/api/drawings")
+def clear_drawings():
+    """The teacher empties the whole collection (the page asks first); 200 with how many went."""
+    require_teacher("Clearing every drawing")
+    deleted = store().clear()
+    log.info("all %d drawings deleted by the teacher", deleted)
+    return jsonify(deleted=deleted)
+
+
+@bp.get(f"/api/drawings/<int(max={LARGEST_ID}):drawing_id>/original")
+def original_image(drawing_id: int):
+    """The kept copy of what was drawn (at most FEEDBACK_IMAGE_SIDE pixels), for the teacher only:
+    an uploaded photo may show more than a digit."""
+    require_teacher("Seeing a drawing as it was drawn", changes_state=False)
+    image = store().original(drawing_id)
+    if image is None:
+        raise ApiError(404, f"There is no drawing #{drawing_id}.")
+    response = current_app.response_class(image, mimetype=kept_images.mimetype_of(image))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/api/feedback/undo")
+def undo_feedback():
+    """Take back a stored answer: the `undo` token its 201 carried, within UNDO_SECONDS."""
+    try:
+        ids = undo_tokens().loads(field("undo") or "", max_age=UNDO_SECONDS)
+    except SignatureExpired:
+        raise ApiError(403, f"Too late to undo: an answer can be taken back for {UNDO_SECONDS} seconds. "
+                            "The teacher can still delete it.") from None
+    except BadSignature:
+        raise ApiError(400, "Send the `undo` token the saved answer came with.") from None
+    deleted = [drawing_id for drawing_id in ids if store().delete(drawing_id)]
+    if not deleted:
+        raise ApiError(404, "This answer was already taken back or deleted.")
+    log.info("answer undone: drawing%s %s", "" if len(deleted) == 1 else "s", ", ".join(map(str, deleted)))
+    return jsonify(deleted=deleted)
+
+
+def undo_tokens() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="digitdraw.undo-feedback")
 
 
 @bp.get("/drawings")

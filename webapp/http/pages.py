@@ -1,8 +1,11 @@
-"""The HTML pages: the drawing page and the evaluation page."""
+"""The HTML pages: the drawing page (with its join QR code dialog) and the evaluation page."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
+
+from webapp.http.join import join_details
+from webapp.http.teacher import collecting
 
 bp = Blueprint("pages", __name__)
 
@@ -10,7 +13,8 @@ bp = Blueprint("pages", __name__)
 @bp.get("/")
 def draw():
     return render_template("draw.html", models=current_app.extensions["models"].summaries(),
-                           unsure_threshold=current_app.config["UNSURE_THRESHOLD"])
+                           unsure_threshold=current_app.config["UNSURE_THRESHOLD"], collecting=collecting(),
+                           **join_details())
 
 
 @bp.get("/evaluation")

@@ -68,3 +68,15 @@ def as_grey_if_grey(image: Image.Image) -> Image.Image:
     if (pixels[..., 0] == pixels[..., 1]).all() and (pixels[..., 1] == pixels[..., 2]).all():
         return image.convert("LA")
     return image
+
+
+SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"),
+              (b"BM", "image/bmp"))
+
+
+def mimetype_of(data: bytes) -> str:
+    """The type of a kept copy, from its first bytes (copies from before re-encoding may be any format
+    the decoder accepts)."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for signature, kind in SIGNATURES if data.startswith(signature)), "application/octet-stream")

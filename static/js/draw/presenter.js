@@ -1,8 +1,13 @@
-/** Presenter mode: full screen where the browser allows it, and always the big high-contrast layout. */
+/**
+ * Presenter mode: full screen where the browser allows it, and the big projector layout. The first time it
+ * starts on a page, `onFirstStart` runs (the page shows the join QR code then).
+ */
 
 export class Presenter {
-  constructor(button) {
+  constructor(button, { onFirstStart } = {}) {
     this.button = button;
+    this.onFirstStart = onFirstStart;
+    this.started = false;
     button.addEventListener("click", () => this.toggle());
     document.addEventListener("fullscreenchange", () => {
       if (!document.fullscreenElement && this.isOn()) this.set(false);
@@ -20,6 +25,10 @@ export class Presenter {
       document.documentElement.requestFullscreen().catch(() => {});
     } else if (!on && document.fullscreenElement) {
       document.exitFullscreen().catch(() => {});
+    }
+    if (on && !this.started) {
+      this.started = true;
+      this.onFirstStart?.();
     }
   }
 

@@ -1,0 +1,200 @@
+"""Teacher mode: the teacher signs in on the pages with the token and moderates from the browser.
+
+Signing in stores a mark in Flask's signed session cookie (`HttpOnly`,
+`SameSite=Strict`, lasting TEACHER_SESSION_HOURS); students never get a cookie.
+Every state-changing teacher request made with that cookie must come from this
+app's own page (webapp/http/same_origin.py) and carry the page's CSRF token
+(Flask-WTF, checked explicitly here: the rest of the API has no cookies to
+abuse). Scripts keep using `Authorization: Bearer <token>`, which no page of
+another site can send for a teacher. The mark holds a fingerprint of the token,
+so changing DIGITDRAW_DELETE_TOKEN signs every teacher out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from webapp.feedback.store import StoreRefused
+from webapp.http.errors import ApiError
+from webapp.http.same_origin import require_same_origin
+
+log = logging.getLogger("digitdraw")
+bp = Blueprint("teacher", __name__)
+csrf = CSRFProtect()
+
+SESSION_MARK = "teacher"
+COLLECTING = "collecting"   # the store's classroom setting: are drawings kept ("on" / "off")
+
+
+def init_app(app: Flask) -> None:
+    hours = app.config["TEACHER_SESSION_HOURS"]
+    app.config.update(
+        SESSION_COOKIE_NAME="digitdraw_teacher",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=(app.config.get("PUBLIC_URL") or "").startswith("https:"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=hours),
+        WTF_CSRF_CHECK_DEFAULT=False,    # only the teacher's cookie-authenticated requests are checked
+        WTF_CSRF_TIME_LIMIT=None,        # the token lives as long as the signed-in session
+    )
+    csrf.init_app(app)
+    app.register_blueprint(bp)
+    app.context_processor(lambda: {"is_teacher": is_teacher(), "teacher_mode_on": bool(teacher_token())})
+
+
+def collecting() -> bool:
+    """Are drawings kept? On unless the teacher turned it off; read from the store, so it holds for every
+    worker and instance. A store that cannot be read does not hide the controls: saving then says why."""
+    try:
+        return current_app.extensions["feedback"].classroom_setting(COLLECTING, "on") == "on"
+    except StoreRefused:
+        return True
+
+
+def set_collecting(on: bool) -> None:
+    current_app.extensions["feedback"].set_classroom_setting(COLLECTING, "on" if on else "off")
+
+
+def teacher_token() -> str | None:
+    return current_app.config.get("DELETE_TOKEN")
+
+
+def fingerprint(token: str) -> str:
+    """What the session keeps of the token: enough to notice it changed, useless to sign in with."""
+    key = current_app.secret_key.encode() if isinstance(current_app.secret_key, str) else current_app.secret_key
+    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def is_teacher() -> bool:
+    """True for a browser signed in with the token the server has now (and within the session's hours)."""
+    token = teacher_token()
+    mark = session.get(SESSION_MARK) if token else None
+    return isinstance(mark, str) and hmac.compare_digest(mark, fingerprint(token))
+
+
+def token_matches(given: str) -> bool:
+    token = teacher_token()
+    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header[len("Bearer "):]
+    return request.headers.get("X-Delete-Token")
+
+
+def require_teacher(action: str, changes_state: bool = True) -> None:
+    """Let the request through only for the teacher: a script with the token, or the signed-in page
+    (for a request that `changes_state`, only from this app's page with its CSRF token).
+
+    `action` starts the refusal's sentence, e.g. "Deleting a drawing".
+    """
+    if not teacher_token():
+        raise ApiError(403, f"{action} is turned off on this server: the teacher's token "
+                            "(DIGITDRAW_DELETE_TOKEN) is not set.")
+    given = bearer_token()
+    if given is not None:
+        if not token_matches(given):
+            log.warning("teacher action refused: a wrong token from %s", request.remote_addr)   # never the token
+            raise ApiError(403, f"{action} needs the teacher's token, and this one is wrong.")
+        return
+    if not is_teacher():
+        raise ApiError(403, f"{action} needs the teacher: sign in on the teacher page ({url_for('teacher.page')}; "
+                            f"a sign-in lasts {hours_text()}), or send the token as `Authorization: Bearer <token>`.")
+    if not changes_state:
+        return
+    require_same_origin()
+    try:
+        csrf.protect()
+    except CSRFError:
+        raise ApiError(403, "This page's security token is missing or out of date: reload the page and "
+                            "try again.") from None
+
+
+def hours_text() -> str:
+    hours = current_app.config["TEACHER_SESSION_HOURS"]
+    return f"{hours:g} hour{'' if hours == 1 else 's'}"
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this site only, never another site (open redirect)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \
+                and "\\" not in target:
+            return target
+    return url_for("teacher.page")
+
+
+@bp.get("/teacher")
+def page():
+    return render_template("teacher.html", collecting=collecting(), next=safe_next(request.args.get("next")),
+                           session_hours=hours_text())
+
+
+@bp.post("/teacher/sign-in")
+def sign_in():
+    """The token from the form; a wrong one is a 403 page (logged without the token)."""
+    require_same_origin()
+    try:
+        csrf.protect()
+    except CSRFError:
+        return refused_sign_in("The sign-in form was out of date: try again.", 400)
+    if not teacher_token():
+        return refused_sign_in("Teacher mode is off on this server: start it with DIGITDRAW_DELETE_TOKEN set.", 403)
+    if not token_matches(request.form.get("token", "")):
+        log.warning("teacher sign-in refused: a wrong token from %s", request.remote_addr)
+        return refused_sign_in("That is not the teacher's token.", 403)
+    session.clear()
+    session.permanent = True
+    session[SESSION_MARK] = fingerprint(teacher_token())
+    log.info("teacher signed in from %s", request.remote_addr)
+    return redirect(safe_next(request.form.get("next")), 303)
+
+
+def refused_sign_in(message: str, status: int):
+    return render_template("teacher.html", collecting=collecting(), next=safe_next(request.form.get("next")),
+                           session_hours=hours_text(), sign_in_error=message), status
+
+
+@bp.post("/teacher/sign-out")
+def sign_out():
+    require_same_origin()
+    session.clear()
+    return redirect(url_for("teacher.page"), 303)
+
+
+@bp.get("/api/classroom")
+def classroom():
+    """What every page needs to know about the teacher's choices: whether drawings are collected."""
+    return jsonify(collecting=collecting())
+
+
+@bp.post("/api/classroom")
+def change_classroom():
+    """The teacher turns collecting on or off for everyone: JSON `{"collecting": true|false}`."""
+    require_teacher("Turning collecting on or off")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("collecting"), bool):
+        raise ApiError(400, 'Send JSON such as {"collecting": false}.')
+    set_collecting(body["collecting"])
+    log.info("teacher turned collecting %s", "on" if body["collecting"] else "off")
+    return jsonify(collecting=body["collecting"])
