@@ -21,6 +21,8 @@ from webapp import create_app, settings
     ("DIGITDRAW_TRUSTED_PROXIES", "-1", "a whole number from 0 to 5"),
     ("DIGITDRAW_BODY_TIMEOUT", "forever", "a number from 0.5 to 300"),
     ("DIGITDRAW_FEEDBACK_MAX_ROWS", "1e5", "a whole number"),
+    ("DIGITDRAW_FRAME_ANCESTORS", "https://*.school.example", "origins such as https://lms.example"),
+    ("DIGITDRAW_CORS_ORIGINS", "https://lms.example/lti", "origins such as https://lms.example"),
 ])
 def test_a_bad_value_stops_start_up_naming_the_variable(monkeypatch, variable, value, expected):
     monkeypatch.setenv(variable, value)
@@ -70,4 +72,5 @@ def test_every_setting_has_a_default_that_its_own_parser_accepts():
     for setting in settings.SETTINGS:
         if setting.default is None or isinstance(setting.default, bool):
             continue
-        assert setting.parse(str(setting.default)) == setting.default, setting.name
+        text = " ".join(setting.default) if isinstance(setting.default, tuple) else str(setting.default)
+        assert setting.parse(text) == setting.default, setting.name
