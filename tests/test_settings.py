@@ -74,3 +74,11 @@ def test_every_setting_has_a_default_that_its_own_parser_accepts():
             continue
         text = " ".join(setting.default) if isinstance(setting.default, tuple) else str(setting.default)
         assert setting.parse(text) == setting.default, setting.name
+
+
+@pytest.mark.parametrize("size, words", [
+    (1, "1 byte"), (512, "512 bytes"), (1024, "1 KiB"), (1536, "1.5 KiB"), (100_000, "97.7 KiB"),
+    (128 * 1024, "128 KiB"), (8 * 1024 * 1024, "8 MiB"), (int(2.5 * 1024 * 1024), "2.5 MiB"), (1024**3, "1 GiB"),
+])
+def test_sizes_read_naturally_in_binary_units(size, words):
+    assert settings.size_in_words(size) == words

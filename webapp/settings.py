@@ -25,6 +25,7 @@ log = logging.getLogger("digitdraw")
 PREFIX = "DIGITDRAW_"
 MIB = 1024 * 1024
 MIN_TOKEN_LENGTH = 16
+BINARY_UNITS = (("GiB", 1024 * MIB), ("MiB", MIB), ("KiB", 1024))
 # Read by other tools, not by the server: known, so they are not reported as typos.
 NOT_SERVER_SETTINGS = {"MNIST"}
 
@@ -236,10 +237,22 @@ def shown_default(setting: Setting) -> str:
         return setting.shown_default or "unset"
     if isinstance(setting.default, bool):
         return f"`{str(setting.default).lower()}`"
-    for unit, size in (("GiB", 1024 * MIB), ("MiB", MIB), ("KiB", 1024)):
+    for unit, size in BINARY_UNITS:
         if setting.is_size and setting.default >= size and setting.default % size == 0:
             return f"`{setting.default}` ({setting.default // size} {unit})"
     return f"`{setting.default}`"
+
+
+def size_in_words(size: int) -> str:
+    """Bytes as a person reads them in a message: `8 MiB`, `97.7 KiB`, `512 bytes`.
+
+    Whole or one decimal, in the binary units of the README's table, so a limit of
+    100,000 bytes reads "97.7 KiB" and never "0.0953674 MB".
+    """
+    for unit, unit_size in BINARY_UNITS:
+        if round(size / unit_size, 1) >= 1:
+            return f"{size / unit_size:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size:,} byte{'' if size == 1 else 's'}"
 
 
 def markdown_table() -> str:
