@@ -6,7 +6,7 @@ import io
 import pytest
 from PIL import Image
 
-from support import canvas_png, post_image
+from support import canvas_png, make_app, post_image
 
 
 def test_predict_response_shape_field_by_field(client, mnist):
@@ -98,3 +98,35 @@ def test_model_all_with_nothing_drawn_names_every_model(app, client):
     assert body["digit"] is None and body["inputs"] == []
     assert [answer["model"] for answer in body["models"]] == app.extensions["models"].names
     assert all(answer["digit"] is None for answer in body["models"])
+
+
+def test_an_unknown_model_is_named_with_the_ones_there_are(client, seven):
+    assert client.get("/api/reports/resnet").get_json() == {
+        "error": "Unknown model 'resnet': use one of cnn, mlp-wide, mlp."}
+    assert post_image(client, seven, model="resnet").get_json() == {
+        "error": "Unknown model 'resnet': use one of cnn, mlp-wide, mlp."}
+
+
+def test_an_unknown_model_on_a_server_without_models_says_none_is_loaded(tmp_path, seven):
+    """Not "use one of .": the same sentence from every endpoint that takes a model name."""
+    models = tmp_path / "no-models"
+    models.mkdir()
+    client = make_app(tmp_path / "drawings.sqlite", MODEL_DIR=str(models)).test_client()
+    sentence = "Unknown model 'cnn': no model is loaded on this server; see /api/health."
+    report = client.get("/api/reports/cnn")
+    assert report.status_code == 404 and report.get_json() == {"error": sentence}
+    feedback = post_image(client, seven, path="/api/feedback", model="cnn", label="7")
+    assert feedback.status_code == 400 and feedback.get_json() == {"error": sentence}
+    predict = post_image(client, seven, model="cnn")
+    assert predict.status_code == 503 and "No model is loaded" in predict.get_json()["error"]
+
+
+@pytest.mark.parametrize("limit, words", [
+    (100_000, "97.7 KiB"), (100 * 1024, "100 KiB"), (1536, "1.5 KiB"), (8 * 1024 * 1024, "8 MiB"),
+    (int(2.5 * 1024 * 1024), "2.5 MiB"),
+])
+def test_a_413_states_the_upload_limit_in_words(tmp_path, limit, words):
+    client = make_app(tmp_path / "drawings.sqlite", MAX_CONTENT_LENGTH=limit).test_client()
+    response = client.post("/api/predict", data=b"\0" * (limit + 1), content_type="image/png")
+    assert response.status_code == 413
+    assert response.get_json() == {"error": f"The upload is too large: the limit is {words}."}

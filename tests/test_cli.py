@@ -76,3 +76,23 @@ def test_blank_image_says_nothing_drawn(app, tmp_path):
     result = predict(app, blank)
     assert result.exit_code == 0
     assert result.output.strip() == f"{blank}: nothing drawn"
+
+
+def test_export_to_a_missing_folder_is_one_line_and_exit_status_1(app, tmp_path):
+    out = tmp_path / "no-such-folder" / "drawings.npz"
+    result = app.test_cli_runner().invoke(args=["export-drawings", str(out)])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: cannot write {out}: the folder {out.parent} does not exist "
+                             "(create it first, or choose another).\n")
+    assert "Traceback" not in result.output and not out.parent.exists()
+
+
+def test_export_that_cannot_be_written_says_why(app, tmp_path):
+    folder = tmp_path / "drawings.npz"
+    folder.mkdir()   # click refuses a folder as OUT before the app runs: exit status 2 with usage
+    assert app.test_cli_runner().invoke(args=["export-drawings", str(folder)]).exit_code == 2
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a folder\n")
+    result = app.test_cli_runner().invoke(args=["export-drawings", str(notes / "drawings.npz")])
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot write {notes / 'drawings.npz'}: {notes} is a file, not a folder.\n"

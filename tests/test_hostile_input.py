@@ -67,8 +67,8 @@ BAD_REQUESTS = {
     "gif with a 65535x65535 screen": (lambda c, d: post_image(c, images.gif_with_huge_screen()), 413, ()),
     "jpeg claiming 65500x65500": (lambda c, d: post_image(c, images.jpeg_with_huge_frame()), 413, ()),
     "png over the pixel limit 8000x8000": (lambda c, d: post_image(c, images.plain_png(8000, 8000)), 413, ("limit",)),
-    "raw body over 8 MB": (lambda c, d: raw(c, b"\0" * (8 * MB + 1), "image/png"), 413, ("8 MB",)),
-    "form over 8 MB": (lambda c, d: post_image(c, b"\0" * (9 * MB)), 413, ("8 MB",)),
+    "raw body over 8 MiB": (lambda c, d: raw(c, b"\0" * (8 * MB + 1), "image/png"), 413, ("the limit is 8 MiB.",)),
+    "form over 8 MiB": (lambda c, d: post_image(c, b"\0" * (9 * MB)), 413, ("the limit is 8 MiB.",)),
     "json body": (lambda c, d: c.post("/api/predict", json={"image": "7"}), 415, ("multipart",)),
     "plain text body": (lambda c, d: raw(c, b"7", "text/plain"), 415, ("multipart",)),
     "url-encoded form": (

@@ -21,6 +21,8 @@ from webapp import create_app, settings
     ("DIGITDRAW_TRUSTED_PROXIES", "-1", "a whole number from 0 to 5"),
     ("DIGITDRAW_BODY_TIMEOUT", "forever", "a number from 0.5 to 300"),
     ("DIGITDRAW_FEEDBACK_MAX_ROWS", "1e5", "a whole number"),
+    ("DIGITDRAW_FRAME_ANCESTORS", "https://*.school.example", "origins such as https://lms.example"),
+    ("DIGITDRAW_CORS_ORIGINS", "https://lms.example/lti", "origins such as https://lms.example"),
 ])
 def test_a_bad_value_stops_start_up_naming_the_variable(monkeypatch, variable, value, expected):
     monkeypatch.setenv(variable, value)
@@ -70,4 +72,13 @@ def test_every_setting_has_a_default_that_its_own_parser_accepts():
     for setting in settings.SETTINGS:
         if setting.default is None or isinstance(setting.default, bool):
             continue
-        assert setting.parse(str(setting.default)) == setting.default, setting.name
+        text = " ".join(setting.default) if isinstance(setting.default, tuple) else str(setting.default)
+        assert setting.parse(text) == setting.default, setting.name
+
+
+@pytest.mark.parametrize("size, words", [
+    (1, "1 byte"), (512, "512 bytes"), (1024, "1 KiB"), (1536, "1.5 KiB"), (100_000, "97.7 KiB"),
+    (128 * 1024, "128 KiB"), (8 * 1024 * 1024, "8 MiB"), (int(2.5 * 1024 * 1024), "2.5 MiB"), (1024**3, "1 GiB"),
+])
+def test_sizes_read_naturally_in_binary_units(size, words):
+    assert settings.size_in_words(size) == words

@@ -37,11 +37,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         # after a restart unless DIGITDRAW_SECRET_KEY is set.
         app.config["SECRET_KEY"] = secrets.token_hex(32)
 
-    from webapp.http import errors, logs, ratelimits, security
+    from webapp.http import cross_origin, errors, logs, ratelimits, security
     from webapp.inference.classifier import ModelRegistry
 
     logs.setup(app)
     security.harden(app)
+    cross_origin.init_app(app)
     errors.register(app)
     app.extensions["models"] = ModelRegistry.from_folder(Path(app.config["MODEL_DIR"]))
     logs.model_problems(app.extensions["models"], app.config["MODEL_DIR"])

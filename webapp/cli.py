@@ -3,7 +3,8 @@ image", as a command; `flask --app webapp export-drawings OUT.npz`: the labelled
 
 Each file goes through the same preprocessing as the API. A file that is missing
 or not an image is reported and skipped; the others are still read, and the
-exit status is then 1.
+exit status is then 1. An export that cannot be written (a missing folder, no
+permission) is one line and exit status 1, never a traceback.
 """
 
 from __future__ import annotations
@@ -80,6 +81,15 @@ def predict_command(images: tuple[Path, ...], model_name: str | None, number: bo
         raise SystemExit(1)
 
 
+def why_not_written(error: OSError, out: Path) -> str:
+    """A missing folder is a typo more often than a wish: it is named, not created."""
+    if not out.parent.exists():
+        return f"the folder {out.parent} does not exist (create it first, or choose another)"
+    if not out.parent.is_dir():
+        return f"{out.parent} is a file, not a folder"
+    return (error.strerror or str(error)).lower()
+
+
 @click.command("export-drawings")
 @click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 @with_appcontext
@@ -89,6 +99,9 @@ def export_drawings_command(out: Path) -> None:
     Their ids go along, so `train.py --extra-data` holds out the same drawings in every export.
     """
     ids, x, y = current_app.extensions["feedback"].labelled_inputs()
-    with open(out, "wb") as handle:   # a handle, so numpy does not append its own .npz suffix
-        np.savez_compressed(handle, x=x, y=y, ids=ids)
+    try:
+        with open(out, "wb") as handle:   # a handle, so numpy does not append its own .npz suffix
+            np.savez_compressed(handle, x=x, y=y, ids=ids)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out}: {why_not_written(error, out)}.") from None
     click.echo(f"Wrote {len(y)} drawings to {out} (x {x.shape} uint8, y {y.shape} uint8).")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -25,6 +26,7 @@ log = logging.getLogger("digitdraw")
 PREFIX = "DIGITDRAW_"
 MIB = 1024 * 1024
 MIN_TOKEN_LENGTH = 16
+BINARY_UNITS = (("GiB", 1024 * MIB), ("MiB", MIB), ("KiB", 1024))
 # Read by other tools, not by the server: known, so they are not reported as typos.
 NOT_SERVER_SETTINGS = {"MNIST"}
 
@@ -105,6 +107,52 @@ def path(text: str) -> str:
     return str(Path(text).expanduser())
 
 
+ORIGIN = re.compile(r"(?P<scheme>https?)://(?P<host>[a-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?/?", re.IGNORECASE)
+DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+SHOWN_ENTRY = 20   # characters of a bad origin repeated in the one-line error
+
+
+def origins(text: str) -> tuple[str, ...]:
+    """Web origins separated by spaces or commas, e.g. `https://lms.school.example https://moodle.example:8443`.
+
+    Each is written as a browser sends it in `Origin` (lower case, no default port,
+    no trailing slash), so the app compares it with that header exactly. Wildcards
+    are refused on purpose: an allowed origin may save drawings (webapp/http/same_origin.py),
+    and `https://*.example` would let every page of every subdomain do so. Empty: none.
+    """
+    found: list[str] = []
+    for entry in re.split(r"[\s,]+", text.strip()):
+        if entry and (normalised := origin(entry)) not in found:
+            found.append(normalised)
+    return tuple(found)
+
+
+def origin(entry: str) -> str:
+    """`scheme://host[:port]` with scheme http or https, a host name or IPv4 address, no path or wildcard."""
+    match = ORIGIN.fullmatch(entry)
+    if not match or not is_host_name(match["host"]) or not 0 < int(match["port"] or 1) < 65536:
+        shown = "".join(c if c.isprintable() else "?" for c in entry[:SHOWN_ENTRY])
+        shown += "..." if len(entry) > SHOWN_ENTRY else ""
+        raise ValueError(f"origins such as https://lms.example or http://10.0.0.5:8080, space or comma "
+                         f"separated, no path or wildcard; {shown!r} is not one")
+    scheme, host = match["scheme"].lower(), match["host"].lower()
+    port = int(match["port"] or DEFAULT_PORTS[scheme])
+    return f"{scheme}://{host}" if port == DEFAULT_PORTS[scheme] else f"{scheme}://{host}:{port}"
+
+
+def is_host_name(host: str) -> bool:
+    """A DNS name or an IPv4 address. No IPv6 literal: CSP's frame-ancestors cannot name one."""
+    return len(host) <= 253 and all(DNS_LABEL.fullmatch(label) for label in host.lower().split("."))
+
+
+def configured_origins(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    """A FRAME_ANCESTORS or CORS_ORIGINS config value, also one given as text or a list in test_config."""
+    if not value:
+        return ()
+    return origins(value if isinstance(value, str) else " ".join(value))
+
+
 def rate_limits(text: str) -> str:
     """Flask-Limiter's notation, e.g. `40 per second; 1200 per minute`."""
     try:
@@ -167,6 +215,12 @@ SETTINGS = (
             "limits per client on every other page and API call (static files are exempt)"),
     Setting("TRUSTED_PROXIES", 0, whole(0, 5),
             "proxies in front of the app whose `X-Forwarded-For` is believed; 0: none"),
+    Setting("FRAME_ANCESTORS", (), origins,
+            "origins whose pages may show the app in a frame (e.g. an LMS: `https://lms.school.example`), "
+            "space or comma separated; unset: no site may frame it", "unset"),
+    Setting("CORS_ORIGINS", (), origins,
+            "origins whose pages may call `/api/*` from the browser (CORS, no cookies) and save drawings, "
+            "space or comma separated; unset: only this app's own pages", "unset"),
     Setting("HEADER_TIMEOUT", 10.0, decimal(0.5, 300.0),
             "seconds a connection may take to send a request's headers (and may stay idle between requests)"),
     Setting("BODY_TIMEOUT", 20.0, decimal(0.5, 300.0), "seconds a client may take to send a request's body"),
@@ -203,10 +257,22 @@ def shown_default(setting: Setting) -> str:
         return setting.shown_default or "unset"
     if isinstance(setting.default, bool):
         return f"`{str(setting.default).lower()}`"
-    for unit, size in (("GiB", 1024 * MIB), ("MiB", MIB), ("KiB", 1024)):
+    for unit, size in BINARY_UNITS:
         if setting.is_size and setting.default >= size and setting.default % size == 0:
             return f"`{setting.default}` ({setting.default // size} {unit})"
     return f"`{setting.default}`"
+
+
+def size_in_words(size: int) -> str:
+    """Bytes as a person reads them in a message: `8 MiB`, `97.7 KiB`, `512 bytes`.
+
+    Whole or one decimal, in the binary units of the README's table, so a limit of
+    100,000 bytes reads "97.7 KiB" and never "0.0953674 MB".
+    """
+    for unit, unit_size in BINARY_UNITS:
+        if round(size / unit_size, 1) >= 1:
+            return f"{size / unit_size:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size:,} byte{'' if size == 1 else 's'}"
 
 
 def markdown_table() -> str:

@@ -1,11 +1,10 @@
-"""The JSON API: /api/predict, /api/models, /api/health (see DESIGN.md)."""
+"""The JSON API: /api/predict, /api/models, /api/health, /api/reports/<name> (see docs/API.md)."""
 
 from __future__ import annotations
 
 import numpy as np
 from flask import Blueprint, current_app, jsonify
 
-from webapp.http.echo import shortened
 from webapp.http.errors import ApiError
 from webapp.http.requests import (
     ALL_MODELS,
@@ -13,6 +12,7 @@ from webapp.http.requests import (
     chosen_mode,
     field,
     models,
+    unknown_model,
     uploaded_image_bytes,
 )
 from webapp.inference.reading import Answer, read
@@ -70,7 +70,7 @@ def model_report(name: str):
     """The evaluation report written by train.py, looked up by model name (never by path)."""
     classifier = models().classifiers.get(name)
     if classifier is None:
-        raise ApiError(404, f"Unknown model {shortened(name)}: use one of {', '.join(models().names)}.")
+        raise unknown_model(name, 404)
     if not classifier.report:
         raise ApiError(404, f"Model {name!r} has no evaluation report; run `make train` to write it.")
     return jsonify(classifier.report)

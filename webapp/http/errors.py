@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from webapp.feedback.store import StoreRefused
 from webapp.http.echo import shortened
+from webapp.settings import size_in_words
 from webapp.vision.preprocess import ImageRejected
 
 API_PREFIX = "/api/"
@@ -73,12 +74,10 @@ def sentence_for(error: HTTPException) -> str:
         return (f"{shortened(request.path, quote=str)} does not accept {shortened(request.method, quote=str)}; "
                 f"use {allowed or 'another method'}.")
     if error.code == 413 and is_within_upload_limit():
-        limit_kb = current_app.config["MAX_FORM_MEMORY_SIZE"] / 1024
         return (f"A form field is too large or the form has too many parts: a text field holds at most "
-                f"{limit_kb:g} kB.")
+                f"{size_in_words(current_app.config['MAX_FORM_MEMORY_SIZE'])}.")
     if error.code == 413:
-        limit_mb = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
-        return f"The upload is too large: the limit is {limit_mb:g} MB."
+        return f"The upload is too large: the limit is {size_in_words(current_app.config['MAX_CONTENT_LENGTH'])}."
     if error.code == 415:
         return "This type of content is not supported: send a PNG, JPEG, WebP, GIF or BMP image."
     if error.code == 429:

@@ -60,9 +60,17 @@ def chosen_classifier() -> Classifier | None:
     name = field("model")
     classifier = models().get(name)
     if name and classifier is None:
-        raise ApiError(400, f"Unknown model {shortened(name)}: "
-                            f"use one of {', '.join(models().names) or 'none (no model is loaded)'}.")
+        raise unknown_model(name, 400)
     return classifier
+
+
+def unknown_model(name: str, status: int) -> ApiError:
+    """The refusal of a model name the server does not have: the names it has, or that it has none
+    (a server whose model files are missing or broken would otherwise say "use one of .")."""
+    if not models().names:
+        return ApiError(status, f"Unknown model {shortened(name)}: no model is loaded on this server; "
+                                f"see /api/health.")
+    return ApiError(status, f"Unknown model {shortened(name)}: use one of {', '.join(models().names)}.")
 
 
 def chosen_classifiers() -> list[Classifier]:

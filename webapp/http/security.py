@@ -3,7 +3,9 @@
 The headers go on pages, API answers, static files and error pages alike: the
 CSP allows only this origin's own scripts, styles and connections (no inline
 script or style), plus `data:`/`blob:` images for the model-input previews and
-canvas snapshots.
+canvas snapshots. No other site may show the app in a frame (clickjacking)
+unless `FRAME_ANCESTORS` names it: a school's learning platform embedding the
+drawing page, say. The headers are worked out once, when the app is built.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import logging
 
 from flask import Flask, Request, Response
 
+from webapp.settings import configured_origins
+
 log = logging.getLogger("digitdraw")
 
-CONTENT_SECURITY_POLICY = "; ".join([
+CONTENT_SECURITY_POLICY = (
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
@@ -24,17 +28,32 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+)
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+
+def security_headers(frame_ancestors: tuple[str, ...]) -> dict[str, str]:
+    """The headers for every response, given the origins allowed to frame the app (none by default).
+
+    Framing allowed: CSP `frame-ancestors 'self' <origins>` and no X-Frame-Options,
+    which can only say DENY or SAMEORIGIN (current browsers ignore its ALLOW-FROM),
+    so it cannot name the platform; a DENY left beside the CSP would still block it
+    in browsers older than `frame-ancestors`.
+    """
+    if not frame_ancestors:
+        framing = {"X-Frame-Options": "DENY"}
+        ancestors = "frame-ancestors 'none'"
+    else:
+        framing = {}
+        ancestors = " ".join(("frame-ancestors 'self'", *frame_ancestors))
+    policy = "; ".join((*CONTENT_SECURITY_POLICY, ancestors))
+    return {"Content-Security-Policy": policy, **SECURITY_HEADERS, **framing}
 
 
 class InMemoryRequest(Request):
@@ -50,6 +69,12 @@ class InMemoryRequest(Request):
 def harden(app: Flask) -> None:
     app.request_class = InMemoryRequest
     forbid_debug(app)
+    headers = security_headers(configured_origins(app.config.get("FRAME_ANCESTORS")))
+
+    def add_security_headers(response: Response) -> Response:
+        response.headers.update(headers)
+        return response
+
     app.after_request(add_security_headers)
 
 
@@ -67,8 +92,3 @@ def forbid_debug(app: Flask) -> None:
         log.warning("debug mode ignored: the app never serves in debug mode; "
                     "for development use `flask --app webapp run --debug`")
     app.debug = False
-
-
-def add_security_headers(response: Response) -> Response:
-    response.headers.update(SECURITY_HEADERS)
-    return response
