@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from support import TEACHER_TOKEN, canvas_png, make_app
+from support import TEACHER_TOKEN, canvas_png, make_app, number_png
 from webapp.feedback import drawing_scores
 from webapp.feedback.store import NewDrawing
 from webapp.vision import preprocess
@@ -355,20 +355,6 @@ def test_a_delete_from_another_sites_page_is_403_even_with_the_token(client, mni
     response = client.delete(f"/api/drawings/{drawing_id}", headers={**headers, "X-Delete-Token": TOKEN})
     assert response.status_code == 403 and "own pages" in response.get_json()["error"]
     assert client.get("/api/drawings").get_json()["total"] == 1
-
-
-def number_png(mnist, indexes) -> bytes:
-    """MNIST test digits side by side on one transparent canvas, as number mode reads them."""
-    digits = [mnist.x_test[index] for index in indexes]
-    row = np.concatenate([np.pad(digit, ((4, 4), (6, 6))) for digit in digits], axis=1)
-    return canvas_png_of(cv2.resize(row, (row.shape[1] * 8, row.shape[0] * 8), interpolation=cv2.INTER_LINEAR))
-
-
-def canvas_png_of(alpha: np.ndarray) -> bytes:
-    rgba = np.dstack([np.zeros(alpha.shape + (3,), np.uint8), alpha])
-    buffer = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def test_a_number_is_kept_as_one_row_per_digit_with_its_own_label_and_crop(app, client, mnist):

@@ -155,7 +155,7 @@ compareSwitch?.addEventListener("change", () => {
 acceptImageFiles({ input: document.querySelector("#upload"), dropZone: document.querySelector("#pad-surface"),
   onFile: readFile });
 const joinDialog = new JoinDialog(document.querySelector("#join-dialog"), document.querySelector("#join"));
-new Presenter(document.querySelector("#presenter"), { onFirstStart: () => joinDialog.open() });
+new Presenter(document.querySelector("#presenter"), { onFirstStart: (event) => joinDialog.open(event) });
 
 addShortcuts({
   c: clearButton,

@@ -60,13 +60,15 @@ function returnFocusAfterPointerClick(event) {
   if (event.detail === 0 || !(event.target instanceof Element)) return;
   const clicked = event.target.closest(CLICKABLE);
   if (!clicked || clicked.matches("select") || clicked.closest("dialog")) return;
-  requestAnimationFrame(() => {
+  const blurIfStillThere = () => {
     const focused = document.activeElement;
     if (focused instanceof HTMLElement && focused !== document.body && !isTypingIn(focused)
-        && (clicked.contains(focused) || focused.closest("label") === clicked || clicked.control === focused)) {
+        && (clicked.contains(focused) || clicked.control === focused)) {
       focused.blur();
     }
-  });
+  };
+  blurIfStillThere();
+  requestAnimationFrame(blurIfStillThere);   // a label hands the click (and focus) to its input afterwards
 }
 
 /** A select changed with a pointer gives focus back too (a keyboard user stays on it to keep choosing). */

@@ -25,6 +25,29 @@ def app(tmp_path_factory):
     return make_app(tmp_path_factory.mktemp("browser") / "drawings.sqlite")
 
 
+@pytest.fixture()
+def feedback_app(tmp_path):
+    """start(**config) -> (base URL, app): a live app of its own with the shipped models, an empty drawings
+    file and the teacher's token (tests/support's TEACHER_TOKEN), for tests that count what gets stored."""
+    def start(**config):
+        app = make_app(tmp_path / "drawings.sqlite", **config)
+        url, stop = serve(app)
+        stops.append(stop)
+        return url, app
+
+    stops = []
+    yield start
+    for stop in stops:
+        stop()
+
+
+@pytest.fixture()
+def screenshot_dir(tmp_path):
+    folder = Path(os.environ.get("DIGITDRAW_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def server_url(app):
     url, stop = serve(app)

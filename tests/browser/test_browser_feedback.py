@@ -10,29 +10,11 @@ import io
 from unittest.mock import ANY
 
 import numpy as np
-import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from live_server import serve
 from pad_strokes import ONE, SEVEN, canvas_png, draw_with_mouse, wait_for_answer
-from webapp import create_app
 from webapp.feedback.store import NewDrawing
-
-
-@pytest.fixture()
-def feedback_app(tmp_path):
-    """(base URL, app) of the real app with the shipped models and an empty drawings file."""
-    def start(**config):
-        app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "drawings.sqlite"), **config})
-        url, stop = serve(app)
-        stops.append(stop)
-        return url, app
-
-    stops = []
-    yield start
-    for stop in stops:
-        stop()
 
 
 def model_input_for(app, png: bytes) -> np.ndarray:

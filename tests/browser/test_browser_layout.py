@@ -6,9 +6,6 @@ The screenshots go to a temporary folder, or to the folder named by DIGITDRAW_SC
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from pad_strokes import SEVEN, draw_with_finger, draw_with_mouse, wait_for_answer
@@ -31,13 +28,6 @@ def test_the_page_fits_the_screen_without_sideways_scrolling(open_page, path, sc
         pad = page.locator("#pad").bounding_box()
         assert pad["y"] + pad["height"] <= VIEWPORTS[screen]["viewport"]["height"], "the whole pad is in view"
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[screen]["viewport"]["width"]
-
-
-@pytest.fixture()
-def screenshot_dir(tmp_path):
-    folder = Path(os.environ.get("DIGITDRAW_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def test_screenshots_of_drawing_evaluation_and_presenter_mode(open_page, screenshot_dir):

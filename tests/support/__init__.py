@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import cv2
+import numpy as np
 from flask import Flask
+from PIL import Image
 
 from benchmarks.canvas import canvas_png
 from webapp import create_app
 
-__all__ = ["TEACHER_TOKEN", "canvas_png", "make_app", "post_image"]
+__all__ = ["TEACHER_TOKEN", "canvas_png", "make_app", "number_png", "post_image"]
 
 TEACHER_TOKEN = "teacher-token-for-tests"
 
@@ -28,3 +31,17 @@ def post_image(client, png: bytes, path: str = "/api/predict", filename: str = "
     `query` (e.g. "?model=mlp") is appended to the path."""
     return client.post(path + query, data={"image": (io.BytesIO(png), filename), **fields},
                        content_type="multipart/form-data")
+
+
+def number_png(mnist, indexes) -> bytes:
+    """MNIST test digits side by side on one transparent canvas, as number mode reads them."""
+    digits = [mnist.x_test[index] for index in indexes]
+    row = np.concatenate([np.pad(digit, ((4, 4), (6, 6))) for digit in digits], axis=1)
+    return canvas_png_of(cv2.resize(row, (row.shape[1] * 8, row.shape[0] * 8), interpolation=cv2.INTER_LINEAR))
+
+
+def canvas_png_of(alpha: np.ndarray) -> bytes:
+    rgba = np.dstack([np.zeros(alpha.shape + (3,), np.uint8), alpha])
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
+    return buffer.getvalue()

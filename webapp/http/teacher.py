@@ -22,6 +22,7 @@ from flask import (
     Blueprint,
     Flask,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -163,11 +164,18 @@ def sign_in():
     if not token_matches(request.form.get("token", "")):
         log.warning("teacher sign-in refused: a wrong token from %s", request.remote_addr)
         return refused_sign_in("That is not the teacher's token.", 403)
-    session.clear()
+    start_new_session()
     session.permanent = True
     session[SESSION_MARK] = fingerprint(teacher_token())
     log.info("teacher signed in from %s", request.remote_addr)
     return redirect(safe_next(request.form.get("next")), 303)
+
+
+def start_new_session() -> None:
+    """Forget everything the browser's session held, the CSRF token too (also the copy Flask-WTF keeps for
+    the rest of this request, which belonged to the old session)."""
+    session.clear()
+    g.pop("csrf_token", None)
 
 
 def refused_sign_in(message: str, status: int):
@@ -178,7 +186,7 @@ def refused_sign_in(message: str, status: int):
 @bp.post("/teacher/sign-out")
 def sign_out():
     require_same_origin()
-    session.clear()
+    start_new_session()
     return redirect(url_for("teacher.page"), 303)
 
 

@@ -8,7 +8,7 @@ export class Presenter {
     this.button = button;
     this.onFirstStart = onFirstStart;
     this.started = false;
-    button.addEventListener("click", () => this.toggle());
+    button.addEventListener("click", (event) => this.toggle(event));
     document.addEventListener("fullscreenchange", () => {
       if (!document.fullscreenElement && this.isOn()) this.set(false);
     });
@@ -18,7 +18,8 @@ export class Presenter {
     return document.body.classList.contains("presenter");
   }
 
-  toggle() {
+  /** `event`: the click that asked for it, handed on to `onFirstStart`. */
+  toggle(event) {
     const on = !this.isOn();
     this.set(on);
     if (on && document.fullscreenEnabled && !document.fullscreenElement) {
@@ -28,7 +29,7 @@ export class Presenter {
     }
     if (on && !this.started) {
       this.started = true;
-      this.onFirstStart?.();
+      this.onFirstStart?.(event);
     }
   }
 

@@ -1,0 +1,255 @@
+"""Teacher mode over HTTP: signing in with the token, the session cookie, CSRF and same-origin checks, collecting
+on/off, deleting one drawing or all, the original image, and a student's undo of their own answer.
+
+The real app with the shipped models and a real SQLite file; the one fake is a clock moved forward for the
+expired session and the expired undo (time cannot be made to pass otherwise in a test).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+import pytest
+from itsdangerous import TimestampSigner
+
+from support import TEACHER_TOKEN, make_app, number_png, post_image
+
+COOKIE = "digitdraw_teacher"
+
+
+def csrf_from(html: bytes) -> str:
+    found = re.search(rb'name="csrf[-_]token" (?:value|content)="([^"]+)"', html)
+    assert found, "the page carries a CSRF token"
+    return found.group(1).decode()
+
+
+def sign_in(client, token: str = TEACHER_TOKEN):
+    form_token = csrf_from(client.get("/teacher").data)
+    return client.post("/teacher/sign-in", data={"token": token, "csrf_token": form_token, "next": "/drawings"},
+                       headers={"Sec-Fetch-Site": "same-origin"})
+
+
+def teacher_headers(client) -> dict:
+    """What the signed-in teacher's page sends with a change: its CSRF token, from this site's own page."""
+    return {"X-CSRFToken": csrf_from(client.get("/teacher").data), "Sec-Fetch-Site": "same-origin"}
+
+
+def save_drawing(client, png: bytes, label: int = 7):
+    response = post_image(client, png, "/api/feedback", label=str(label))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_signing_in_sets_a_strict_httponly_session_and_shows_the_teacher_page(client):
+    assert b"Sign in as the teacher" in client.get("/teacher").data
+    response = sign_in(client)
+    assert response.status_code == 303 and response.headers["Location"] == "/drawings"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith(f"{COOKIE}=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Expires=" in cookie   # lasts TEACHER_SESSION_HOURS, not only until the browser closes
+    signed_in = client.get("/teacher")
+    assert b"Collecting drawings" in signed_in.data and b"Sign out" in signed_in.data
+    assert TEACHER_TOKEN.encode() not in cookie.encode() and TEACHER_TOKEN.encode() not in signed_in.data
+
+
+def test_a_wrong_token_is_refused_and_logged_without_the_token(client, caplog):
+    caplog.set_level(logging.WARNING, logger="digitdraw")
+    wrong = "not-the-teacher-token-at-all"
+    response = sign_in(client, wrong)
+    assert response.status_code == 403
+    assert b"That is not the teacher&#39;s token." in response.data
+    assert "teacher sign-in refused: a wrong token from 127.0.0.1" in caplog.text
+    assert wrong not in caplog.text and TEACHER_TOKEN not in caplog.text
+    assert b"Collecting drawings" not in client.get("/teacher").data
+
+
+def test_signing_in_needs_the_forms_csrf_token_and_this_sites_page(client):
+    refused = client.post("/teacher/sign-in", data={"token": TEACHER_TOKEN})
+    assert refused.status_code == 400 and b"out of date" in refused.data
+    form_token = csrf_from(client.get("/teacher").data)
+    cross_site = client.post("/teacher/sign-in", data={"token": TEACHER_TOKEN, "csrf_token": form_token},
+                             headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross_site.status_code == 403
+    assert b"Collecting drawings" not in client.get("/teacher").data
+
+
+def test_after_signing_in_only_a_local_path_is_followed(client):
+    form_token = csrf_from(client.get("/teacher").data)
+    for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"):
+        response = client.post("/teacher/sign-in", data={"token": TEACHER_TOKEN, "csrf_token": form_token,
+                                                         "next": target})
+        assert response.status_code == 303 and response.headers["Location"] == "/teacher", target
+        form_token = csrf_from(client.get("/teacher").data)
+
+
+def test_teacher_mode_is_off_without_a_token(tmp_path):
+    client = make_app(tmp_path / "d.sqlite", DELETE_TOKEN=None).test_client()
+    assert b"Teacher mode is off" in client.get("/teacher").data
+    refused = client.post("/api/classroom", json={"collecting": False})
+    assert refused.status_code == 403 and "DIGITDRAW_DELETE_TOKEN" in refused.get_json()["error"]
+
+
+def test_the_signed_in_teacher_deletes_one_drawing_and_sees_its_original(client, seven):
+    kept = save_drawing(client, seven)["id"]
+    other = save_drawing(client, seven)["id"]
+    assert client.get(f"/api/drawings/{kept}/original").status_code == 403   # a student may not
+    assert b'data-action="delete"' not in client.get("/drawings").data
+    sign_in(client)
+    drawings_page = client.get("/drawings").data
+    assert b'data-action="delete"' in drawings_page and b'data-action="original"' in drawings_page
+    original = client.get(f"/api/drawings/{kept}/original")
+    assert original.status_code == 200 and original.mimetype == "image/png"
+    assert original.data.startswith(b"\x89PNG") and original.headers["Cache-Control"] == "private, no-store"
+    assert client.get("/api/drawings/999/original").status_code == 404
+    assert client.delete(f"/api/drawings/{kept}", headers=teacher_headers(client)).status_code == 204
+    assert [item["id"] for item in client.get("/api/drawings").get_json()["items"]] == [other]
+
+
+def test_a_teacher_change_needs_the_pages_csrf_token_and_this_sites_page(client, seven):
+    drawing = save_drawing(client, seven)["id"]
+    sign_in(client)
+    no_token = client.delete(f"/api/drawings/{drawing}", headers={"Sec-Fetch-Site": "same-origin"})
+    assert no_token.status_code == 403 and "security token" in no_token.get_json()["error"]
+    wrong_token = client.delete(f"/api/drawings/{drawing}",
+                                headers={"X-CSRFToken": "forged", "Sec-Fetch-Site": "same-origin"})
+    assert wrong_token.status_code == 403
+    cross_site = client.post("/api/classroom", json={"collecting": False},
+                             headers={**teacher_headers(client), "Sec-Fetch-Site": "same-site"})
+    assert cross_site.status_code == 403 and "another site" in cross_site.get_json()["error"]
+    assert client.get("/api/classroom").get_json() == {"collecting": True}
+    assert client.get("/api/drawings").get_json()["total"] == 1
+
+
+def test_clearing_every_drawing_empties_the_store_and_its_scores(client, seven, app):
+    for _ in range(3):
+        save_drawing(client, seven)
+    assert client.delete("/api/drawings").status_code == 403
+    sign_in(client)
+    response = client.delete("/api/drawings", headers=teacher_headers(client))
+    assert response.status_code == 200 and response.get_json() == {"deleted": 3}
+    store = app.extensions["feedback"]
+    assert store.count() == 0 and not store.confusion(("cnn", app.extensions["models"].get("cnn").version)).any()
+    assert save_drawing(client, seven)["id"] == 4   # ids are never reused: an old link names no new drawing
+
+
+def test_collecting_off_hides_the_controls_and_the_api_refuses_for_every_student(client, seven, app):
+    student = app.test_client()
+    assert b'id="feedback"' in student.get("/").data and b'aria-labelledby="feedback-title" hidden' not in \
+        student.get("/").data
+    sign_in(client)
+    response = client.post("/api/classroom", json={"collecting": False}, headers=teacher_headers(client))
+    assert response.status_code == 200 and response.get_json() == {"collecting": False}
+    assert student.get("/api/classroom").get_json() == {"collecting": False}
+    assert b'aria-labelledby="feedback-title" hidden' in student.get("/").data
+    refused = post_image(student, seven, "/api/feedback", label="7")
+    assert refused.status_code == 403
+    assert refused.get_json() == {"error": "The teacher has turned collecting drawings off, so answers are not "
+                                           "kept now."}
+    assert app.extensions["feedback"].count() == 0
+    client.post("/api/classroom", json={"collecting": True}, headers=teacher_headers(client))
+    assert post_image(student, seven, "/api/feedback", label="7").status_code == 201
+
+
+def test_collecting_is_shared_by_every_app_on_the_same_store(tmp_path, seven):
+    """Another worker or instance reads the teacher's choice from the store, not from its own memory."""
+    first, second = (make_app(tmp_path / "shared.sqlite").test_client() for _ in range(2))
+    sign_in(first)
+    first.post("/api/classroom", json={"collecting": False}, headers=teacher_headers(first))
+    assert second.get("/api/classroom").get_json() == {"collecting": False}
+    assert post_image(second, seven, "/api/feedback", label="7").status_code == 403
+
+
+@pytest.mark.parametrize("body", [None, {}, {"collecting": "no"}, {"collecting": 0}, [True]])
+def test_a_bad_collecting_body_is_a_400(client, body):
+    sign_in(client)
+    response = client.post("/api/classroom", json=body, headers=teacher_headers(client))
+    assert response.status_code == 400 and response.get_json()["error"] == 'Send JSON such as {"collecting": false}.'
+
+
+def test_a_script_with_the_token_needs_no_session(client, seven):
+    drawing = save_drawing(client, seven)["id"]
+    assert client.post("/api/classroom", json={"collecting": False},
+                       headers={"Authorization": f"Bearer {TEACHER_TOKEN}"}).status_code == 200
+    wrong = client.delete(f"/api/drawings/{drawing}", headers={"Authorization": "Bearer not-the-right-token-1"})
+    assert wrong.status_code == 403 and wrong.get_json()["error"] == \
+        "Deleting a drawing needs the teacher's token, and this one is wrong."
+
+
+def test_signing_out_ends_the_session(client):
+    sign_in(client)
+    form_token = csrf_from(client.get("/teacher").data)
+    response = client.post("/teacher/sign-out", data={"csrf_token": form_token},
+                           headers={"Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 303
+    assert b"Sign in as the teacher" in client.get("/teacher").data
+    refused = client.post("/api/classroom", json={"collecting": False})
+    assert refused.status_code == 403 and "sign in on the teacher page" in refused.get_json()["error"]
+
+
+def test_a_new_token_signs_every_teacher_out(tmp_path):
+    secret = "the-same-secret-key-on-both-apps"
+    old = make_app(tmp_path / "d.sqlite", SECRET_KEY=secret).test_client()
+    sign_in(old)
+    cookie = old.get_cookie(COOKIE)
+    restarted = make_app(tmp_path / "d.sqlite", SECRET_KEY=secret,
+                         DELETE_TOKEN="a-brand-new-teacher-token").test_client()
+    restarted.set_cookie(COOKIE, cookie.value)
+    assert b"Sign in as the teacher" in restarted.get("/teacher").data
+
+
+def test_an_expired_session_is_signed_out_with_fake_clock(client, monkeypatch):
+    sign_in(client)
+    hours = client.application.config["TEACHER_SESSION_HOURS"]
+    real_time = time.time
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(real_time() + hours * 3600 + 60))
+    page = client.get("/teacher")
+    assert b"Sign in as the teacher" in page.data
+    refused = client.post("/api/classroom", json={"collecting": False})
+    assert refused.status_code == 403 and f"a sign-in lasts {hours:g} hours" in refused.get_json()["error"]
+
+
+def test_a_student_takes_back_their_own_answer_once(client, seven, app):
+    saved = save_drawing(client, seven)
+    assert saved["undo_seconds"] == 60
+    other = save_drawing(client, seven)
+    response = client.post("/api/feedback/undo", data={"undo": saved["undo"]})
+    assert response.status_code == 200 and response.get_json() == {"deleted": [saved["id"]]}
+    again = client.post("/api/feedback/undo", data={"undo": saved["undo"]})
+    assert again.status_code == 404 and again.get_json()["error"] == "This answer was already taken back or deleted."
+    assert [d.id for d in app.extensions["feedback"].page(10)] == [other["id"]]
+
+
+def test_a_number_is_taken_back_whole(client, app, mnist):
+    saved = post_image(client, number_png(mnist, [1, 2]), "/api/feedback", mode="number",
+                       label=f"{mnist.y_test[1]}{mnist.y_test[2]}").get_json()
+    assert len(saved["ids"]) == 2
+    response = client.post("/api/feedback/undo", data={"undo": saved["undo"]})
+    assert response.get_json() == {"deleted": saved["ids"]} and app.extensions["feedback"].count() == 0
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "WzFd.awPsHg.BUDp5H1OxQukU0xcJzzMW-ufVjo"])
+def test_a_forged_undo_token_is_a_400(client, seven, token):
+    save_drawing(client, seven)
+    response = client.post("/api/feedback/undo", data={"undo": token})
+    assert response.status_code == 400 and response.get_json()["error"] == \
+        "Send the `undo` token the saved answer came with."
+    assert client.get("/api/drawings").get_json()["total"] == 1
+
+
+def test_an_undo_after_its_minute_is_refused_with_fake_clock(client, seven, monkeypatch):
+    saved = save_drawing(client, seven)
+    real_time = time.time
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(real_time() + 61))
+    response = client.post("/api/feedback/undo", data={"undo": saved["undo"]})
+    assert response.status_code == 403 and "Too late to undo" in response.get_json()["error"]
+    assert client.get("/api/drawings").get_json()["total"] == 1
+
+
+def test_sign_in_attempts_are_rate_limited(tmp_path):
+    client = make_app(tmp_path / "d.sqlite", RATELIMIT_ENABLED=True).test_client()
+    form_token = csrf_from(client.get("/teacher").data)
+    statuses = [client.post("/teacher/sign-in", data={"token": "a-wrong-token-guess-00", "csrf_token": form_token}
+                            ).status_code for _ in range(8)]
+    assert statuses[:5] == [403] * 5 and statuses[5:] == [429] * 3
