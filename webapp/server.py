@@ -153,7 +153,9 @@ def addresses_to_open(host: str, port: int) -> list[str]:
         if not urls:
             return [f"Listening on every network interface, port {port}, but this computer has no "
                     "network address other than 127.0.0.1."]
-        return ["Students on this network can open: " + "  ".join(urls)]
+        return ["Students on this network can open: " + "  ".join(urls),
+                "Open one of them on the projector and press Presenter (or Join) for its QR code; "
+                "the teacher signs in at /teacher."]
     if host.startswith("127.") or host == "::1":
         return [f"Open http://{host}:{port}/ on this computer. For students' devices, start with "
                 "HOST=0.0.0.0 (see the README's classroom section)."]

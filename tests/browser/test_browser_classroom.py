@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from live_server import serve
-from pad_strokes import SEVEN, draw_with_finger, draw_with_mouse, wait_for_answer
+from pad_strokes import SEVEN, SEVENTEEN, draw_with_finger, draw_with_mouse, wait_for_answer
 from support import TEACHER_TOKEN
 
 PROJECTORS = [(800, 600), (1024, 768), (1280, 720), (1280, 800), (1366, 768), (1920, 1080), (3840, 2160)]
@@ -79,7 +79,11 @@ def test_presenter_mode_fits_every_projector(open_page, screenshot_dir, width, h
     expect(page.locator("#feedback-undo")).to_be_visible()
     page.screenshot(path=screenshot_dir / f"presenter-{width}x{height}-{scheme}.png")
 
-    boxes = {name: box_of(page, selector) for name, selector in PRESENTER_PARTS.items()}
+    assert_presenter_layout(page, width, height)
+
+
+def assert_presenter_layout(page, width: int, height: int, parts: dict = PRESENTER_PARTS, sentence_lines: int = 2):
+    boxes = {name: box_of(page, selector) for name, selector in parts.items()}
     outside = [name for name, box in boxes.items() if not inside(box, width, height)]
     assert outside == [], f"outside the {width}x{height} screen: {outside}"
     overlapping = [(a, b) for a, b in itertools.combinations(boxes, 2) if overlap(boxes[a], boxes[b])]
@@ -90,10 +94,32 @@ def test_presenter_mode_fits_every_projector(open_page, screenshot_dir, width, h
     assert clipped == [], f"text cut off at {width}x{height}"
     lines = page.evaluate("""() => { const s = document.querySelector('#status');
         return s.getBoundingClientRect().height / parseFloat(getComputedStyle(s).lineHeight); }""")
-    assert lines < 2.5, "the sentence under the answer takes at most two lines"
+    assert lines < sentence_lines + 0.5, f"the sentence under the answer takes at most {sentence_lines} lines"
     readable = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.bar')).fontSize)")
     assert readable >= 12 and readable >= height / 60, "the bars' digits are large enough for the back of a room"
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.parametrize("width, height", [(800, 600), (1024, 768)])
+def test_presenter_mode_fits_a_number_and_the_model_comparison(open_page, width, height):
+    page = open_page("/", viewport={"width": width, "height": height})
+    start_presenter(page)
+    page.get_by_role("radio", name="Number").click()
+    draw_with_mouse(page, SEVENTEEN)
+    wait_for_answer(page)
+    assert page.locator("#answer-digit").text_content() == "17"
+    number_parts = {**PRESENTER_PARTS, "digits found": "#digit-chips"}
+    del number_parts["saved"], number_parts["confidence"]   # nothing saved (a label is one digit), no one confidence
+    assert_presenter_layout(page, width, height, number_parts)
+
+    page.get_by_role("radio", name="Digit").click()
+    page.locator("#clear").click()
+    page.get_by_role("checkbox", name="Compare all models").click()
+    draw_with_mouse(page, SEVEN)
+    wait_for_answer(page)
+    compare_parts = {name: selector for name, selector in PRESENTER_PARTS.items() if name not in ("bars", "saved")}
+    assert_presenter_layout(page, width, height, {**compare_parts, "every model": "#compare-grid"})
+    assert page.locator("#compare-grid .compare-card").count() == 3
 
 
 def test_keys_store_nothing_while_right_and_wrong_are_hidden(open_page, feedback_app):
@@ -139,12 +165,7 @@ def test_after_a_button_is_clicked_the_keys_are_shortcuts_again(open_page, feedb
     page.locator(control).click()
     if control == "#presenter":
         page.keyboard.press("Escape")   # the join dialog it opens
-    focus_on_page = "document.activeElement === document.body"
-    for _ in range(50):   # a dialog gives focus back a frame after it closes
-        if page.evaluate(focus_on_page):
-            break
-        page.wait_for_timeout(20)
-    assert page.evaluate(focus_on_page), "focus went back to the page"
+    page.wait_for_function("() => document.activeElement === document.body")   # focus went back to the page
     page.keyboard.press("c")
     expect(page.locator("#answer-digit")).to_have_text("?")
     assert page.locator("#clear").is_disabled()
@@ -155,7 +176,7 @@ def test_the_join_qr_code_decodes_to_the_pages_address(open_page, server_url):
     page.locator("#join").click()
     qr = page.locator("#join-qr")
     expect(qr).to_be_visible()
-    page.wait_for_function("document.querySelector('#join-qr').complete "
+    page.wait_for_function("() => document.querySelector('#join-qr').complete "
                            "&& document.querySelector('#join-qr').naturalWidth > 0")
     pixels = cv2.imdecode(np.frombuffer(qr.screenshot(), np.uint8), cv2.IMREAD_GRAYSCALE)
     text, _points, _straight = cv2.QRCodeDetector().detectAndDecode(pixels)
@@ -201,7 +222,7 @@ def test_the_teacher_moderates_and_turns_collecting_off_from_the_browser(open_pa
     drawing = teacher.locator(f".drawing[data-id='{first}']")
     drawing.get_by_role("button", name=f"See drawing #{first} as it was drawn").click()
     expect(teacher.locator("#original-dialog")).to_be_visible()
-    teacher.wait_for_function("document.querySelector('#original-image').naturalWidth > 0")
+    teacher.wait_for_function("() => document.querySelector('#original-image').naturalWidth > 0")
     teacher.keyboard.press("Escape")
     teacher.locator(f".drawing[data-id='{second}']").get_by_role("button", name=f"Delete drawing #{second}").click()
     expect(teacher.locator(f".drawing[data-id='{second}']")).to_have_count(0)

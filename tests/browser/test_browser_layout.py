@@ -30,7 +30,7 @@ def test_the_page_fits_the_screen_without_sideways_scrolling(open_page, path, sc
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[screen]["viewport"]["width"]
 
 
-def test_screenshots_of_drawing_evaluation_and_presenter_mode(open_page, screenshot_dir):
+def test_screenshots_of_drawing_evaluation_and_presenter_mode(open_page, screenshot_dir, feedback_app):
     desktop = open_page("/", **VIEWPORTS["desktop"])
     draw_with_mouse(desktop, SEVEN)
     wait_for_answer(desktop)
@@ -54,5 +54,18 @@ def test_screenshots_of_drawing_evaluation_and_presenter_mode(open_page, screens
     wait_for_answer(presenter)
     presenter.screenshot(path=screenshot_dir / "screenshot-presenter.png")
 
-    for name in ("desktop", "phone", "evaluation", "presenter"):
+    small = open_page("/", viewport={"width": 1024, "height": 768}, color_scheme="light")
+    small.keyboard.press("p")
+    small.keyboard.press("Escape")
+    draw_with_mouse(small, SEVEN)
+    wait_for_answer(small)
+    small.screenshot(path=screenshot_dir / "screenshot-presenter-1024.png")
+
+    url, _app = feedback_app(PUBLIC_URL="http://192.168.1.20:8000/")   # as a classroom's address would read
+    join = open_page("/", base_url=url, viewport={"width": 1280, "height": 720})
+    join.keyboard.press("p")
+    join.wait_for_function("() => document.querySelector('#join-qr').naturalWidth > 0")
+    join.screenshot(path=screenshot_dir / "screenshot-presenter-join.png")
+
+    for name in ("desktop", "phone", "evaluation", "presenter", "presenter-1024", "presenter-join"):
         assert (screenshot_dir / f"screenshot-{name}.png").stat().st_size > 10_000
