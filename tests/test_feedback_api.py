@@ -252,7 +252,7 @@ def page_scores_match_the_models(app, page: str) -> None:
     for name in app.extensions["models"].names:
         predicted = app.extensions["models"].classifiers[name].predict(x / 255.0).argmax(axis=1)
         right = int(np.sum(predicted == y))
-        assert f'data-model="{name}">{right / len(y) * 100:.1f} %</td>' in page
+        assert f'data-model="{name}">{right / len(y) * 100:.1f}&nbsp;%</td>' in page
         assert f"<td>{len(y) - right} of {len(y)}</td>" in page
 
 
@@ -280,7 +280,7 @@ def test_drawings_page_shows_grid_accuracy_per_model_and_confusion_matrix(app, c
         images = np.stack([preprocess.digits_in(preprocess.decode(canvas_png(mnist.x_test[i]), 10**8))[0].pixels
                            for i in range(count)])
         right = int(np.sum(classifier.predict(images).argmax(axis=1) == mnist.y_test[:count]))
-        assert f'data-model="{name}">{right / count * 100:.1f} %</td>' in page
+        assert f'data-model="{name}">{right / count * 100:.1f}&nbsp;%</td>' in page
         assert f"<td>{count - right} of {count}</td>" in page
     assert 'class="confusion"' in page
 

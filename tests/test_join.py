@@ -77,6 +77,12 @@ def test_an_address_too_long_for_a_qr_code_is_a_400(tmp_path):
     assert response.status_code == 400 and "too long for a QR code" in response.get_json()["error"]
 
 
+def test_a_host_the_server_cannot_parse_is_a_400_not_a_500(client):
+    response = client.get("/join", headers={"Host": "a" * 70 + ".example"})
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "The request's Host header is no host name this server can answer for."}
+
+
 def test_segno_svg_matches_its_png():
     """The rasteriser above reads segno's SVG right: it decodes to the same text as segno's own PNG."""
     address = "http://10.0.0.7:8000/"
@@ -94,7 +100,8 @@ def test_public_url_setting(value, expected):
     assert settings.public_url(value) == expected
 
 
-@pytest.mark.parametrize("value", ["ftp://x.example/", "draw.example", "http://", "http://x.example/?a=1"])
+@pytest.mark.parametrize("value", ["ftp://x.example/", "draw.example", "http://", "http://x.example/?a=1",
+                                   "http://x.example:99999/", "http://x.example:port/"])
 def test_a_bad_public_url_stops_start_up(value):
     with pytest.raises(settings.SettingError, match="DIGITDRAW_PUBLIC_URL"):
         settings.from_environment({"DIGITDRAW_PUBLIC_URL": value})

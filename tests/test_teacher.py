@@ -84,6 +84,43 @@ def test_after_signing_in_only_a_local_path_is_followed(client):
         form_token = csrf_from(client.get("/teacher").data)
 
 
+@pytest.mark.parametrize("target", ["/a\nb", "/a\rSet-Cookie: x=1", "/caf\u00e9", "/" + "a" * 600])
+def test_a_next_address_a_redirect_cannot_carry_goes_to_the_teacher_page(client, target):
+    form_token = csrf_from(client.get("/teacher").data)
+    response = client.post("/teacher/sign-in", data={"token": TEACHER_TOKEN, "csrf_token": form_token,
+                                                     "next": target})
+    assert response.status_code == 303 and response.headers["Location"] == "/teacher"
+
+
+def test_teacher_mode_works_over_https_without_a_referer(client, seven):
+    """Pages send no Referer (Referrer-Policy: no-referrer); Flask-WTF must not demand one over https."""
+    https = {"base_url": "https://draw.school.example"}
+    form_token = csrf_from(client.get("/teacher", **https).data)
+    signed_in = client.post("/teacher/sign-in", data={"token": TEACHER_TOKEN, "csrf_token": form_token},
+                            headers={"Sec-Fetch-Site": "same-origin"}, **https)
+    assert signed_in.status_code == 303
+    headers = {"X-CSRFToken": csrf_from(client.get("/teacher", **https).data), "Sec-Fetch-Site": "same-origin"}
+    response = client.post("/api/classroom", json={"collecting": False}, headers=headers, **https)
+    assert response.status_code == 200, response.get_json()
+
+
+def test_an_origin_allowed_to_call_the_api_cannot_act_for_the_teacher(tmp_path):
+    client = make_app(tmp_path / "d.sqlite", CORS_ORIGINS=("https://lms.example",)).test_client()
+    sign_in(client)
+    from_platform = {**teacher_headers(client), "Origin": "https://lms.example", "Sec-Fetch-Site": "cross-site"}
+    refused = client.post("/api/classroom", json={"collecting": False}, headers=from_platform)
+    assert refused.status_code == 403 and "own pages" in refused.get_json()["error"]
+    assert client.delete("/api/drawings", headers=from_platform).status_code == 403
+    assert client.get("/api/classroom").get_json() == {"collecting": True}
+
+
+def test_signing_out_needs_the_forms_csrf_token(client):
+    sign_in(client)
+    refused = client.post("/teacher/sign-out", headers={"Sec-Fetch-Site": "same-origin"})
+    assert refused.status_code == 400
+    assert b"Collecting drawings" in client.get("/teacher").data
+
+
 def test_teacher_mode_is_off_without_a_token(tmp_path):
     client = make_app(tmp_path / "d.sqlite", DELETE_TOKEN=None).test_client()
     assert b"Teacher mode is off" in client.get("/teacher").data
@@ -208,6 +245,31 @@ def test_an_expired_session_is_signed_out_with_fake_clock(client, monkeypatch):
     assert b"Sign in as the teacher" in page.data
     refused = client.post("/api/classroom", json={"collecting": False})
     assert refused.status_code == 403 and f"a sign-in lasts {hours:g} hours" in refused.get_json()["error"]
+
+
+def test_a_busy_teacher_is_still_signed_out_after_the_sessions_hours_with_fake_clock(client, monkeypatch):
+    """Requests do not push the end back: the sign-in time in the session decides."""
+    import webapp.http.teacher as teacher
+    sign_in(client)
+    hours = client.application.config["TEACHER_SESSION_HOURS"]
+    real_time = time.time
+    for elapsed_hours in range(1, int(hours)):   # a request every hour keeps nothing alive
+        monkeypatch.setattr(teacher.time, "time", lambda h=elapsed_hours: real_time() + h * 3600)
+        assert b"Collecting drawings" in client.get("/teacher").data
+    monkeypatch.setattr(teacher.time, "time", lambda: real_time() + hours * 3600 + 60)
+    assert b"Sign in as the teacher" in client.get("/teacher").data
+
+
+def test_without_a_secret_key_setting_every_app_on_the_store_shares_one(tmp_path):
+    """Workers, instances and restarts that share the drawings file sign alike: a sign-in holds across them."""
+    first = make_app(tmp_path / "shared.sqlite").test_client()
+    sign_in(first)
+    restarted = make_app(tmp_path / "shared.sqlite").test_client()
+    restarted.set_cookie(COOKIE, first.get_cookie(COOKIE).value)
+    assert b"Collecting drawings" in restarted.get("/teacher").data
+    elsewhere = make_app(tmp_path / "other.sqlite").test_client()
+    elsewhere.set_cookie(COOKIE, first.get_cookie(COOKIE).value)
+    assert b"Sign in as the teacher" in elsewhere.get("/teacher").data
 
 
 def test_a_student_takes_back_their_own_answer_once(client, seven, app):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from flask import Flask
@@ -31,11 +30,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(settings.from_environment())
     else:
         app.config.from_mapping(test_config)
-
-    if not app.config.get("SECRET_KEY"):
-        # One key for every worker: gunicorn loads the app before forking (preload). Teachers sign in again
-        # after a restart unless DIGITDRAW_SECRET_KEY is set.
-        app.config["SECRET_KEY"] = secrets.token_hex(32)
 
     from webapp.http import cross_origin, errors, logs, ratelimits, security
     from webapp.inference.classifier import ModelRegistry

@@ -96,9 +96,17 @@ def public_url(text: str) -> str | None:
     if text.strip() == "":
         return None
     parts = urlsplit(text.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment
+            or not has_valid_port(parts)):
         raise ValueError("an http:// or https:// address such as http://192.168.1.20:8000/")
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + "/", "", ""))
+
+
+def has_valid_port(parts) -> bool:
+    try:
+        return parts.port is None or parts.port > 0   # a port out of range or not a number raises
+    except ValueError:
+        return False
 
 
 def path(text: str) -> str:
@@ -181,8 +189,8 @@ SETTINGS = (
             f"by API as `Authorization: Bearer ...`; at least {MIN_TOKEN_LENGTH} characters; unset: teacher mode "
             f"and deleting are off"),
     Setting("SECRET_KEY", None, token,
-            "signs the teacher's session cookie and undo tokens; set it (the same on every instance) to keep "
-            "teachers signed in across restarts; unset: a new random key each start"),
+            "signs the teacher's session cookie and undo tokens; unset: a random key made once and kept in "
+            "the drawings store (shared by every worker and instance using it)"),
     Setting("TEACHER_SESSION_HOURS", 8.0, decimal(0.05, 168.0), "hours a teacher stays signed in"),
     Setting("PUBLIC_URL", None, public_url,
             "the address students open, shown as the join QR code; unset: the address the teacher's "
@@ -210,7 +218,8 @@ SETTINGS = (
     Setting("RATELIMIT_PREDICT", "40 per second; 1200 per minute", rate_limits,
             "limits per client on /api/predict (live drawing sends about 7 a second)"),
     Setting("RATELIMIT_FEEDBACK", "5 per second; 60 per minute; 1000 per hour", rate_limits,
-            "limits per client on /api/feedback and deleting drawings"),
+            "limits per client on each of: saving, taking back and deleting drawings, the teacher's sign-in and "
+            "settings, the join QR code"),
     Setting("RATELIMIT_DEFAULT", "50 per second; 2000 per minute", rate_limits,
             "limits per client on every other page and API call (static files are exempt)"),
     Setting("TRUSTED_PROXIES", 0, whole(0, 5),

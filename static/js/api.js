@@ -14,7 +14,7 @@ function statusSentence(status) {
   return `The server refused the request (error ${status}).`;
 }
 
-/** GET or POST and return the JSON body; throw an Error carrying the server's own sentence on failure. */
+/** Fetch and return the JSON body (null for a 204); throw an Error carrying the server's own sentence on failure. */
 export async function requestJson(url, options = {}) {
   let response;
   try {
@@ -23,6 +23,7 @@ export async function requestJson(url, options = {}) {
     if (error.name === "AbortError") throw error;
     throw new Error("The server could not be reached. Check the connection and try again.");
   }
+  if (response.status === 204) return null;   // done, nothing to say
   const body = await readJson(response);
   if (!response.ok) throw new Error(body?.error ?? statusSentence(response.status));
   if (body === null) throw new Error("The server sent an answer that is not JSON.");

@@ -54,7 +54,6 @@ function offer(prediction) {
       : idleHint;
   }
   if (!lastSaved) showStatus("");
-  checkCollectingNowAndThen();
 }
 
 function withdraw() {
@@ -101,7 +100,7 @@ async function send(label) {
       offer(prediction);
     }
     showStatus(`Could not save your answer: ${error.message}`, true);
-    checkCollecting();
+    checkCollecting();   // refused because the teacher turned collecting off? then the panel goes
   }
 }
 
@@ -150,7 +149,10 @@ for (const button of digitButtons) {
   button.addEventListener("click", () => send(Number(button.dataset.label)));
 }
 undoButton.addEventListener("click", undo);
-document.addEventListener("digitdraw:prediction", (event) => offer(event.detail));
+document.addEventListener("digitdraw:prediction", (event) => {
+  offer(event.detail);
+  checkCollectingNowAndThen();
+});
 document.addEventListener("digitdraw:cleared", withdraw);
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible") checkCollectingNowAndThen();

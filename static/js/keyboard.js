@@ -39,7 +39,10 @@ export function isPressable(control) {
   if (control.disabled || control.closest("[inert]")) return false;
   const openModal = document.querySelector("dialog:modal");
   if (openModal && !openModal.contains(control)) return false;
-  return control.checkVisibility({ opacityProperty: true, visibilityProperty: true });
+  if (typeof control.checkVisibility === "function") {
+    return control.checkVisibility({ opacityProperty: true, visibilityProperty: true });
+  }
+  return control.getClientRects().length > 0;   // browsers before checkVisibility (Safari < 17.4)
 }
 
 function shortcutName(event) {

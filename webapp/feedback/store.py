@@ -26,6 +26,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -42,6 +43,7 @@ from webapp.mnist_format import CLASSES, IMAGE_SIDE
 from webapp.vision.images import to_uint8
 
 WRITE_ATTEMPTS = 5
+ROW_OVERHEAD_BYTES = 1024           # a drawing's 28x28 input, its row, its answers and their index entries
 MIN_FREE_DISK_BYTES = 1024 * 1024   # less free space than this and the next write may fail half way
 
 # The schema, one step per version; PRAGMA user_version counts the steps applied.
@@ -213,6 +215,19 @@ class FeedbackStore:
             "INSERT INTO classroom (name, value) VALUES (?, ?)"
             " ON CONFLICT (name) DO UPDATE SET value = excluded.value", (name, value)))
 
+    def shared_secret(self) -> str:
+        """A random key made once for everything that shares this file (workers, instances, restarts)."""
+        rows = self._read("SELECT value FROM classroom WHERE name = 'secret_key'")
+        if rows:
+            return rows[0][0]
+
+        def make(connection: sqlite3.Connection) -> str:
+            connection.execute("INSERT OR IGNORE INTO classroom (name, value) VALUES ('secret_key', ?)",
+                               (secrets.token_hex(32),))
+            return connection.execute("SELECT value FROM classroom WHERE name = 'secret_key'").fetchone()[0]
+
+        return self._transaction(make)
+
     def count(self, label: int | None = None) -> int:
         where, parameters = label_filter(label)
         return self._read(f"SELECT count(*) FROM drawings {where}", parameters)[0][0]
@@ -280,7 +295,8 @@ class FeedbackStore:
             problem = self.write_problem()
         except StoreRefused as error:
             rows, used, problem = None, None, self.write_problem() or str(error)
-        report = {"status": "failing" if problem else "full" if self.is_over_quota(rows, used) else "ok",
+        full = rows is not None and self.is_over_quota(rows, used, self.typical_drawing_bytes())
+        report = {"status": "failing" if problem else "full" if full else "ok",
                   "rows": rows, "bytes": used, "max_rows": self.max_rows, "max_bytes": self.max_bytes}
         return {**report, "problem": problem} if problem else report
 
@@ -298,14 +314,18 @@ class FeedbackStore:
             return "The disk holding the drawings is full, so no drawing can be kept."
         return None
 
-    def is_over_quota(self, rows: int, used: int) -> bool:
-        """True when the next drawing would not fit: the row quota is reached, or one more drawing of the
-        average size so far would pass the byte quota (a write that passes it is refused and rolled back,
-        so the file itself never reaches the quota)."""
-        if self.max_rows is not None and rows >= self.max_rows:
-            return True
-        average = used / rows if rows else 0
-        return self.max_bytes is not None and used + average > self.max_bytes
+    def is_over_quota(self, rows: int, used: int, next_drawing: int = 0) -> bool:
+        """True when the next drawing, of about `next_drawing` bytes, would not fit: a write that passes the
+        quota is refused and rolled back, so the file itself never reaches it."""
+        return ((self.max_rows is not None and rows >= self.max_rows)
+                or (self.max_bytes is not None and used + next_drawing > self.max_bytes))
+
+    def typical_drawing_bytes(self) -> int:
+        """About what one more drawing takes: the recent kept copies' average size, its 28x28 input and
+        its row and answers (a small sample: health checks stay cheap at any size)."""
+        average = self._read("SELECT avg(length(image)) FROM (SELECT image FROM drawings ORDER BY id DESC"
+                             " LIMIT 100)")[0][0]
+        return int(average or 0) + ROW_OVERHEAD_BYTES if average else 0
 
     def _check_quota(self, connection: sqlite3.Connection) -> None:
         """After this transaction's inserts: refuse them all when they took the store past its quota."""

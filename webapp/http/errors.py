@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 
 from flask import Flask, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask.globals import request_ctx
+from werkzeug.exceptions import BadHost, HTTPException
 
 from webapp.feedback.store import StoreRefused
 from webapp.http.echo import shortened
@@ -83,6 +84,8 @@ def sentence_for(error: HTTPException) -> str:
     if error.code == 429:
         return (f"Too many requests from your address (the limit is {error.description}). "
                 "Wait a moment and try again.")
+    if isinstance(error, BadHost):
+        return "The request's Host header is no host name this server can answer for."
     if error.code == 400:
         return "The request could not be understood: check the form fields and the image."
     if error.code is not None and error.code >= 500:
@@ -93,7 +96,7 @@ def sentence_for(error: HTTPException) -> str:
 def answer_http_error(error: HTTPException):
     status = error.code or 500
     message = sentence_for(error)
-    if is_api_request():
+    if is_api_request() or request_ctx.url_adapter is None:   # no adapter (a Host it cannot parse): no page links
         response = jsonify(error=message)
     else:
         response = current_app.make_response(

@@ -8,6 +8,7 @@ page says students cannot open it and offers the machine's network addresses.
 
 from __future__ import annotations
 
+import functools
 import io
 from urllib.parse import urlsplit
 
@@ -19,7 +20,7 @@ from webapp.http.errors import ApiError
 
 bp = Blueprint("join", __name__)
 
-LONGEST_ADDRESS = 300   # characters; a QR code of more is too dense to scan from the back of a room
+LONGEST_ADDRESS = 120   # characters; a QR code of more is too dense to scan from the back of a room
 
 
 def join_address() -> str:
@@ -38,6 +39,7 @@ def join_details() -> dict:
     return {"join_address": address, "join_loopback": loopback, "join_others": others}
 
 
+@functools.lru_cache(maxsize=32)   # a classroom asks for the same address again and again
 def qr_svg(address: str) -> bytes:
     """The address as a QR code: SVG without a fixed size (CSS sizes it), black on white, a quiet zone of 4."""
     code = segno.make(address, error="m", micro=False)

@@ -27,6 +27,7 @@ ENDPOINT_LIMITS = {
     "feedback.undo_feedback": "RATELIMIT_FEEDBACK",
     "teacher.sign_in": "RATELIMIT_FEEDBACK",   # and guessing the token is hopeless at 1,000 an hour
     "teacher.change_classroom": "RATELIMIT_FEEDBACK",
+    "join.qr_code": "RATELIMIT_FEEDBACK",   # a QR code costs milliseconds; a page needs one
 }
 
 

@@ -24,18 +24,19 @@ from webapp.http.errors import ApiError
 OWN_SITE = ("same-origin", "none")   # `none`: typed by the person, not sent by a page
 
 
-def require_same_origin() -> None:
+def require_same_origin(allow_listed_origins: bool = True) -> None:
     """A 403 sentence for a request a page of another site made the browser send, unless that
-    site is one of CORS_ORIGINS."""
-    if request.headers.get("Origin") in current_app.config.get("CORS_ORIGINS", ()):
+    site is one of CORS_ORIGINS and `allow_listed_origins` (saving drawings: yes; the teacher's
+    actions: never)."""
+    if allow_listed_origins and request.headers.get("Origin") in current_app.config.get("CORS_ORIGINS", ()):
         return
     fetched_from = request.headers.get("Sec-Fetch-Site")
     if fetched_from is not None:
         if fetched_from.lower() not in OWN_SITE:
-            raise ApiError(403, "This request came from another site's page; drawings can only be saved "
-                             "or deleted from this app's own pages.")
+            raise ApiError(403, "This request came from another site's page; this app takes changes only "
+                             "from its own pages.")
         return
     origin = request.headers.get("Origin")
     if origin is not None and origin.lower().rstrip("/") != f"{request.scheme}://{request.host}".lower():
-        raise ApiError(403, "This request came from a page of another origin; drawings can only be saved "
-                         "or deleted from this app's own pages.")
+        raise ApiError(403, "This request came from a page of another origin; this app takes changes only "
+                         "from its own pages.")

@@ -1,7 +1,9 @@
 """Teacher mode: the teacher signs in on the pages with the token and moderates from the browser.
 
-Signing in stores a mark in Flask's signed session cookie (`HttpOnly`,
-`SameSite=Strict`, lasting TEACHER_SESSION_HOURS); students never get a cookie.
+Signing in stores a mark and the time in Flask's signed session cookie
+(`HttpOnly`, `SameSite=Strict`); the sign-in ends TEACHER_SESSION_HOURS after it
+was made, however busy the teacher was. Students' pages set no cookie (only the
+teacher page's sign-in form does, for its CSRF token).
 Every state-changing teacher request made with that cookie must come from this
 app's own page (webapp/http/same_origin.py) and carry the page's CSRF token
 (Flask-WTF, checked explicitly here: the rest of the API has no cookies to
@@ -15,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import secrets
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -30,6 +34,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from webapp.feedback.store import StoreRefused
@@ -41,10 +46,33 @@ bp = Blueprint("teacher", __name__)
 csrf = CSRFProtect()
 
 SESSION_MARK = "teacher"
+SIGNED_IN_AT = "since"      # seconds since the epoch when the teacher signed in
 COLLECTING = "collecting"   # the store's classroom setting: are drawings kept ("on" / "off")
 
 
+class SessionWithSharedKey(SecureCookieSessionInterface):
+    """Flask's signed-cookie session. Unless DIGITDRAW_SECRET_KEY gives the key, it is made once and kept in
+    the drawings store, so every worker, instance and restart that shares the store signs alike (a teacher
+    stays signed in, an undo token stays good). The store is asked on the first request, not at start-up."""
+
+    def get_signing_serializer(self, app: Flask):
+        if not app.secret_key:
+            app.secret_key = shared_secret(app)
+        return super().get_signing_serializer(app)
+
+
+def shared_secret(app: Flask) -> str:
+    try:
+        return app.extensions["feedback"].shared_secret()
+    except StoreRefused as error:
+        # This process's own key, made before gunicorn forks its workers: it lasts until a restart.
+        log.warning("no shared secret key in the drawings store (%s); teachers sign in again after a restart", error)
+        return app.extensions["fallback_secret"]
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionWithSharedKey()
+    app.extensions["fallback_secret"] = secrets.token_hex(32)
     hours = app.config["TEACHER_SESSION_HOURS"]
     app.config.update(
         SESSION_COOKIE_NAME="digitdraw_teacher",
@@ -52,8 +80,12 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_SECURE=(app.config.get("PUBLIC_URL") or "").startswith("https:"),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=hours),
+        SESSION_REFRESH_EACH_REQUEST=False,   # the cookie's end does not move on with every request
         WTF_CSRF_CHECK_DEFAULT=False,    # only the teacher's cookie-authenticated requests are checked
         WTF_CSRF_TIME_LIMIT=None,        # the token lives as long as the signed-in session
+        # Over https Flask-WTF would also demand a same-site Referer, which our `Referrer-Policy:
+        # no-referrer` never sends; require_same_origin() checks where a request comes from instead.
+        WTF_CSRF_SSL_STRICT=False,
     )
     csrf.init_app(app)
     app.register_blueprint(bp)
@@ -79,15 +111,19 @@ def teacher_token() -> str | None:
 
 def fingerprint(token: str) -> str:
     """What the session keeps of the token: enough to notice it changed, useless to sign in with."""
-    key = current_app.secret_key.encode() if isinstance(current_app.secret_key, str) else current_app.secret_key
-    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()[:32]
+    key = current_app.secret_key
+    return hmac.new(key.encode() if isinstance(key, str) else key, token.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def is_teacher() -> bool:
-    """True for a browser signed in with the token the server has now (and within the session's hours)."""
+    """True for a browser signed in with the token the server has now, less than the session's hours ago."""
     token = teacher_token()
     mark = session.get(SESSION_MARK) if token else None
-    return isinstance(mark, str) and hmac.compare_digest(mark, fingerprint(token))
+    since = session.get(SIGNED_IN_AT)
+    if not isinstance(mark, str) or not isinstance(since, int):
+        return False
+    fresh = 0 <= time.time() - since <= current_app.config["TEACHER_SESSION_HOURS"] * 3600
+    return fresh and hmac.compare_digest(mark, fingerprint(token))
 
 
 def token_matches(given: str) -> bool:
@@ -122,7 +158,6 @@ def require_teacher(action: str, changes_state: bool = True) -> None:
                             f"a sign-in lasts {hours_text()}), or send the token as `Authorization: Bearer <token>`.")
     if not changes_state:
         return
-    require_same_origin()
     try:
         csrf.protect()
     except CSRFError:
@@ -136,13 +171,22 @@ def hours_text() -> str:
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: a path on this site only, never another site (open redirect)."""
-    if target:
+    """Where to go after signing in: a path on this site only, never another site (open redirect), and
+    nothing a Location header cannot carry (control characters)."""
+    if target and len(target) <= 500 and target.isprintable() and target.isascii():
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \
                 and "\\" not in target:
             return target
     return url_for("teacher.page")
+
+
+@bp.before_request
+def refuse_other_sites() -> None:
+    """Every change here comes from this app's own pages (or a script), never from another site,
+    not even one DIGITDRAW_CORS_ORIGINS lets call the API."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        require_same_origin(allow_listed_origins=False)
 
 
 @bp.get("/teacher")
@@ -154,7 +198,6 @@ def page():
 @bp.post("/teacher/sign-in")
 def sign_in():
     """The token from the form; a wrong one is a 403 page (logged without the token)."""
-    require_same_origin()
     try:
         csrf.protect()
     except CSRFError:
@@ -167,6 +210,7 @@ def sign_in():
     start_new_session()
     session.permanent = True
     session[SESSION_MARK] = fingerprint(teacher_token())
+    session[SIGNED_IN_AT] = int(time.time())
     log.info("teacher signed in from %s", request.remote_addr)
     return redirect(safe_next(request.form.get("next")), 303)
 
@@ -185,7 +229,10 @@ def refused_sign_in(message: str, status: int):
 
 @bp.post("/teacher/sign-out")
 def sign_out():
-    require_same_origin()
+    try:
+        csrf.protect()
+    except CSRFError:
+        return refused_sign_in("The sign-out form was out of date: reload the page and try again.", 400)
     start_new_session()
     return redirect(url_for("teacher.page"), 303)
 
