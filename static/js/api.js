@@ -14,7 +14,10 @@ function statusSentence(status) {
   return `The server refused the request (error ${status}).`;
 }
 
-/** Fetch and return the JSON body (null for a 204); throw an Error carrying the server's own sentence on failure. */
+/**
+ * Fetch and return the JSON body (null for a 204); throw an Error carrying the server's own sentence on failure
+ * (and the refusal's HTTP `status`; none when the server could not be reached).
+ */
 export async function requestJson(url, options = {}) {
   let response;
   try {
@@ -25,7 +28,11 @@ export async function requestJson(url, options = {}) {
   }
   if (response.status === 204) return null;   // done, nothing to say
   const body = await readJson(response);
-  if (!response.ok) throw new Error(body?.error ?? statusSentence(response.status));
+  if (!response.ok) {
+    const refusal = new Error(body?.error ?? statusSentence(response.status));
+    refusal.status = response.status;
+    throw refusal;
+  }
   if (body === null) throw new Error("The server sent an answer that is not JSON.");
   return body;
 }

@@ -100,7 +100,7 @@ async function send(label) {
       offer(prediction);
     }
     showStatus(`Could not save your answer: ${error.message}`, true);
-    checkCollecting();   // refused because the teacher turned collecting off? then the panel goes
+    if (error.status === 403) checkCollecting();   // the teacher turned collecting off? then the panel goes
   }
 }
 

@@ -37,7 +37,7 @@ from webapp.http.requests import (
     whole_number,
 )
 from webapp.http.same_origin import require_same_origin
-from webapp.http.teacher import collecting, require_teacher
+from webapp.http.teacher import collecting, ensure_secret_key, require_teacher
 from webapp.inference.reading import Reading, read
 from webapp.vision import kept_images, preprocess, segment
 from webapp.vision.images import png_data_url
@@ -199,7 +199,7 @@ def undo_feedback():
 
 
 def undo_tokens() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="digitdraw.undo-feedback")
+    return URLSafeTimedSerializer(ensure_secret_key(), salt="digitdraw.undo-feedback")
 
 
 @bp.get("/drawings")

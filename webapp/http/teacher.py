@@ -53,12 +53,25 @@ COLLECTING = "collecting"   # the store's classroom setting: are drawings kept (
 class SessionWithSharedKey(SecureCookieSessionInterface):
     """Flask's signed-cookie session. Unless DIGITDRAW_SECRET_KEY gives the key, it is made once and kept in
     the drawings store, so every worker, instance and restart that shares the store signs alike (a teacher
-    stays signed in, an undo token stays good). The store is asked on the first request, not at start-up."""
+    stays signed in, an undo token stays good). The store is asked only when a key is first needed: a
+    request without the cookie (every student's) needs none."""
+
+    def open_session(self, app: Flask, request):
+        if not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
     def get_signing_serializer(self, app: Flask):
-        if not app.secret_key:
-            app.secret_key = shared_secret(app)
+        ensure_secret_key(app)
         return super().get_signing_serializer(app)
+
+
+def ensure_secret_key(app: Flask | None = None) -> str:
+    """The key that signs sessions, CSRF and undo tokens, fetched from the store the first time."""
+    app = app or current_app
+    if not app.secret_key:
+        app.secret_key = shared_secret(app)
+    return app.secret_key
 
 
 def shared_secret(app: Flask) -> str:
@@ -111,7 +124,7 @@ def teacher_token() -> str | None:
 
 def fingerprint(token: str) -> str:
     """What the session keeps of the token: enough to notice it changed, useless to sign in with."""
-    key = current_app.secret_key
+    key = ensure_secret_key()
     return hmac.new(key.encode() if isinstance(key, str) else key, token.encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -120,7 +133,7 @@ def is_teacher() -> bool:
     token = teacher_token()
     mark = session.get(SESSION_MARK) if token else None
     since = session.get(SIGNED_IN_AT)
-    if not isinstance(mark, str) or not isinstance(since, int):
+    if not isinstance(mark, str) or not isinstance(since, int):   # no cookie: no key needed either
         return False
     fresh = 0 <= time.time() - since <= current_app.config["TEACHER_SESSION_HOURS"] * 3600
     return fresh and hmac.compare_digest(mark, fingerprint(token))
@@ -158,6 +171,7 @@ def require_teacher(action: str, changes_state: bool = True) -> None:
                             f"a sign-in lasts {hours_text()}), or send the token as `Authorization: Bearer <token>`.")
     if not changes_state:
         return
+    ensure_secret_key()
     try:
         csrf.protect()
     except CSRFError:
@@ -184,9 +198,11 @@ def safe_next(target: str | None) -> str:
 @bp.before_request
 def refuse_other_sites() -> None:
     """Every change here comes from this app's own pages (or a script), never from another site,
-    not even one DIGITDRAW_CORS_ORIGINS lets call the API."""
+    not even one DIGITDRAW_CORS_ORIGINS lets call the API. The pages' forms need the key for their CSRF token."""
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         require_same_origin(allow_listed_origins=False)
+    if request.endpoint in ("teacher.page", "teacher.sign_in", "teacher.sign_out"):
+        ensure_secret_key()
 
 
 @bp.get("/teacher")
