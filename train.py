@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 
 from training.augmentation import training_dataset  # noqa: E402
 from training.drawings import held_out_accuracy, load_extra_data  # noqa: E402
+from training.explain_export import export_explain  # noqa: E402
 from training.export import export_tflite  # noqa: E402
 from training.mnist import load_mnist  # noqa: E402
 from training.recipes import RECIPES  # noqa: E402
@@ -101,10 +102,13 @@ def main(argv=None):
         extra["extra_data"] = {"path": str(args.extra_data), "train": len(extra_y), "held_out": len(held_y),
                                "held_out_accuracy": held_out_accuracy(model, held_x, held_y)}
 
-    print(f"[4/4] Writing {args.out}/{args.arch}.keras, .tflite and .json", flush=True)
+    print(f"[4/4] Writing {args.out}/{args.arch}.keras, .tflite, .json and what the server shows of its inside",
+          flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     model.save(args.out / f"{args.arch}.keras")
     tflite_sha256 = export_tflite(model, args.out / f"{args.arch}.tflite")
+    # What the server shows of the inside: every layer, saliency scores, nearest training digits.
+    export_explain(model, args.out, args.arch, mnist.x_train, mnist.y_train)
     report = build_report(
         name=args.arch, description=recipe.description, params=model.count_params(),
         epochs=epochs, batch_size=recipe.batch_size, training_seconds=training_seconds,

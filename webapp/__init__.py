@@ -42,9 +42,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.model_problems(app.extensions["models"], app.config["MODEL_DIR"])
 
     from webapp import cli
-    from webapp.http import api, drawings, join, pages, teacher
+    from webapp.http import api, drawings, explain, join, pages, teacher
 
     app.register_blueprint(api.bp)
+    explain.init_app(app)
     app.register_blueprint(pages.bp)
     drawings.init_app(app)
     teacher.init_app(app)

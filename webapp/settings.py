@@ -217,6 +217,8 @@ SETTINGS = (
             "where rate-limit counters live: `memory://` (one process) or `redis://host:port`"),
     Setting("RATELIMIT_PREDICT", "40 per second; 1200 per minute", rate_limits,
             "limits per client on /api/predict (live drawing sends about 7 a second)"),
+    Setting("RATELIMIT_EXPLAIN", "5 per second; 120 per minute", rate_limits,
+            "limits per client on /api/explain (the page asks once a stroke ends; each costs tens of ms)"),
     Setting("RATELIMIT_FEEDBACK", "5 per second; 60 per minute; 1000 per hour", rate_limits,
             "limits per client on each of: saving, taking back and deleting drawings, the teacher's sign-in and "
             "settings, the join QR code"),

@@ -7,6 +7,7 @@ import { EVERY_MODEL, predict } from "./api.js";
 import { CompareView } from "./draw/compare-view.js";
 import { LivePredictor } from "./draw/live-predictor.js";
 import { clearNumberBoxes, showNumberBoxes } from "./draw/number-boxes.js";
+import { InsideView } from "./draw/inside-view.js";
 import { DrawingPad } from "./draw/pad.js";
 import { JoinDialog } from "./draw/join-dialog.js";
 import { Presenter } from "./draw/presenter.js";
@@ -36,6 +37,16 @@ const resultPanel = document.querySelector("#result");
 const view = new ResultView(resultPanel, { unsureThreshold: Number(app.dataset.unsureThreshold) });
 view.showEmpty();
 const compareView = new CompareView(document.querySelector("#compare-panel"), models);
+const insideRoot = document.querySelector("#inside");
+const insideButton = document.querySelector("#look-inside");
+const inside = new InsideView(insideRoot, {
+  url: insideRoot.dataset.explainUrl,
+  onToggle: (open) => {
+    insideButton?.setAttribute("aria-pressed", String(open));
+    document.body.classList.toggle("inside-open", open);
+  },
+});
+let lastDrawing = null;   // {blob, model} of the newest answer, for Look inside
 
 const predictor = new LivePredictor({
   request: askModels,
@@ -64,16 +75,17 @@ function selectedModel() {
  */
 async function askModels() {
   if (pad.isEmpty() || !models.length) return null;
+  const settled = !pad.active;   // asked once a stroke ended (not while one is drawn): Look inside follows
   const { blob, frame } = await pad.snapshot();
   const mode = currentMode();
   const model = selectedModel();
   if (!compareSwitch.checked) {
     const result = await predict(predictUrl, blob, { model, mode });
-    return { blob, frame, mode, model, result, answers: null };
+    return { blob, frame, mode, model, result, answers: null, settled };
   }
   const { models: answers, ...best } = await predict(predictUrl, blob, { model: EVERY_MODEL, mode });
   const result = { ...best, ...answers.find((answer) => answer.model === model) };
-  return { blob, frame, mode, model, result, answers };
+  return { blob, frame, mode, model, result, answers, settled };
 }
 
 function showAnswer(answer) {
@@ -81,15 +93,19 @@ function showAnswer(answer) {
     showNothingDrawn();
     return;
   }
-  const { blob, frame, mode, model, result, answers } = answer;
+  const { blob, frame, mode, model, result, answers, settled } = answer;
   view.show(result, mode);
   if (mode === "number") showNumberBoxes(boxes, result.digits, frame);
   else clearNumberBoxes(boxes);
   if (answers) compareView.show(answers, model);
+  lastDrawing = mode === "digit" ? { blob, model } : null;
+  if (settled) inside.show(lastDrawing?.blob, model);   // once a stroke has ended, not while drawing
   document.dispatchEvent(new CustomEvent("digitdraw:prediction", { detail: { blob, result, model, mode } }));
 }
 
 function showNothingDrawn() {
+  lastDrawing = null;
+  inside.show(null);
   view.showEmpty(models.length ? undefined : "No model is loaded, so nothing can be read.");
   clearNumberBoxes(boxes);
   compareView.show(null, selectedModel());
@@ -152,6 +168,19 @@ compareSwitch?.addEventListener("change", () => {
   compareView.setVisible(compareSwitch.checked);
   predictor.now();
 });
+function toggleInside() {
+  const open = !inside.isOpen();
+  inside.setOpen(open);
+  if (open) inside.show(lastDrawing?.blob, lastDrawing?.model);
+}
+
+insideButton?.addEventListener("click", toggleInside);
+document.querySelector("#inside-close").addEventListener("click", () => inside.setOpen(false));
+// A bar of the chart asks the model why (not) that digit, while Look inside is open.
+document.querySelector("#bars").addEventListener("click", (event) => {
+  const bar = event.target.closest(".bar");
+  if (bar && inside.isOpen()) inside.explain(Number(bar.dataset.digit));
+});
 acceptImageFiles({ input: document.querySelector("#upload"), dropZone: document.querySelector("#pad-surface"),
   onFile: readFile });
 const joinDialog = new JoinDialog(document.querySelector("#join-dialog"), document.querySelector("#join"));
@@ -165,5 +194,6 @@ addShortcuts({
   e: eraserButton,
   p: document.querySelector("#presenter"),
   j: document.querySelector("#join"),
+  ...(insideButton ? { l: insideButton } : {}),
 });
 updateButtons();

@@ -21,6 +21,7 @@ IPV6_CLIENT_PREFIX = 64
 # endpoint but the static files gets RATELIMIT_DEFAULT.
 ENDPOINT_LIMITS = {
     "api.predict": "RATELIMIT_PREDICT",
+    "explain.explain": "RATELIMIT_EXPLAIN",
     "feedback.add_feedback": "RATELIMIT_FEEDBACK",
     "feedback.delete_drawing": "RATELIMIT_FEEDBACK",
     "feedback.clear_drawings": "RATELIMIT_FEEDBACK",

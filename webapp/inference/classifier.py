@@ -29,6 +29,9 @@ class ModelLoadError(RuntimeError):
     """A model file is missing, empty or not a usable model."""
 
 
+EXPLAIN_SUFFIX = ".explain"   # <name>.explain.tflite: see webapp/inference/explainer.py
+
+
 class Classifier:
     """One trained model: 28x28 float32 images in, ten probabilities summing to 1 out.
 
@@ -119,7 +122,8 @@ class ModelRegistry:
     def from_folder(cls, folder: Path) -> "ModelRegistry":
         folder = Path(folder)
         registry = cls()
-        names = {path.stem for pattern in ("*.keras", "*.tflite") for path in folder.glob(pattern)}
+        names = {path.stem for pattern in ("*.keras", "*.tflite") for path in folder.glob(pattern)
+                 if not path.stem.endswith(EXPLAIN_SUFFIX)}   # a model's explain file is no model of its own
         for name in sorted(names):
             try:
                 registry.classifiers[name] = Classifier.load(folder / f"{name}.tflite")

@@ -1,0 +1,77 @@
+"""Look inside, in real Chromium: draw a 7, open the panel, see the steps, the heat map, the layers and the
+nearest training digits; a bar of the chart asks "why not that digit?"; screenshots at three sizes."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from pad_strokes import SEVEN, draw_with_finger, draw_with_mouse, wait_for_answer
+
+SCREENS = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True},
+    "presenter": {"viewport": {"width": 1280, "height": 720}},
+}
+
+
+def heat(page) -> list[int]:
+    """The heat map's pixels (RGBA), to see it change."""
+    return page.eval_on_selector("[data-part='heat']", """canvas => Array.from(
+        canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data)""")
+
+
+def wait_for_explanation(page, target: int):
+    expect(page.locator(".inside-target[aria-pressed='true']")).to_have_text(str(target))
+    expect(page.locator("#inside")).to_have_attribute("aria-busy", "false")
+    page.wait_for_timeout(200)   # the heat map is drawn once the input image has loaded
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_look_inside_shows_every_part_and_explains_another_digit(open_page, screenshot_dir, screen):
+    page = open_page("/", **SCREENS[screen])
+    if screen == "presenter":
+        page.keyboard.press("p")
+        page.keyboard.press("Escape")
+    (draw_with_finger if screen == "phone" else draw_with_mouse)(page, SEVEN)
+    wait_for_answer(page)
+    page.locator("#look-inside").click()
+    wait_for_explanation(page, 7)
+    expect(page.locator("[data-part='title']")).to_have_text("Inside cnn: why 7?")
+    stages = page.locator(".inside-stage img")
+    assert stages.count() >= 4
+    assert all(stages.nth(i).get_attribute("alt") for i in range(stages.count())), "every image has a text"
+    layers = page.locator(".inside-layer")
+    assert layers.count() == 27 and "conv2d" in layers.nth(1).text_content()
+    expect(page.locator(".inside-neighbour")).to_have_count(8)
+    assert page.locator(".inside-neighbour.is-other").count() <= 1
+    expect(page.locator(".inside-filters img")).to_have_count(1)
+    own = heat(page)
+    assert any(own[3::4]), "the heat map is drawn"
+    page.screenshot(path=screenshot_dir / f"inside-{screen}.png", full_page=screen != "presenter")
+    if screen == "presenter":
+        page.locator(".inside-target[data-digit='1']").click()
+    else:
+        page.locator("#bars .bar[data-digit='1']").click()
+    wait_for_explanation(page, 1)
+    expect(page.locator("[data-part='title']")).to_have_text("Inside cnn: why not 1?")
+    assert heat(page) != own, "the heat map shows what speaks for 1 now"
+    assert page.evaluate("document.documentElement.scrollWidth") <= SCREENS[screen]["viewport"]["width"]
+
+
+def test_look_inside_follows_the_drawing_after_each_stroke_not_during_it(open_page):
+    page = open_page("/")
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if request.url.endswith("/api/explain") else None)
+    page.keyboard.press("l")
+    expect(page.locator("#inside")).to_be_visible()
+    expect(page.locator("[data-part='status']")).to_have_text("Draw a digit to see inside the model.")
+    draw_with_mouse(page, SEVEN)
+    wait_for_answer(page)
+    wait_for_explanation(page, 7)
+    assert len(asked) == 1, "one question once the stroke ended, none while it was drawn"
+    page.keyboard.press("c")
+    expect(page.locator("[data-part='status']")).to_have_text("Draw a digit to see inside the model.")
+    expect(page.locator(".inside-neighbour")).to_have_count(0)
+    page.keyboard.press("l")
+    expect(page.locator("#inside")).to_be_hidden()

@@ -1,0 +1,126 @@
+"""POST /api/explain on the real app with every shipped model and its explain files, and the two honesty checks
+on real MNIST test digits: deleting the most salient ink hurts far more than deleting ink at random, and a
+digit's nearest training digits in the model's feature space mostly carry its label."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.bench_explain import deletion_drops, neighbour_agreement
+from support import canvas_png, post_image
+from webapp import PROJECT_ROOT
+from webapp.inference.classifier import ModelRegistry
+from webapp.inference.explainer import Explainer
+
+MODELS = ["cnn", "mlp", "mlp-wide"]
+PROJECT_MODEL_DIR = PROJECT_ROOT / "model"
+
+
+@pytest.fixture(scope="module")
+def explainers():
+    return {name: Explainer(PROJECT_MODEL_DIR, name) for name in MODELS}
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_the_answer_has_every_field_for_each_shipped_model(client, seven, model, explainers):
+    response = post_image(client, seven, "/api/explain", model=model)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert set(body) == {"digit", "confidence", "probabilities", "model", "target", "input", "stages", "saliency",
+                         "layers", "neighbours", "filters"}
+    assert body["digit"] == 7 and body["target"] == 7 and body["model"] == model
+    assert len(body["probabilities"]) == 10 and abs(sum(body["probabilities"]) - 1) < 1e-4
+    assert body["input"].startswith("data:image/png;base64,")
+    names = [stage["name"] for stage in body["stages"]]
+    assert names[0] == "decoded" and names[-1] == "centred by mass in 28x28"
+    assert {"ink", "cropped, specks removed", "longest side 20 pixels"} <= set(names)
+    assert all(stage["caption"].endswith(".") and stage["image"].startswith("data:image/png")
+               for stage in body["stages"])
+    saliency = np.asarray(body["saliency"])
+    assert saliency.shape == (28, 28) and saliency.min() >= 0 and saliency.max() == 1
+    described = explainers[model].layers
+    assert [(layer["name"], layer["kind"], layer["shape"]) for layer in body["layers"]] == \
+        [(layer["name"], layer["kind"], layer["shape"]) for layer in described]
+    assert body["layers"][-1]["shape"] == [10]
+    assert len(body["neighbours"]) == 8
+    similarities = [neighbour["similarity"] for neighbour in body["neighbours"]]
+    assert similarities == sorted(similarities, reverse=True)
+    assert all(neighbour["label"] in range(10) for neighbour in body["neighbours"])
+    if model == "cnn":
+        assert body["filters"]["count"] == 32 and body["filters"]["layer"] == described[1]["name"]
+    else:
+        assert body["filters"] is None
+
+
+def test_the_layers_follow_the_keras_model(explainers):
+    """The layer list is read from the model file: the same names, order and shapes as the Keras model."""
+    keras = pytest.importorskip("keras")
+    for name in MODELS:
+        model = keras.models.load_model(PROJECT_MODEL_DIR / f"{name}.keras")
+        expected = [(layer.name, list(layer.output.shape[1:])) for layer in model.layers
+                    if not isinstance(layer, keras.layers.InputLayer)]
+        assert [(layer["name"], layer["shape"]) for layer in explainers[name].layers] == expected
+
+
+def test_the_target_changes_the_saliency(client, seven):
+    own = np.asarray(post_image(client, seven, "/api/explain").get_json()["saliency"])
+    other = post_image(client, seven, "/api/explain", target="1").get_json()
+    assert other["target"] == 1 and other["digit"] == 7
+    assert not np.allclose(own, np.asarray(other["saliency"]))
+
+
+@pytest.mark.parametrize("fields, error", [
+    ({"target": "10"}, "`target` must be one digit from 0 to 9, not '10'."),
+    ({"target": "seven"}, "`target` must be one digit from 0 to 9, not 'seven'."),
+    ({"mode": "number"}, "Explaining reads one digit: send mode=digit (or no mode)."),
+    ({"model": "all"}, "Explain one model at a time: `model` is one of cnn, mlp-wide, mlp."),
+    ({"model": "resnet"}, "Unknown model 'resnet': use one of cnn, mlp-wide, mlp."),
+])
+def test_a_bad_field_is_a_400_naming_the_valid_values(client, seven, fields, error):
+    response = post_image(client, seven, "/api/explain", **fields)
+    assert response.status_code == 400 and response.get_json() == {"error": error}
+
+
+def test_nothing_drawn_is_a_200_with_empty_fields(client):
+    blank = canvas_png(np.zeros((28, 28), np.uint8))
+    body = post_image(client, blank, "/api/explain").get_json()
+    assert body["digit"] is None and body["stages"] == [] and body["saliency"] == [] and body["neighbours"] == []
+
+
+def test_bad_input_gets_the_same_4xx_as_predict(client):
+    for body, content_type in ((b"not an image", "image/png"), (b"x", "text/plain"), (b"", "")):
+        answers = [client.post(path, data=body, content_type=content_type) for path in ("/api/predict", "/api/explain")]
+        assert answers[0].status_code in (400, 415)
+        assert [a.status_code for a in answers] == [answers[0].status_code] * 2
+        assert answers[0].get_json() == answers[1].get_json()
+    assert client.get("/api/explain").status_code == 405
+
+
+def test_a_model_without_explain_files_is_a_503_that_says_how_to_make_them(tmp_path, seven):
+    import shutil
+
+    from support import make_app
+    for suffix in (".tflite", ".json"):
+        shutil.copy(PROJECT_MODEL_DIR / f"mlp{suffix}", tmp_path / f"mlp{suffix}")
+    client = make_app(tmp_path / "d.sqlite", MODEL_DIR=str(tmp_path)).test_client()
+    assert post_image(client, seven, "/api/predict").status_code == 200
+    response = post_image(client, seven, "/api/explain")
+    assert response.status_code == 503 and "python -m training.explain_export" in response.get_json()["error"]
+
+
+def test_saliency_is_honest_deleting_the_most_salient_ink_hurts_far_more_than_random(mnist, explainers):
+    """A smaller run of the benchmark's deletion test (benchmarks/bench_explain.py): 50 test digits."""
+    registry = ModelRegistry.from_folder(PROJECT_MODEL_DIR)
+    rng = np.random.default_rng(0)
+    for name in ("cnn", "mlp"):
+        top, random = deletion_drops(explainers[name], registry.get(name), mnist, range(50), rng)
+        assert top > 0.05 and top > 5 * random, (name, top, random)
+
+
+def test_the_nearest_training_digits_mostly_share_the_label(mnist, explainers):
+    """A smaller run of the benchmark's agreement test: 50 test digits the model reads right."""
+    registry = ModelRegistry.from_folder(PROJECT_MODEL_DIR)
+    for name in MODELS:
+        agreement = neighbour_agreement(explainers[name], registry.get(name), mnist, range(50))
+        assert agreement >= 0.9, (name, agreement)

@@ -1,0 +1,104 @@
+"""POST /api/explain: why the model said what it said, for one drawn digit (see docs/API.md).
+
+The same inputs as /api/predict in digit mode, plus `target` (the digit to explain, default the answer).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from flask import Blueprint, Flask, current_app, jsonify
+from PIL import Image
+
+from webapp.http.api import prediction
+from webapp.http.errors import ApiError
+from webapp.http.requests import chosen_classifiers, chosen_mode, digit_field, field, models, uploaded_image_bytes
+from webapp.inference.explainer import Explainer, load_explainers
+from webapp.inference.reading import read
+from webapp.vision import activation_images, preprocess
+from webapp.vision.images import png_data_url
+
+bp = Blueprint("explain", __name__, url_prefix="/api")
+
+# What each step of the digit path does, for a student (names from preprocess.stages()).
+CAPTIONS = {
+    "decoded": "Your drawing as it reached the server.",
+    "ink": "The ink, found by how much darker it is than the paper.",
+    "cropped, specks removed": "Cut out around the ink, stray specks dropped.",
+    "stroke width like MNIST": "Strokes made as thick as a pen in MNIST.",
+    "longest side 20 pixels": "Shrunk so its longest side is 20 pixels, like every MNIST digit.",
+    "centred by mass in 28x28": "Put in a 28x28 square with its centre of mass in the middle: what the model reads.",
+}
+
+
+def init_app(app: Flask) -> None:
+    registry = app.extensions["models"]
+    app.extensions["explainers"], app.extensions["explain_missing"] = load_explainers(
+        app.config["MODEL_DIR"], list(registry.classifiers))
+    app.register_blueprint(bp)
+
+
+def explainer_for(name: str) -> Explainer:
+    explainer = current_app.extensions["explainers"].get(name)
+    if explainer is None:
+        raise ApiError(503, current_app.extensions["explain_missing"].get(
+            name, f"Model {name} cannot be explained on this server."))
+    return explainer
+
+
+@bp.post("/explain")
+def explain():
+    data = uploaded_image_bytes()
+    if chosen_mode() != "digit":
+        raise ApiError(400, "Explaining reads one digit: send mode=digit (or no mode).")
+    if field("model") == "all":
+        raise ApiError(400, f"Explain one model at a time: `model` is one of {', '.join(models().names)}.")
+    classifier = chosen_classifiers()[0]
+    target_text = field("target")
+    target = None if target_text is None else digit_field("target", target_text)
+    explainer = explainer_for(classifier.name)
+    reading = read(data, "digit", [classifier], current_app.config["MAX_IMAGE_PIXELS"])
+    if not reading.digits:
+        return jsonify(digit=None, confidence=None, probabilities=None, model=classifier.name, target=target,
+                       input=None, stages=[], saliency=[], layers=[], neighbours=[])
+    pixels = reading.digits[0].pixels
+    answer = prediction(reading.answers[0].probabilities[0])
+    target = answer["digit"] if target is None else target
+    return jsonify(**answer, model=classifier.name, target=target, input=png_data_url(pixels),
+                   stages=stages_json(reading.image),
+                   saliency=[[round(float(value), 3) for value in row] for row in explainer.saliency(pixels, target)],
+                   layers=layers_json(explainer, pixels),
+                   neighbours=[{"label": n.label, "similarity": round(n.similarity, 4),
+                                "image": png_data_url(n.pixels)} for n in explainer.neighbours(pixels)],
+                   filters=filters_json(explainer))
+
+
+def stages_json(image) -> list[dict]:
+    """The digit path step by step; the drawing itself as a person sees it (a canvas's transparent paper white)."""
+    steps = preprocess.stages(image)
+    if steps and steps[0][0] == "decoded" and image.mode in ("RGBA", "LA", "PA"):
+        paper = Image.new("RGBA", image.size, "white")
+        steps[0] = ("decoded", np.asarray(Image.alpha_composite(paper, image.convert("RGBA")).convert("L")))
+    return [{"name": name, "caption": CAPTIONS.get(name, name.capitalize() + "."),
+             "image": png_data_url(activation_images.small(step), compression=1)} for name, step in steps]
+
+
+def layers_json(explainer: Explainer, pixels) -> list[dict]:
+    """Every layer with its activation as an image; a layer that passes its input on unchanged (dropout
+    when reading, a reshape of the same values) reuses the image before it."""
+    shown, previous = [], None
+    for layer in explainer.layer_outputs(pixels):
+        same = previous is not None and previous[0].shape == layer.activation.shape \
+            and np.array_equal(previous[0], layer.activation)
+        image = previous[1] if same else png_data_url(activation_images.activation_image(layer.activation),
+                                                      compression=1)
+        shown.append({"name": layer.name, "kind": layer.kind, "shape": list(layer.shape), "image": image})
+        previous = (layer.activation, image)
+    return shown
+
+
+def filters_json(explainer: Explainer) -> dict | None:
+    """The first convolution's learned filters (None for a model without convolutions)."""
+    if explainer.first_filters is None:
+        return None
+    return {"layer": explainer.first_filters_layer, "count": len(explainer.first_filters),
+            "image": png_data_url(activation_images.filters_image(explainer.first_filters))}
