@@ -34,7 +34,8 @@ FORM_FIELD_TOO_LARGE = ("A form field is too large or the form has too many part
                         "128 KiB.")   # MAX_FORM_MEMORY_SIZE's default
 # from the app's URL map
 ENDPOINTS = ("/api/classroom, /api/drawings, /api/drawings/<drawing_id>, /api/drawings/<drawing_id>/original, "
-             "/api/feedback, /api/feedback/undo, /api/health, /api/models, /api/predict and /api/reports/<name>")
+             "/api/explain, /api/explain/<name>, /api/feedback, /api/feedback/undo, /api/health, /api/models, "
+             "/api/predict and /api/reports/<name>")
 
 CASES = {
     "number mode, 12,065 tiny strokes": (

@@ -124,3 +124,12 @@ def test_the_nearest_training_digits_mostly_share_the_label(mnist, explainers):
     for name in MODELS:
         agreement = neighbour_agreement(explainers[name], registry.get(name), mnist, range(50))
         assert agreement >= 0.9, (name, agreement)
+
+
+def test_a_models_inside_without_a_drawing(client, explainers):
+    cnn = client.get("/api/explain/cnn").get_json()
+    assert [layer["name"] for layer in cnn["layers"]] == [layer["name"] for layer in explainers["cnn"].layers]
+    assert cnn["filters"]["count"] == 32 and cnn["filters"]["image"].startswith("data:image/png")
+    assert client.get("/api/explain/mlp").get_json()["filters"] is None
+    missing = client.get("/api/explain/resnet")
+    assert missing.status_code == 404 and missing.get_json()["error"].startswith("There is no model 'resnet'")

@@ -10,6 +10,7 @@ import { renderCurves } from "./evaluation/curves.js";
 import { digitGallery, sampleGrid } from "./evaluation/digit-gallery.js";
 import { renderPerClass } from "./evaluation/per-class.js";
 import { renderScores } from "./evaluation/scores.js";
+import { explainableGallery, firstLayerFilters } from "./evaluation/why-wrong.js";
 
 const WRONG_SHOWN = 12;
 
@@ -18,13 +19,18 @@ const TOPICS = {
   confusion: (report) => renderConfusion(report),
   curves: (report) => renderCurves(report),
   "per-class": (report) => renderPerClass(report, `Precision, recall and F1 per digit for ${report.name}`),
-  wrong: (report) => digitGallery((report.misclassified ?? []).slice(0, WRONG_SHOWN)),
+  wrong: (report, model) => {
+    const records = (report.misclassified ?? []).slice(0, WRONG_SHOWN);
+    return explainableGallery(digitGallery(records), records, { url: explainUrl, model: model.name });
+  },
 };
+const explainUrl = document.querySelector("[data-topic='wrong']")?.dataset.explainUrl;
 
 const models = [...document.querySelectorAll("#model-list li")].map((item, index) => ({
   name: item.dataset.name,
   description: item.dataset.description,
   reportUrl: item.dataset.reportUrl,
+  insideUrl: item.dataset.insideUrl,
   best: index === 0,
 }));
 
@@ -52,7 +58,10 @@ async function showModel(model, cards) {
     }
     return null;
   }
-  for (const [topic, body] of Object.entries(cards)) body.replaceChildren(TOPICS[topic](report, model));
+  for (const [topic, body] of Object.entries(cards)) {
+    if (topic === "filters") body.replaceChildren(await firstLayerFilters(model.insideUrl));
+    else body.replaceChildren(TOPICS[topic](report, model));
+  }
   return report;
 }
 

@@ -75,3 +75,22 @@ def test_look_inside_follows_the_drawing_after_each_stroke_not_during_it(open_pa
     expect(page.locator(".inside-neighbour")).to_have_count(0)
     page.keyboard.press("l")
     expect(page.locator("#inside")).to_be_hidden()
+
+
+def test_the_evaluation_page_shows_filters_and_where_a_wrong_answer_looked(open_page, screenshot_dir):
+    page = open_page("/evaluation", viewport={"width": 1400, "height": 900})
+    page.wait_for_selector("#evaluation[data-ready='true']")
+    filters = page.locator("[data-topic='filters'] .model-card[data-model='cnn'] .filters img")
+    expect(filters).to_have_attribute("alt", "The 32 filters of conv2d_7: light where a filter wants ink, "
+                                             "dark where it wants none")
+    expect(page.locator("[data-topic='filters'] .model-card[data-model='mlp']")).to_contain_text("No convolution")
+    card = page.locator("[data-topic='wrong'] .model-card[data-model='cnn']")
+    first = card.locator(".why-button").first
+    label = first.get_attribute("aria-label")
+    first.click()
+    expect(card.locator(".why-pair canvas[data-drawn='true']")).to_have_count(2)
+    captions = card.locator(".why-pair figcaption").all_text_contents()
+    true_digit, said = label.split("a test ")[1].split(" it read as ")
+    assert captions == [f"Where it looked for {true_digit}, the true digit",
+                        f"Where it looked for {said}, what it said"]
+    card.screenshot(path=screenshot_dir / "evaluation-why-wrong.png")

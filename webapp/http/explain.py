@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, current_app, jsonify
 from PIL import Image
 
 from webapp.http.api import prediction
+from webapp.http.echo import shortened
 from webapp.http.errors import ApiError
 from webapp.http.requests import chosen_classifiers, chosen_mode, digit_field, field, models, uploaded_image_bytes
 from webapp.inference.explainer import Explainer, load_explainers
@@ -70,6 +71,16 @@ def explain():
                    neighbours=[{"label": n.label, "similarity": round(n.similarity, 4),
                                 "image": png_data_url(n.pixels)} for n in explainer.neighbours(pixels)],
                    filters=filters_json(explainer))
+
+
+@bp.get("/explain/<name>")
+def model_inside(name: str):
+    """What does not depend on a drawing: the layers in flow order and the first convolution's filters."""
+    if name not in models().classifiers:
+        raise ApiError(404, f"There is no model {shortened(name)}; the models are {', '.join(models().names)}.")
+    explainer = explainer_for(name)
+    return jsonify(model=name, layers=[{key: layer[key] for key in ("name", "kind", "shape")}
+                                       for layer in explainer.layers], filters=filters_json(explainer))
 
 
 def stages_json(image) -> list[dict]:

@@ -7,8 +7,7 @@
 
 import { postForm } from "../api.js";
 import { element, percent } from "../dom.js";
-
-const HEAT_SCALE = 10;   // the heat map is drawn at 280x280 from the 28x28 saliency
+import { drawHeatMap, heatMapLabel } from "../heat-map.js";
 
 export class InsideView {
   constructor(root, { url, onToggle }) {
@@ -111,26 +110,9 @@ export class InsideView {
       element("span", { text: `a ${neighbour.label}` }))));
   }
 
-  /** The model input in grey with the saliency over it in warm colours: bright where removing ink hurts most. */
   drawHeat(inputUrl, saliency, target) {
-    const canvas = this.parts.heat;
-    const context = canvas.getContext("2d");
-    const picture = new Image();
-    picture.onload = () => {
-      context.imageSmoothingEnabled = false;
-      context.globalAlpha = 0.55;
-      context.drawImage(picture, 0, 0, canvas.width, canvas.height);
-      context.globalAlpha = 1;
-      saliency.forEach((row, y) => row.forEach((value, x) => {
-        if (value <= 0.02) return;
-        context.fillStyle = `rgba(255, ${Math.round(200 * (1 - value))}, 0, ${0.25 + 0.75 * value})`;
-        context.fillRect(x * HEAT_SCALE, y * HEAT_SCALE, HEAT_SCALE, HEAT_SCALE);
-      }));
-    };
-    context.clearRect(0, 0, canvas.width, canvas.height);
-    picture.src = inputUrl;
-    canvas.setAttribute("aria-label", `Heat map over the 28 by 28 input: the warmer a spot, the more the model's `
-      + `belief in ${target} drops when its ink is removed`);
+    drawHeatMap(this.parts.heat, inputUrl, saliency);
+    this.parts.heat.setAttribute("aria-label", heatMapLabel(target));
     this.parts["heat-caption"].textContent = `Where the model looked for ${target}: removing the ink in the warm `
       + "spots lowers its belief the most.";
   }

@@ -1,0 +1,69 @@
+/**
+ * The evaluation page's look inside a model: its first layer's filters, and for a wrong test digit that is
+ * clicked, where the model looked for the true digit and for the one it said (POST /api/explain twice).
+ */
+
+import { postForm, requestJson } from "../api.js";
+import { element } from "../dom.js";
+import { drawHeatMap, heatMapLabel } from "../heat-map.js";
+
+/** The gallery of wrong digits, each a button that explains it below the gallery. */
+export function explainableGallery(gallery, records, { url, model }) {
+  const detail = element("div", { class: "why-wrong", "aria-live": "polite" });
+  [...gallery.querySelectorAll("figure")].forEach((figure, index) => {
+    const record = records[index];
+    const button = element("button", { type: "button", class: "why-button",
+      "aria-label": `Where ${model} looked: a test ${record.true} it read as ${record.predicted}` });
+    figure.replaceWith(button);
+    button.append(figure);
+    button.addEventListener("click", () => explainWrong(detail, record, { url, model }));
+  });
+  return element("div", {}, gallery, detail);
+}
+
+async function explainWrong(detail, record, { url, model }) {
+  detail.replaceChildren(element("p", { class: "muted", text: "Looking inside…" }));
+  const image = blobOf(record.image);
+  try {
+    const answers = await Promise.all([record.true, record.predicted].map((target) =>
+      postForm(url, { image, model, target })));
+    detail.replaceChildren(
+      element("p", { text: `A test ${record.true} that ${model} read as ${record.predicted}:` }),
+      element("div", { class: "why-pair" }, ...answers.map((answer, index) => {
+        const canvas = element("canvas", { width: 280, height: 280, role: "img",
+          "aria-label": heatMapLabel(answer.target) });
+        drawHeatMap(canvas, answer.input, answer.saliency);
+        return element("figure", {}, canvas, element("figcaption", {
+          text: index === 0 ? `Where it looked for ${answer.target}, the true digit`
+            : `Where it looked for ${answer.target}, what it said` }));
+      })));
+  } catch (error) {
+    detail.replaceChildren(element("p", { class: "notice", text: error.message }));
+  }
+}
+
+/** The PNG in a `data:image/png;base64,` URL as a Blob (the page may not fetch data: URLs: CSP connect-src). */
+function blobOf(dataUrl) {
+  const [head, base64] = dataUrl.split(",", 2);
+  const bytes = Uint8Array.from(atob(base64), (character) => character.charCodeAt(0));
+  return new Blob([bytes], { type: head.slice("data:".length).split(";")[0] });
+}
+
+/** A model's first-layer filters, or why it has none. */
+export async function firstLayerFilters(url) {
+  try {
+    const inside = await requestJson(url);
+    if (!inside.filters) {
+      const first = inside.layers.find((layer) => layer.kind === "dense");
+      return element("p", { class: "muted", text: `No convolution: its first learning layer (${first?.name ?? "dense"}, `
+        + `${first?.shape.join("×") ?? "?"} units) sees all 784 pixels at once.` });
+    }
+    return element("figure", { class: "filters" },
+      element("img", { class: "pixelated", src: inside.filters.image,
+        alt: `The ${inside.filters.count} filters of ${inside.filters.layer}: light where a filter wants ink, `
+          + "dark where it wants none" }),
+      element("figcaption", { text: `${inside.filters.count} filters of ${inside.filters.layer}, 3 by 3 pixels each` }));
+  } catch (error) {
+    return element("p", { class: "notice", text: error.message });
+  }
+}
