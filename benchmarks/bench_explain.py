@@ -37,7 +37,7 @@ def deletion_drops(explainer, classifier, mnist, indexes, rng):
         ink = np.flatnonzero(pixels.ravel() > INK)
         count = max(1, round(0.1 * len(ink)))
         base = classifier.predict(pixels[None])[0, label]
-        order = ink[np.argsort(-explainer.saliency(pixels, label).ravel()[ink], kind="stable")]
+        order = ink[np.argsort(-explainer.saliency(pixels, label).map.ravel()[ink], kind="stable")]
         deleted = pixels.ravel().copy()
         deleted[order[:count]] = 0
         draws = np.repeat(pixels.reshape(1, -1), 5, axis=0)

@@ -16,6 +16,7 @@ from pathlib import Path
 from benchmarks import (
     bench_abuse,
     bench_drawings_page,
+    bench_explain,
     bench_feedback_flood,
     bench_load,
     bench_predict,
@@ -48,6 +49,7 @@ def main(argv=None):
     flood = bench_feedback_flood.run()
     page = bench_drawings_page.run()
     abuse = bench_abuse.run(repeats=5)
+    inside = bench_explain.run(repeats=100, digits=500)
     RESULTS.write_text(f"""# Speed results
 
 Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on: {machine()}.
@@ -91,6 +93,13 @@ First view in a fresh app (every model's answers are stored with each drawing).
 ## Cheap abuse (`benchmarks/bench_abuse.py`, each case 5 times against `make run`)
 
 {bench_abuse.as_markdown(abuse)}
+
+## Looking inside (`benchmarks/bench_explain.py`)
+
+In-process POST /api/explain on the 280x280 canvas PNG (100 calls per model); the deletion test and the
+neighbour agreement on the first 500 MNIST test digits (agreement: of those each model reads right).
+
+{bench_explain.as_markdown(inside)}
 """)
     print(RESULTS.read_text())
 

@@ -11,7 +11,7 @@ from benchmarks.bench_explain import deletion_drops, neighbour_agreement
 from support import canvas_png, post_image
 from webapp import PROJECT_ROOT
 from webapp.inference.classifier import ModelRegistry
-from webapp.inference.explainer import Explainer
+from webapp.inference.explainer import INK, load_explainers, log_odds
 
 MODELS = ["cnn", "mlp", "mlp-wide"]
 PROJECT_MODEL_DIR = PROJECT_ROOT / "model"
@@ -19,7 +19,10 @@ PROJECT_MODEL_DIR = PROJECT_ROOT / "model"
 
 @pytest.fixture(scope="module")
 def explainers():
-    return {name: Explainer(PROJECT_MODEL_DIR, name) for name in MODELS}
+    registry = ModelRegistry.from_folder(PROJECT_MODEL_DIR)
+    explainers, missing = load_explainers(PROJECT_MODEL_DIR, {name: registry.get(name).sha256 for name in MODELS})
+    assert missing == {}
+    return explainers
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -28,7 +31,7 @@ def test_the_answer_has_every_field_for_each_shipped_model(client, seven, model,
     assert response.status_code == 200
     body = response.get_json()
     assert set(body) == {"digit", "confidence", "probabilities", "model", "target", "input", "stages", "saliency",
-                         "layers", "neighbours", "filters"}
+                         "evidence", "layers", "neighbours", "filters"}
     assert body["digit"] == 7 and body["target"] == 7 and body["model"] == model
     assert len(body["probabilities"]) == 10 and abs(sum(body["probabilities"]) - 1) < 1e-4
     assert body["input"].startswith("data:image/png;base64,")
@@ -38,7 +41,7 @@ def test_the_answer_has_every_field_for_each_shipped_model(client, seven, model,
     assert all(stage["caption"].endswith(".") and stage["image"].startswith("data:image/png")
                for stage in body["stages"])
     saliency = np.asarray(body["saliency"])
-    assert saliency.shape == (28, 28) and saliency.min() >= 0 and saliency.max() == 1
+    assert saliency.shape == (28, 28) and saliency.min() >= 0 and saliency.max() == 1 and body["evidence"] >= 0.1
     described = explainers[model].layers
     assert [(layer["name"], layer["kind"], layer["shape"]) for layer in body["layers"]] == \
         [(layer["name"], layer["kind"], layer["shape"]) for layer in described]
@@ -53,14 +56,54 @@ def test_the_answer_has_every_field_for_each_shipped_model(client, seven, model,
         assert body["filters"] is None
 
 
-def test_the_layers_follow_the_keras_model(explainers):
-    """The layer list is read from the model file: the same names, order and shapes as the Keras model."""
-    keras = pytest.importorskip("keras")
+def test_the_explain_files_score_exactly_like_the_served_model(mnist, explainers):
+    """The logits the saliency is measured on give the probabilities the served .tflite gives."""
+    registry = ModelRegistry.from_folder(PROJECT_MODEL_DIR)
+    pixels = mnist.x_test[:20].astype(np.float32) / 255
     for name in MODELS:
-        model = keras.models.load_model(PROJECT_MODEL_DIR / f"{name}.keras")
-        expected = [(layer.name, list(layer.output.shape[1:])) for layer in model.layers
-                    if not isinstance(layer, keras.layers.InputLayer)]
-        assert [(layer["name"], layer["shape"]) for layer in explainers[name].layers] == expected
+        logits, _ = explainers[name].scores(pixels)
+        scores = 1 / (1 + np.exp(-logits)) if explainers[name].output_activation == "sigmoid" else np.exp(logits)
+        assert np.allclose(scores / scores.sum(axis=1, keepdims=True), registry.get(name).predict(pixels), atol=1e-5)
+
+
+@pytest.mark.parametrize("activation", ["softmax", "sigmoid"])
+def test_log_odds_are_those_of_the_probability_the_page_shows(activation):
+    logits = np.array([[2.0, -1.0, 0.5, 3.0, -2.0, 0.0, 1.0, -0.5, 0.2, 0.1]])
+    scores = 1 / (1 + np.exp(-logits)) if activation == "sigmoid" else np.exp(logits)
+    shown = scores / scores.sum()
+    for target in (0, 3, 9):
+        expected = np.log(shown[0, target]) - np.log(1 - shown[0, target])
+        assert log_odds(logits, target, activation)[0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_pixels_without_ink_get_no_saliency_and_no_ink_for_the_target_lights_nothing(mnist, explainers):
+    pixels = mnist.x_test[0].astype(np.float32) / 255   # a 7
+    explained = explainers["cnn"].saliency(pixels, 7)
+    assert explained.map[pixels <= INK].max() == 0 and explained.peak > 1
+    against = explainers["cnn"].saliency(pixels, 4)   # hardly any ink of a 7 speaks for 4
+    assert against.peak < 0.1 * explained.peak and not against.map.any()
+
+
+def test_explain_files_made_from_another_model_file_are_refused(tmp_path, seven):
+    import json
+    import shutil
+
+    from support import make_app
+    for path in PROJECT_MODEL_DIR.glob("mlp.*"):
+        shutil.copy(path, tmp_path / path.name)
+    shutil.copy(PROJECT_MODEL_DIR / "mnist-neighbours.npz", tmp_path)
+    description = json.loads((tmp_path / "mlp.explain.json").read_text())
+    (tmp_path / "mlp.explain.json").write_text(json.dumps({**description, "model_sha256": "0" * 64}))
+    client = make_app(tmp_path / "d.sqlite", MODEL_DIR=str(tmp_path)).test_client()
+    response = post_image(client, seven, "/api/explain")
+    assert response.status_code == 503 and "made from another mlp.tflite" in response.get_json()["error"]
+
+
+def test_explanations_are_rate_limited_per_client(tmp_path, seven):
+    from support import make_app
+    client = make_app(tmp_path / "d.sqlite", RATELIMIT_ENABLED=True).test_client()
+    statuses = [post_image(client, seven, "/api/explain").status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
 
 
 def test_the_target_changes_the_saliency(client, seven):
@@ -86,6 +129,7 @@ def test_nothing_drawn_is_a_200_with_empty_fields(client):
     blank = canvas_png(np.zeros((28, 28), np.uint8))
     body = post_image(client, blank, "/api/explain").get_json()
     assert body["digit"] is None and body["stages"] == [] and body["saliency"] == [] and body["neighbours"] == []
+    assert body["evidence"] is None and body["filters"]["count"] == 32
 
 
 def test_bad_input_gets_the_same_4xx_as_predict(client):

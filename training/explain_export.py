@@ -2,17 +2,20 @@
 
 For a model `<name>` in a folder:
 
-- `<name>.explain.tflite`: two LiteRT signatures. `layers` maps one drawing (1x28x28) to every layer's output,
-  each under its layer's name; `scores` maps a batch (Nx28x28) to the last layer's scores before its
+- `<name>.explain.tflite`: two LiteRT signatures. `layer_outputs` maps one drawing (1x28x28) to every layer's
+  output, each under its layer's name; `scores` maps a batch (Nx28x28) to the last layer's scores before its
   activation (logits) and the penultimate features. The server measures saliency with `scores` (occlusion)
   and finds neighbours with the features.
 - `<name>.explain.json`: the layers in the order the data flows (name, kind, shape), the first
-  convolution's filters, the neighbours' projection, and the sha256 of both binary files.
-- `<name>.neighbours.npz`: the penultimate features of the neighbour digits, reduced by PCA to
-  NEIGHBOUR_DIMENSIONS and stored as float16, with their indices into `mnist-neighbours.npz`, the
-  shared sample of MNIST training digits (their pixels and labels), written once per folder.
+  convolution's filters, the output activation, the sha256 of the explain files, of the `<name>.tflite` they
+  were made from, and of the sample's contents.
+- `<name>.neighbours.npz`: the penultimate features of every digit of the sample, reduced by PCA to
+  NEIGHBOUR_DIMENSIONS (float16), with the PCA mean and projection; row i belongs to the sample's digit i.
+- `mnist-neighbours.npz`: the shared sample of MNIST training digits (pixels, labels, their indices in
+  MNIST), written once per folder.
 
-Everything is read from the Keras model itself, so any architecture train.py builds later works.
+The layers, shapes and filters are read from the Keras model itself. What a model must have: a last Dense
+layer (its logits are what saliency measures) whose activation is softmax or sigmoid.
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from webapp.inference.explainer import SAMPLE_FILE, Sample, sample_sha256
 from webapp.mnist_format import IMAGE_SIDE
 
 NEIGHBOUR_SAMPLE_PER_CLASS = 1000   # 10,000 training digits: 7.8 MB of pixels, about 1.6 MB compressed
 NEIGHBOUR_DIMENSIONS = 48
 SAMPLE_SEED = 20261123
-SHARED_SAMPLE = "mnist-neighbours.npz"
+SHARED_SAMPLE = SAMPLE_FILE
 
 
 def sha256_of(path: Path) -> str:
@@ -53,8 +57,9 @@ def kind_of(layer: keras.layers.Layer) -> str:
 def score_parts(model: keras.Model):
     """The penultimate output and the last layer's weights: logits = features @ kernel + bias."""
     last = explained_layers(model)[-1]
-    if not isinstance(last, keras.layers.Dense):
-        raise ValueError(f"the last layer of {model.name} is {type(last).__name__}, not Dense: no logits to explain")
+    if not isinstance(last, keras.layers.Dense) or last.get_config().get("activation") not in ("softmax", "sigmoid"):
+        raise ValueError(f"the last layer of {model.name} is not a Dense layer with softmax or sigmoid: "
+                         "no logits to explain")
     features_model = keras.Model(model.inputs, last.input)
     kernel, bias = (np.asarray(weight) for weight in last.get_weights())
     return features_model, kernel, bias
@@ -102,14 +107,16 @@ def export_explain(model: keras.Model, folder: Path, name: str, x_train: np.ndar
         "model": name,
         "layers": [{"name": layer.name, "kind": kind_of(layer), "shape": list(layer.output.shape[1:])}
                    for layer in layers],
+        # Each filter averaged over its input channels (one for a grey digit): kernel rows x columns.
         "first_convolution": None if first_conv is None else {
             "layer": first_conv.name,
-            "filters": np.asarray(first_conv.get_weights()[0]).transpose(3, 0, 1, 2)[..., 0].round(5).tolist(),
+            "filters": np.asarray(first_conv.get_weights()[0]).mean(axis=2).transpose(2, 0, 1).round(5).tolist(),
         },
         "output_activation": layers[-1].get_config().get("activation"),
         "neighbour_dimensions": int(projection.shape[1]),
-        "files": {tflite_path.name: sha256_of(tflite_path), neighbours_path.name: sha256_of(neighbours_path),
-                  SHARED_SAMPLE: sha256_of(folder / SHARED_SAMPLE)},
+        "files": {tflite_path.name: sha256_of(tflite_path), neighbours_path.name: sha256_of(neighbours_path)},
+        "model_sha256": sha256_of(served) if (served := folder / f"{name}.tflite").is_file() else None,
+        "sample_sha256": sample_sha256(Sample(sample["pixels"], sample["labels"])),
     }
     (folder / f"{name}.explain.json").write_text(json.dumps(description, indent=1))
     return description

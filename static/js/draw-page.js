@@ -99,7 +99,9 @@ function showAnswer(answer) {
   else clearNumberBoxes(boxes);
   if (answers) compareView.show(answers, model);
   lastDrawing = mode === "digit" ? { blob, model } : null;
-  if (settled) inside.show(lastDrawing?.blob, model);   // once a stroke has ended, not while drawing
+  if (settled) {   // once a stroke has ended, not while drawing
+    inside.show(lastDrawing?.blob, model, "Look inside reads one digit: switch to Digit to see inside the model.");
+  }
   document.dispatchEvent(new CustomEvent("digitdraw:prediction", { detail: { blob, result, model, mode } }));
 }
 

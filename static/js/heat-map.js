@@ -2,12 +2,19 @@
 
 const SCALE = 10;   // drawn at 280x280 from the 28x28 saliency
 
-/** Draw on `canvas` (280x280) the image at `inputUrl` with `saliency` (28 rows of 28 values in [0, 1]) over it. */
+/**
+ * Draw on `canvas` (280x280) the image at `inputUrl` with `saliency` (28 rows of 28 values in [0, 1]) over it.
+ * A later call wins: an image that loads after a newer call (or after `clearHeatMap`) draws nothing.
+ */
 export function drawHeatMap(canvas, inputUrl, saliency) {
+  const drawing = String(Number(canvas.dataset.drawing ?? 0) + 1);
+  canvas.dataset.drawing = drawing;
+  canvas.dataset.drawn = "false";
   const context = canvas.getContext("2d");
   context.clearRect(0, 0, canvas.width, canvas.height);
   const picture = new Image();
   picture.onload = () => {
+    if (canvas.dataset.drawing !== drawing) return;
     context.imageSmoothingEnabled = false;
     context.globalAlpha = 0.55;
     context.drawImage(picture, 0, 0, canvas.width, canvas.height);
@@ -19,12 +26,36 @@ export function drawHeatMap(canvas, inputUrl, saliency) {
     }));
     canvas.dataset.drawn = "true";
   };
-  canvas.dataset.drawn = "false";
   picture.src = inputUrl;
 }
 
+export function clearHeatMap(canvas) {
+  canvas.dataset.drawing = String(Number(canvas.dataset.drawing ?? 0) + 1);
+  canvas.dataset.drawn = "false";
+  canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+}
+
+/** Where most of the weight sits, in words: "the top left", "the middle", ... (null when there is none). */
+function whereItSits(saliency) {
+  let total = 0;
+  let sumX = 0;
+  let sumY = 0;
+  saliency.forEach((row, y) => row.forEach((value, x) => {
+    total += value;
+    sumX += value * x;
+    sumY += value * y;
+  }));
+  if (total === 0) return null;
+  const third = (position) => Math.min(2, Math.floor((position / total) / (saliency.length / 3)));
+  const vertical = ["top", "middle", "bottom"][third(sumY)];
+  const horizontal = ["left", "centre", "right"][third(sumX)];
+  return vertical === "middle" && horizontal === "centre" ? "the middle" : `the ${vertical} ${horizontal}`;
+}
+
 /** The text alternative of a heat map explaining `target`. */
-export function heatMapLabel(target) {
-  return `Heat map over the 28 by 28 input: the warmer a spot, the more the model's belief in ${target} drops `
-    + "when its ink is removed";
+export function heatMapLabel(target, saliency) {
+  const where = saliency ? whereItSits(saliency) : null;
+  if (!where) return `Heat map over the 28 by 28 input: no ink speaks for ${target}`;
+  return `Heat map over the 28 by 28 input: the ink that speaks most for ${target} sits in ${where}; `
+    + "the warmer a spot, the more the model's belief drops when its ink is removed";
 }

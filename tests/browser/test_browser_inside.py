@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from pad_strokes import SEVEN, draw_with_finger, draw_with_mouse, wait_for_answer
+from pad_strokes import SEVEN, SEVEN_IN_TWO_STROKES, draw_with_finger, draw_with_mouse, wait_for_answer
 
 SCREENS = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
@@ -24,7 +24,7 @@ def heat(page) -> list[int]:
 def wait_for_explanation(page, target: int):
     expect(page.locator(".inside-target[aria-pressed='true']")).to_have_text(str(target))
     expect(page.locator("#inside")).to_have_attribute("aria-busy", "false")
-    page.wait_for_timeout(200)   # the heat map is drawn once the input image has loaded
+    expect(page.locator("[data-part='heat']")).to_have_attribute("data-drawn", "true")   # its input image loaded
 
 
 @pytest.mark.parametrize("screen", SCREENS)
@@ -42,7 +42,10 @@ def test_look_inside_shows_every_part_and_explains_another_digit(open_page, scre
     assert stages.count() >= 4
     assert all(stages.nth(i).get_attribute("alt") for i in range(stages.count())), "every image has a text"
     layers = page.locator(".inside-layer")
-    assert layers.count() == 27 and "conv2d" in layers.nth(1).text_content()
+    expected = page.context.request.get("/api/explain/cnn").json()["layers"]
+    assert layers.count() == len(expected)
+    assert [layers.nth(i).locator("strong").text_content() for i in range(layers.count())] == \
+        [f"{i + 1}. {layer['name']}" for i, layer in enumerate(expected)]
     expect(page.locator(".inside-neighbour")).to_have_count(8)
     assert page.locator(".inside-neighbour.is-other").count() <= 1
     expect(page.locator(".inside-filters img")).to_have_count(1)
@@ -56,20 +59,25 @@ def test_look_inside_shows_every_part_and_explains_another_digit(open_page, scre
     wait_for_explanation(page, 1)
     expect(page.locator("[data-part='title']")).to_have_text("Inside cnn: why not 1?")
     assert heat(page) != own, "the heat map shows what speaks for 1 now"
+    assert page.locator("[data-part='heat']").get_attribute("aria-label").startswith("Heat map over the 28 by 28")
     assert page.evaluate("document.documentElement.scrollWidth") <= SCREENS[screen]["viewport"]["width"]
 
 
 def test_look_inside_follows_the_drawing_after_each_stroke_not_during_it(open_page):
     page = open_page("/")
-    asked = []
+    asked, predicted = [], []
     page.on("request", lambda request: asked.append(request.url) if request.url.endswith("/api/explain") else None)
+    page.on("request", lambda request: predicted.append(request.url) if request.url.endswith("/api/predict") else None)
     page.keyboard.press("l")
     expect(page.locator("#inside")).to_be_visible()
     expect(page.locator("[data-part='status']")).to_have_text("Draw a digit to see inside the model.")
-    draw_with_mouse(page, SEVEN)
-    wait_for_answer(page)
+    for stroke in SEVEN_IN_TWO_STROKES:
+        draw_with_mouse(page, [stroke])
+        wait_for_answer(page)
+        page.wait_for_timeout(300)
     wait_for_explanation(page, 7)
-    assert len(asked) == 1, "one question once the stroke ended, none while it was drawn"
+    assert len(predicted) > 2, "the page asked for predictions while drawing too"
+    assert len(asked) == 2, "one question after each of the two strokes, none while they were drawn"
     page.keyboard.press("c")
     expect(page.locator("[data-part='status']")).to_have_text("Draw a digit to see inside the model.")
     expect(page.locator(".inside-neighbour")).to_have_count(0)
@@ -93,4 +101,6 @@ def test_the_evaluation_page_shows_filters_and_where_a_wrong_answer_looked(open_
     true_digit, said = label.split("a test ")[1].split(" it read as ")
     assert captions == [f"Where it looked for {true_digit}, the true digit",
                         f"Where it looked for {said}, what it said"]
+    maps = card.locator(".why-pair canvas").evaluate_all("canvases => canvases.map(c => c.toDataURL())")
+    assert maps[0] != maps[1], "the model looked at different ink for the two digits"
     card.screenshot(path=screenshot_dir / "evaluation-why-wrong.png")

@@ -5,6 +5,9 @@ The same inputs as /api/predict in digit mode, plus `target` (the digit to expla
 
 from __future__ import annotations
 
+import logging
+import threading
+
 import numpy as np
 from flask import Blueprint, Flask, current_app, jsonify
 from PIL import Image
@@ -18,7 +21,12 @@ from webapp.inference.reading import read
 from webapp.vision import activation_images, preprocess
 from webapp.vision.images import png_data_url
 
+log = logging.getLogger("digitdraw")
 bp = Blueprint("explain", __name__, url_prefix="/api")
+# At most this many explanations run or wait at once in one process; more get a 503 with Retry-After. Each
+# takes tens of milliseconds of CPU and, in a gevent worker, holds its loop meanwhile.
+MOST_AT_ONCE = 4
+running = threading.BoundedSemaphore(MOST_AT_ONCE)
 
 # What each step of the digit path does, for a student (names from preprocess.stages()).
 CAPTIONS = {
@@ -33,8 +41,11 @@ CAPTIONS = {
 
 def init_app(app: Flask) -> None:
     registry = app.extensions["models"]
-    app.extensions["explainers"], app.extensions["explain_missing"] = load_explainers(
-        app.config["MODEL_DIR"], list(registry.classifiers))
+    explainers, missing = load_explainers(app.config["MODEL_DIR"], {
+        name: classifier.sha256 for name, classifier in registry.classifiers.items()})
+    app.extensions["explainers"], app.extensions["explain_missing"] = explainers, missing
+    for name, reason in missing.items():
+        log.warning("model %s cannot be explained: %s", name, reason)
     app.register_blueprint(bp)
 
 
@@ -57,19 +68,31 @@ def explain():
     target_text = field("target")
     target = None if target_text is None else digit_field("target", target_text)
     explainer = explainer_for(classifier.name)
+    if not running.acquire(blocking=False):
+        raise ApiError(503, "The server is explaining many drawings right now: try again in a second.")
+    try:
+        return explained(data, classifier, explainer, target)
+    finally:
+        running.release()
+
+
+def explained(data: bytes, classifier, explainer: Explainer, target: int | None):
     reading = read(data, "digit", [classifier], current_app.config["MAX_IMAGE_PIXELS"])
     if not reading.digits:
         return jsonify(digit=None, confidence=None, probabilities=None, model=classifier.name, target=target,
-                       input=None, stages=[], saliency=[], layers=[], neighbours=[])
+                       input=None, stages=[], saliency=[], evidence=None, layers=[], neighbours=[],
+                       filters=filters_json(explainer))
     pixels = reading.digits[0].pixels
     answer = prediction(reading.answers[0].probabilities[0])
     target = answer["digit"] if target is None else target
+    saliency, neighbours = explainer.explain(pixels, target)
     return jsonify(**answer, model=classifier.name, target=target, input=png_data_url(pixels),
                    stages=stages_json(reading.image),
-                   saliency=[[round(float(value), 3) for value in row] for row in explainer.saliency(pixels, target)],
+                   saliency=[[round(float(value), 3) for value in row] for row in saliency.map],
+                   evidence=round(saliency.peak, 3),
                    layers=layers_json(explainer, pixels),
                    neighbours=[{"label": n.label, "similarity": round(n.similarity, 4),
-                                "image": png_data_url(n.pixels)} for n in explainer.neighbours(pixels)],
+                                "image": png_data_url(n.pixels)} for n in neighbours],
                    filters=filters_json(explainer))
 
 
@@ -84,18 +107,21 @@ def model_inside(name: str):
 
 
 def stages_json(image) -> list[dict]:
-    """The digit path step by step; the drawing itself as a person sees it (a canvas's transparent paper white)."""
+    """The digit path step by step; the drawing itself as a person sees it (a canvas's transparent paper white,
+    made at the size it is shown)."""
     steps = preprocess.stages(image)
     if steps and steps[0][0] == "decoded" and image.mode in ("RGBA", "LA", "PA"):
-        paper = Image.new("RGBA", image.size, "white")
-        steps[0] = ("decoded", np.asarray(Image.alpha_composite(paper, image.convert("RGBA")).convert("L")))
+        shown = image.convert("RGBA")
+        shown.thumbnail((activation_images.DECODED_SIDE, activation_images.DECODED_SIDE))
+        paper = Image.new("RGBA", shown.size, "white")
+        steps[0] = ("decoded", np.asarray(Image.alpha_composite(paper, shown).convert("L")))
     return [{"name": name, "caption": CAPTIONS.get(name, name.capitalize() + "."),
              "image": png_data_url(activation_images.small(step), compression=1)} for name, step in steps]
 
 
 def layers_json(explainer: Explainer, pixels) -> list[dict]:
     """Every layer with its activation as an image; a layer that passes its input on unchanged (dropout
-    when reading, a reshape of the same values) reuses the image before it."""
+    when reading) reuses the image before it."""
     shown, previous = [], None
     for layer in explainer.layer_outputs(pixels):
         same = previous is not None and previous[0].shape == layer.activation.shape \
@@ -112,4 +138,5 @@ def filters_json(explainer: Explainer) -> dict | None:
     if explainer.first_filters is None:
         return None
     return {"layer": explainer.first_filters_layer, "count": len(explainer.first_filters),
+            "size": list(explainer.first_filters.shape[1:]),
             "image": png_data_url(activation_images.filters_image(explainer.first_filters))}

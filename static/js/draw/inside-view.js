@@ -7,7 +7,7 @@
 
 import { postForm } from "../api.js";
 import { element, percent } from "../dom.js";
-import { drawHeatMap, heatMapLabel } from "../heat-map.js";
+import { clearHeatMap, drawHeatMap, heatMapLabel } from "../heat-map.js";
 
 export class InsideView {
   constructor(root, { url, onToggle }) {
@@ -36,12 +36,13 @@ export class InsideView {
     this.onToggle?.(open);
   }
 
-  /** The page's newest drawing (after a stroke ended, an undo, an upload, a change of model). */
-  show(blob, model) {
+  /** The page's newest drawing (after a stroke ended, an undo, an upload, a change of model); `blob` null:
+   * nothing to explain, `reason` says why. */
+  show(blob, model, reason = "Draw a digit to see inside the model.") {
     this.last = blob ? { blob, model } : null;
     if (!this.isOpen()) return;
     if (!blob) {
-      this.clear("Draw a digit to see inside the model.");
+      this.clear(reason);
       return;
     }
     this.explain(null);
@@ -51,7 +52,7 @@ export class InsideView {
     this.asked += 1;
     for (const name of ["stages", "layers", "neighbours"]) this.parts[name].replaceChildren();
     this.parts.filters.replaceChildren();
-    this.parts.heat.getContext("2d").clearRect(0, 0, this.parts.heat.width, this.parts.heat.height);
+    clearHeatMap(this.parts.heat);
     this.parts["heat-caption"].textContent = "";
     this.parts.title.textContent = "Inside the model";
     this.parts.status.textContent = message;
@@ -63,7 +64,7 @@ export class InsideView {
     if (!this.last) return;
     const ticket = ++this.asked;
     this.root.setAttribute("aria-busy", "true");
-    this.parts.status.textContent = "Looking inside…";
+    if (!this.parts.status.textContent.startsWith("Looking")) this.parts.status.textContent = "Looking inside…";
     try {
       const answer = await postForm(this.url, { image: this.last.blob, model: this.last.model, target });
       if (ticket !== this.asked) return;
@@ -90,7 +91,7 @@ export class InsideView {
     this.parts.stages.replaceChildren(...answer.stages.map((stage, index) => element("li", { class: "inside-stage" },
       element("img", { src: stage.image, alt: `Step ${index + 1}: ${stage.caption}`, class: "pixelated" }),
       element("span", { text: `${index + 1}. ${stage.caption}` }))));
-    this.drawHeat(answer.input, answer.saliency, answer.target);
+    this.drawHeat(answer.input, answer.saliency, answer.target, answer.evidence);
     this.parts.layers.replaceChildren(...answer.layers.map((layer, index) => element("li", { class: "inside-layer" },
       element("span", { class: "inside-layer-name" }, element("strong", { text: `${index + 1}. ${layer.name}` }),
         ` ${layer.kind} · ${layer.shape.join("×")}`),
@@ -110,11 +111,12 @@ export class InsideView {
       element("span", { text: `a ${neighbour.label}` }))));
   }
 
-  drawHeat(inputUrl, saliency, target) {
+  drawHeat(inputUrl, saliency, target, evidence) {
     drawHeatMap(this.parts.heat, inputUrl, saliency);
-    this.parts.heat.setAttribute("aria-label", heatMapLabel(target));
-    this.parts["heat-caption"].textContent = `Where the model looked for ${target}: removing the ink in the warm `
-      + "spots lowers its belief the most.";
+    this.parts.heat.setAttribute("aria-label", heatMapLabel(target, evidence > 0 ? saliency : null));
+    this.parts["heat-caption"].textContent = evidence > 0
+      ? `Where the model looked for ${target}: removing the ink in the warm spots lowers its belief the most.`
+      : `No ink speaks for ${target}: removing any of it does not make the model believe in ${target} less.`;
   }
 
   markTarget(target) {

@@ -7,38 +7,49 @@ import { postForm, requestJson } from "../api.js";
 import { element } from "../dom.js";
 import { drawHeatMap, heatMapLabel } from "../heat-map.js";
 
-/** The gallery of wrong digits, each a button that explains it below the gallery. */
+/** The gallery of wrong digits, each figure a button that explains it below the gallery. */
 export function explainableGallery(gallery, records, { url, model }) {
   const detail = element("div", { class: "why-wrong", "aria-live": "polite" });
   [...gallery.querySelectorAll("figure")].forEach((figure, index) => {
     const record = records[index];
-    const button = element("button", { type: "button", class: "why-button",
-      "aria-label": `Where ${model} looked: a test ${record.true} it read as ${record.predicted}` });
-    figure.replaceWith(button);
-    button.append(figure);
-    button.addEventListener("click", () => explainWrong(detail, record, { url, model }));
+    figure.classList.add("why-button");
+    figure.setAttribute("role", "button");
+    figure.setAttribute("tabindex", "0");
+    figure.setAttribute("aria-label", `Where ${model} looked: a test ${record.true} it read as ${record.predicted}`);
+    const open = () => explainWrong(detail, record, { url, model });
+    figure.addEventListener("click", open);
+    figure.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      open();
+    });
   });
   return element("div", {}, gallery, detail);
 }
 
 async function explainWrong(detail, record, { url, model }) {
+  const ticket = String(Number(detail.dataset.ticket ?? 0) + 1);   // a newer click wins over a slower answer
+  detail.dataset.ticket = ticket;
   detail.replaceChildren(element("p", { class: "muted", text: "Looking inside…" }));
   const image = blobOf(record.image);
   try {
     const answers = await Promise.all([record.true, record.predicted].map((target) =>
       postForm(url, { image, model, target })));
+    if (detail.dataset.ticket !== ticket) return;
+    const again = answers[0].digit;   // the picture goes through the preprocessing once more
     detail.replaceChildren(
-      element("p", { text: `A test ${record.true} that ${model} read as ${record.predicted}:` }),
+      element("p", { text: `A test ${record.true} that ${model} read as ${record.predicted}`
+        + (again === record.predicted ? ":" : ` (read again from its picture, it says ${again}):`) }),
       element("div", { class: "why-pair" }, ...answers.map((answer, index) => {
         const canvas = element("canvas", { width: 280, height: 280, role: "img",
-          "aria-label": heatMapLabel(answer.target) });
+          "aria-label": heatMapLabel(answer.target, answer.evidence > 0 ? answer.saliency : null) });
         drawHeatMap(canvas, answer.input, answer.saliency);
         return element("figure", {}, canvas, element("figcaption", {
           text: index === 0 ? `Where it looked for ${answer.target}, the true digit`
             : `Where it looked for ${answer.target}, what it said` }));
       })));
   } catch (error) {
-    detail.replaceChildren(element("p", { class: "notice", text: error.message }));
+    if (detail.dataset.ticket === ticket) detail.replaceChildren(element("p", { class: "notice", text: error.message }));
   }
 }
 
@@ -56,13 +67,14 @@ export async function firstLayerFilters(url) {
     if (!inside.filters) {
       const first = inside.layers.find((layer) => layer.kind === "dense");
       return element("p", { class: "muted", text: `No convolution: its first learning layer (${first?.name ?? "dense"}, `
-        + `${first?.shape.join("×") ?? "?"} units) sees all 784 pixels at once.` });
+        + `${first?.shape.join("×") ?? "?"} units) sees every pixel of the digit at once.` });
     }
     return element("figure", { class: "filters" },
       element("img", { class: "pixelated", src: inside.filters.image,
         alt: `The ${inside.filters.count} filters of ${inside.filters.layer}: light where a filter wants ink, `
           + "dark where it wants none" }),
-      element("figcaption", { text: `${inside.filters.count} filters of ${inside.filters.layer}, 3 by 3 pixels each` }));
+      element("figcaption", { text: `${inside.filters.count} filters of ${inside.filters.layer}, `
+        + `${inside.filters.size.join(" by ")} pixels each` }));
   } catch (error) {
     return element("p", { class: "notice", text: error.message });
   }
