@@ -56,6 +56,18 @@ def test_the_answer_has_every_field_for_each_shipped_model(client, seven, model,
         assert body["filters"] is None
 
 
+def test_the_layer_list_is_what_the_model_file_computes_in_order(mnist, explainers):
+    """Each listed layer's activation, as the explain file's layer_outputs signature computes it, has the
+    listed shape; the first is the input reshaped, the last the ten scores of the served model."""
+    registry = ModelRegistry.from_folder(PROJECT_MODEL_DIR)
+    pixels = mnist.x_test[0].astype(np.float32) / 255
+    for name in MODELS:
+        layers = explainers[name].layer_outputs(pixels)
+        assert [layer.activation.shape for layer in layers] == [tuple(layer.shape) for layer in layers]
+        scores = layers[-1].activation
+        assert np.allclose(scores / scores.sum(), registry.get(name).predict(pixels[None])[0], atol=1e-5)
+
+
 def test_the_explain_files_score_exactly_like_the_served_model(mnist, explainers):
     """The logits the saliency is measured on give the probabilities the served .tflite gives."""
     registry = ModelRegistry.from_folder(PROJECT_MODEL_DIR)

@@ -35,7 +35,7 @@ def flip_bits(path: Path, count: int, seed: int = 0) -> None:
 
 
 def test_every_shipped_report_records_its_model_files_hash():
-    for report in SHIPPED.glob("*.json"):
+    for report in (path for path in SHIPPED.glob("*.json") if not path.name.endswith(".explain.json")):
         assert len(json.loads(report.read_text())["tflite_sha256"]) == 64, report.name
 
 
