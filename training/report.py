@@ -82,6 +82,17 @@ def library_versions() -> dict:
             "keras": keras.__version__, "numpy": np.__version__}
 
 
+def cpu_name() -> str:
+    """The CPU's model name as `lscpu` shows it (from /proc/cpuinfo), e.g. "AMD EPYC"; speed figures need it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def build_report(*, name: str, description: str, params: int, epochs: int, batch_size: int,
                  training_seconds: float, data_source: str, history: dict, test_loss: float,
                  probabilities: np.ndarray, x_train, y_train, x_test, y_test,

@@ -1,4 +1,7 @@
-/** Training curves of one model: loss and accuracy per epoch, training digits vs validation digits. */
+/**
+ * Training curves of one model: loss and accuracy per epoch, training digits vs validation digits. A report
+ * written before train.py held out its validation digits drew that curve on the test set: its legend says so.
+ */
 
 import { element, percent } from "../dom.js";
 import { lineChart } from "./line-chart.js";
@@ -10,8 +13,11 @@ const SERIES = [
 
 export function renderCurves(report) {
   const history = report.history ?? {};
-  const loss = seriesOf(history, "loss");
-  const accuracy = seriesOf(history, "accuracy");
+  const held = report.validation
+    ? `validation (${report.validation.images.toLocaleString("en")} training digits held out)`
+    : "test digits (trained before the validation split)";
+  const loss = seriesOf(history, "loss", held);
+  const accuracy = seriesOf(history, "accuracy", held);
   if (!loss.length && !accuracy.length) {
     return element("p", { class: "muted", text: "This report has no training history." });
   }
@@ -32,9 +38,9 @@ export function renderCurves(report) {
   return element("div", { class: "curves" }, legend(loss.length ? loss : accuracy), ...charts);
 }
 
-function seriesOf(history, metric) {
+function seriesOf(history, metric, held) {
   return SERIES.filter(({ key }) => Array.isArray(history[key + metric]) && history[key + metric].length)
-    .map(({ key, name, className }) => ({ name, className, values: history[key + metric] }));
+    .map(({ key, name, className }) => ({ name: key ? held : name, className, values: history[key + metric] }));
 }
 
 function chartFigure(title, chart) {
