@@ -29,7 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from webapp.inference.explainer import SAMPLE_FILE, Sample, sample_sha256
+from webapp.inference.explainer import SAMPLE_FILE, Sample, load_sample, sample_sha256
 from webapp.mnist_format import IMAGE_SIDE
 
 NEIGHBOUR_SAMPLE_PER_CLASS = 1000   # 10,000 training digits: 7.8 MB of pixels, about 1.6 MB compressed
@@ -92,7 +92,7 @@ def export_explain(model: keras.Model, folder: Path, name: str, x_train: np.ndar
     tflite_path.write_bytes(tflite)
 
     sample = shared_sample(folder, x_train, y_train)
-    features = scores_model.predict(sample["pixels"].astype(np.float32) / 255.0, batch_size=500, verbose=0)
+    features = scores_model.predict(sample.pixels.astype(np.float32) / 255.0, batch_size=500, verbose=0)
     features = features["features"].astype(np.float32)
     mean = features.mean(axis=0)
     _, _, directions = np.linalg.svd(features - mean, full_matrices=False)
@@ -116,25 +116,23 @@ def export_explain(model: keras.Model, folder: Path, name: str, x_train: np.ndar
         "neighbour_dimensions": int(projection.shape[1]),
         "files": {tflite_path.name: sha256_of(tflite_path), neighbours_path.name: sha256_of(neighbours_path)},
         "model_sha256": sha256_of(served) if (served := folder / f"{name}.tflite").is_file() else None,
-        "sample_sha256": sample_sha256(Sample(sample["pixels"], sample["labels"])),
+        "sample_sha256": sample_sha256(sample),
     }
     (folder / f"{name}.explain.json").write_text(json.dumps(description, indent=1))
     return description
 
 
-def shared_sample(folder: Path, x_train: np.ndarray, y_train: np.ndarray) -> dict:
+def shared_sample(folder: Path, x_train: np.ndarray, y_train: np.ndarray) -> Sample:
     """The MNIST training digits neighbours are chosen from: the same seeded sample for every model."""
     path = folder / SHARED_SAMPLE
     if path.exists():
-        with np.load(path) as stored:
-            return {"pixels": stored["pixels"], "labels": stored["labels"], "indices": stored["indices"]}
+        return load_sample(folder)
     rng = np.random.default_rng(SAMPLE_SEED)
     indices = np.sort(np.concatenate([
         rng.choice(np.flatnonzero(y_train == digit), NEIGHBOUR_SAMPLE_PER_CLASS, replace=False)
         for digit in range(10)]))
-    sample = {"pixels": np.asarray(x_train[indices], np.uint8), "labels": np.asarray(y_train[indices], np.uint8),
-              "indices": indices.astype(np.int32)}
-    np.savez_compressed(path, **sample)
+    sample = Sample(np.asarray(x_train[indices], np.uint8), np.asarray(y_train[indices], np.uint8))
+    np.savez_compressed(path, pixels=sample.pixels, labels=sample.labels, indices=indices.astype(np.int32))
     return sample
 
 

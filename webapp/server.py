@@ -23,7 +23,7 @@ import socket
 import gevent
 from gunicorn.workers.ggevent import GeventWorker
 
-from webapp.addresses import network_addresses
+from webapp.addresses import is_loopback, network_addresses
 
 # gunicorn settings (the command line adds bind, workers and the app)
 worker_class = "webapp.server.ClassroomWorker"
@@ -156,7 +156,7 @@ def addresses_to_open(host: str, port: int) -> list[str]:
         return ["Students on this network can open: " + "  ".join(urls),
                 "Open one of them on the projector and press Presenter (or Join) for its QR code; "
                 "the teacher signs in at /teacher."]
-    if host.startswith("127.") or host == "::1":
+    if is_loopback(host):
         return [f"Open http://{host}:{port}/ on this computer. For students' devices, start with "
                 "HOST=0.0.0.0 (see the README's classroom section)."]
     return [f"Open http://{host}:{port}/"]

@@ -171,12 +171,9 @@ def require_teacher(action: str, changes_state: bool = True) -> None:
                             f"a sign-in lasts {hours_text()}), or send the token as `Authorization: Bearer <token>`.")
     if not changes_state:
         return
-    ensure_secret_key()
-    try:
-        csrf.protect()
-    except CSRFError:
+    if not has_current_csrf_token():
         raise ApiError(403, "This page's security token is missing or out of date: reload the page and "
-                            "try again.") from None
+                            "try again.")
 
 
 def hours_text() -> str:
@@ -198,10 +195,10 @@ def safe_next(target: str | None) -> str:
 @bp.before_request
 def refuse_other_sites() -> None:
     """Every change here comes from this app's own pages (or a script), never from another site,
-    not even one DIGITDRAW_CORS_ORIGINS lets call the API. The pages' forms need the key for their CSRF token."""
+    not even one DIGITDRAW_CORS_ORIGINS lets call the API. The page's forms need the key for their CSRF token."""
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         require_same_origin(allow_listed_origins=False)
-    if request.endpoint in ("teacher.page", "teacher.sign_in", "teacher.sign_out"):
+    if request.endpoint == "teacher.page":
         ensure_secret_key()
 
 
@@ -214,9 +211,7 @@ def page():
 @bp.post("/teacher/sign-in")
 def sign_in():
     """The token from the form; a wrong one is a 403 page (logged without the token)."""
-    try:
-        csrf.protect()
-    except CSRFError:
+    if not has_current_csrf_token():
         return refused_sign_in("The sign-in form was out of date: try again.", 400)
     if not teacher_token():
         return refused_sign_in("Teacher mode is off on this server: start it with DIGITDRAW_DELETE_TOKEN set.", 403)
@@ -229,6 +224,16 @@ def sign_in():
     session[SIGNED_IN_AT] = int(time.time())
     log.info("teacher signed in from %s", request.remote_addr)
     return redirect(safe_next(request.form.get("next")), 303)
+
+
+def has_current_csrf_token() -> bool:
+    """Does the request carry this session's CSRF token (form field or X-CSRFToken header)? Flask-WTF checks."""
+    ensure_secret_key()
+    try:
+        csrf.protect()
+    except CSRFError:
+        return False
+    return True
 
 
 def start_new_session() -> None:
@@ -245,9 +250,7 @@ def refused_sign_in(message: str, status: int):
 
 @bp.post("/teacher/sign-out")
 def sign_out():
-    try:
-        csrf.protect()
-    except CSRFError:
+    if not has_current_csrf_token():
         return refused_sign_in("The sign-out form was out of date: reload the page and try again.", 400)
     start_new_session()
     return redirect(url_for("teacher.page"), 303)

@@ -133,13 +133,13 @@ class Explainer:
 
     def explain(self, pixels: np.ndarray, target: int, block: int = BLOCK) -> tuple[Saliency, list[Neighbour]]:
         """The saliency for `target` and the nearest training digits, from one batch through the model."""
-        logits, features = self.scores(occluded_copies(pixels, block)[0])
+        logits, features = self.scores(occluded_copies(pixels, block))
         return self.saliency_from(pixels, target, block, logits), self.neighbours_of(features[0])
 
     def saliency(self, pixels: np.ndarray, target: int, block: int = BLOCK) -> Saliency:
         """How much removing the ink of each pixel's block lowers the target's log-odds: a 28x28 map in
         [0, 1] (1 for the block that matters most) and that largest drop in nats."""
-        logits, _ = self.scores(occluded_copies(pixels, block)[0])
+        logits, _ = self.scores(occluded_copies(pixels, block))
         return self.saliency_from(pixels, target, block, logits)
 
     def saliency_from(self, pixels: np.ndarray, target: int, block: int, logits: np.ndarray) -> Saliency:
@@ -169,7 +169,7 @@ class Explainer:
 def block_drops(pixels: np.ndarray, target: int, block: int, logits: np.ndarray,
                 output_activation: str | None) -> tuple[float, np.ndarray]:
     """(the largest drop in nats, a 28x28 map of each ink pixel's block's drop of the target's log-odds)."""
-    _, blocks, ink = occluded_copies(pixels, block, only_layout=True)
+    blocks, ink = ink_blocks(pixels, block)
     rows, columns = np.nonzero(blocks)
     strength = log_odds(logits, target, output_activation)
     drops = np.zeros(blocks.shape, np.float64)
@@ -178,20 +178,21 @@ def block_drops(pixels: np.ndarray, target: int, block: int, logits: np.ndarray,
     return float(saliency.max()), saliency
 
 
-def occluded_copies(pixels: np.ndarray, block: int, only_layout: bool = False):
-    """(batch, blocks, ink): the input followed by one copy per block that has ink, that block's ink set to 0;
-    `blocks` marks those blocks on the (28 / block)^2 grid, `ink` the ink pixels. At most 197 copies for
-    2x2 blocks: a bounded cost whatever is drawn."""
+def ink_blocks(pixels: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """(blocks, ink): the blocks with ink on the (28 / block)^2 grid, and the ink pixels of the 28x28 input."""
+    ink = pixels.reshape(IMAGE_SIDE, IMAGE_SIDE) > INK
+    return ink.reshape(IMAGE_SIDE // block, block, IMAGE_SIDE // block, block).any(axis=(1, 3)), ink
+
+
+def occluded_copies(pixels: np.ndarray, block: int) -> np.ndarray:
+    """The input followed by one copy per block that has ink, that block's ink set to 0. At most 197 copies
+    for 2x2 blocks: a bounded cost whatever is drawn."""
     pixels = pixels.astype(np.float32).reshape(IMAGE_SIDE, IMAGE_SIDE)
-    ink = pixels > INK
-    blocks = ink.reshape(IMAGE_SIDE // block, block, IMAGE_SIDE // block, block).any(axis=(1, 3))
-    if only_layout:
-        return None, blocks, ink
-    rows, columns = np.nonzero(blocks)
+    rows, columns = np.nonzero(ink_blocks(pixels, block)[0])
     batch = np.repeat(pixels[None], len(rows) + 1, axis=0)
     for copy, (row, column) in enumerate(zip(rows, columns), start=1):
         batch[copy, row * block:(row + 1) * block, column * block:(column + 1) * block] = 0.0
-    return batch, blocks, ink
+    return batch
 
 
 def load_sample(folder: Path) -> Sample:
