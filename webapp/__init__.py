@@ -42,7 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.model_problems(app.extensions["models"], app.config["MODEL_DIR"])
 
     from webapp import cli
-    from webapp.http import api, drawings, explain, join, pages, teacher
+    from webapp.http import api, drawings, explain, join, pages, teacher, versions
 
     app.register_blueprint(api.bp)
     explain.init_app(app)
@@ -50,7 +50,29 @@ def create_app(test_config: dict | None = None) -> Flask:
     drawings.init_app(app)
     teacher.init_app(app)
     app.register_blueprint(join.bp)
+    versions.init_app(app)
+    serve_current_versions(app)
     ratelimits.init_app(app)
     app.cli.add_command(cli.predict_command)
     app.cli.add_command(cli.export_drawings_command)
+    app.cli.add_command(cli.finetune_command)
     return app
+
+
+def serve_current_versions(app: Flask) -> None:
+    """Every worker follows the store's current model versions (webapp/inference/live_models.py)."""
+    from flask import request
+
+    from webapp.feedback.model_versions import ModelVersions
+    from webapp.inference.live_models import LiveModels
+
+    store = app.extensions["feedback"]
+    live = LiveModels(app.extensions, ModelVersions(store), Path(app.config["MODEL_DIR"]),
+                      app.config["MODEL_RELOAD_SECONDS"])
+    app.extensions["live_models"] = live
+
+    @app.before_request
+    def follow_published_versions() -> None:
+        # A store not created yet holds no versions: pages and predictions never create it.
+        if request.endpoint != "static" and store.path.exists():
+            live.refresh_if_due()

@@ -5,6 +5,7 @@
 
 import { requestJson } from "./api.js";
 import { element } from "./dom.js";
+import { renderCalibration } from "./evaluation/calibration.js";
 import { renderConfusion } from "./evaluation/confusion.js";
 import { renderCurves } from "./evaluation/curves.js";
 import { digitGallery, sampleGrid } from "./evaluation/digit-gallery.js";
@@ -18,6 +19,7 @@ const TOPICS = {
   scores: (report, model) => renderScores(report, { best: model.best }),
   confusion: (report) => renderConfusion(report),
   curves: (report) => renderCurves(report),
+  calibration: (report) => renderCalibration(report),
   "per-class": (report) => renderPerClass(report, `Precision, recall and F1 per digit for ${report.name}`),
   wrong: (report, model) => {
     const records = (report.misclassified ?? []).slice(0, WRONG_SHOWN);

@@ -1,6 +1,7 @@
 /** The teacher page: collecting on/off for everyone, and deleting every drawing after a confirmation. */
 
 import { teacherRequest } from "./teacher.js";
+import "./teacher-versions.js";
 
 const collectingCard = document.getElementById("collecting-card");
 const collectingSwitch = document.getElementById("collecting");

@@ -82,6 +82,38 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ("""CREATE TABLE classroom (
             name TEXT PRIMARY KEY,
             value TEXT NOT NULL) WITHOUT ROWID""",),
+    # 5: every published version of every model with its files, and which one each model serves
+    #    (webapp/feedback/model_versions.py)
+    ("""CREATE TABLE model_versions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            model TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            created TEXT NOT NULL,
+            parent_id INTEGER REFERENCES model_versions (id),
+            sha256 TEXT NOT NULL,
+            trained_on TEXT NOT NULL,
+            report TEXT NOT NULL,
+            UNIQUE (model, sha256),
+            UNIQUE (model, number))""",
+     """CREATE TABLE model_files (
+            version_id INTEGER NOT NULL REFERENCES model_versions (id),
+            suffix TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            content BLOB NOT NULL,
+            PRIMARY KEY (version_id, suffix)) WITHOUT ROWID""",
+     """CREATE TABLE current_versions (
+            model TEXT PRIMARY KEY,
+            version_id INTEGER NOT NULL REFERENCES model_versions (id),
+            changed TEXT NOT NULL) WITHOUT ROWID""",
+     # fine-tuning runs started from the teacher's page, their progress and result (training/finetune.py)
+     """CREATE TABLE finetune_jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            model TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('running', 'published', 'refused', 'failed')),
+            started TEXT NOT NULL,
+            updated REAL NOT NULL,
+            progress TEXT NOT NULL DEFAULT '',
+            result TEXT)"""),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -174,7 +206,7 @@ class FeedbackStore:
             self._check_quota(connection)
             return ids
 
-        return self._transaction(insert)
+        return self.transaction(insert)
 
     def delete(self, drawing_id: int) -> bool:
         """Remove one drawing and take its answers out of the confusion counts; False when there was none."""
@@ -186,7 +218,7 @@ class FeedbackStore:
             connection.execute("DELETE FROM answers WHERE drawing_id = ?", (drawing_id,))
             return connection.execute("DELETE FROM drawings WHERE id = ?", (drawing_id,)).rowcount
 
-        return self._transaction(remove) > 0
+        return self.transaction(remove) > 0
 
     def clear(self) -> int:
         """Remove every drawing with its answers and confusion counts; how many drawings there were.
@@ -198,26 +230,26 @@ class FeedbackStore:
             connection.execute("DELETE FROM answers")
             return connection.execute("DELETE FROM drawings").rowcount
 
-        return self._transaction(remove_all)
+        return self.transaction(remove_all)
 
     def original(self, drawing_id: int) -> bytes | None:
         """The kept copy of the drawing as uploaded (downscaled, re-encoded), or None when there is none."""
-        rows = self._read("SELECT image FROM drawings WHERE id = ?", (drawing_id,))
+        rows = self.read("SELECT image FROM drawings WHERE id = ?", (drawing_id,))
         return bytes(rows[0][0]) if rows else None
 
     def classroom_setting(self, name: str, default: str) -> str:
         """A teacher's choice that holds for every worker and instance sharing this file."""
-        rows = self._read("SELECT value FROM classroom WHERE name = ?", (name,))
+        rows = self.read("SELECT value FROM classroom WHERE name = ?", (name,))
         return rows[0][0] if rows else default
 
     def set_classroom_setting(self, name: str, value: str) -> None:
-        self._transaction(lambda connection: connection.execute(
+        self.transaction(lambda connection: connection.execute(
             "INSERT INTO classroom (name, value) VALUES (?, ?)"
             " ON CONFLICT (name) DO UPDATE SET value = excluded.value", (name, value)))
 
     def shared_secret(self) -> str:
         """A random key made once for everything that shares this file (workers, instances, restarts)."""
-        rows = self._read("SELECT value FROM classroom WHERE name = 'secret_key'")
+        rows = self.read("SELECT value FROM classroom WHERE name = 'secret_key'")
         if rows:
             return rows[0][0]
 
@@ -226,16 +258,16 @@ class FeedbackStore:
                                (secrets.token_hex(32),))
             return connection.execute("SELECT value FROM classroom WHERE name = 'secret_key'").fetchone()[0]
 
-        return self._transaction(make)
+        return self.transaction(make)
 
     def count(self, label: int | None = None) -> int:
         where, parameters = label_filter(label)
-        return self._read(f"SELECT count(*) FROM drawings {where}", parameters)[0][0]
+        return self.read(f"SELECT count(*) FROM drawings {where}", parameters)[0][0]
 
     def page(self, limit: int, offset: int = 0, label: int | None = None) -> list[Drawing]:
         """Newest first, optionally only the drawings the people labelled `label`."""
         where, parameters = label_filter(label)
-        rows = self._read(
+        rows = self.read(
             "SELECT id, created, label, prediction, model, model_version, mode, probabilities, input"
             f" FROM drawings {where} ORDER BY id DESC LIMIT ? OFFSET ?", (*parameters, limit, offset))
         return [Drawing(id=row[0], created=row[1], label=row[2], prediction=row[3], model=row[4],
@@ -246,25 +278,25 @@ class FeedbackStore:
     def label_counts(self) -> list[int]:
         """How many drawings carry each label 0-9."""
         counts = [0] * CLASSES
-        for label, number in self._read("SELECT label, count(*) FROM drawings GROUP BY label"):
+        for label, number in self.read("SELECT label, count(*) FROM drawings GROUP BY label"):
             counts[label] = number
         return counts
 
     def labelled_inputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every drawing in id order as (ids, x uint8 Nx28x28, y uint8 N): Keras' MNIST layout."""
-        return inputs_of(self._read("SELECT id, input, label FROM drawings ORDER BY id"))
+        return inputs_of(self.read("SELECT id, input, label FROM drawings ORDER BY id"))
 
     def confusion(self, model: ModelKey) -> np.ndarray:
         """10x10 counts of this model version's answers: rows the people's labels, columns its digits."""
         matrix = np.zeros((CLASSES, CLASSES), np.int64)
-        for label, digit, number in self._read(
+        for label, digit, number in self.read(
                 "SELECT label, digit, count FROM confusion WHERE model = ? AND version = ?", model):
             matrix[label, digit] = number
         return matrix
 
     def unanswered(self, model: ModelKey, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Up to `limit` drawings this model version has not answered yet, newest first, as (ids, x, y)."""
-        return inputs_of(self._read(
+        return inputs_of(self.read(
             "SELECT id, input, label FROM drawings WHERE NOT EXISTS (SELECT 1 FROM answers"
             " WHERE answers.model = ? AND answers.version = ? AND answers.drawing_id = drawings.id)"
             " ORDER BY id DESC LIMIT ?", (*model, limit)))
@@ -281,7 +313,7 @@ class FeedbackStore:
                     answered[(*model, label, digit)] += 1
             add_to_confusion(connection, answered)
 
-        self._transaction(insert)
+        self.transaction(insert)
 
     def usage(self) -> tuple[int, int]:
         """(drawings, bytes of the file in use) now."""
@@ -323,7 +355,7 @@ class FeedbackStore:
     def typical_drawing_bytes(self) -> int:
         """About what one more drawing takes: the recent kept copies' average size, its 28x28 input and
         its row and answers (a small sample: health checks stay cheap at any size)."""
-        average = self._read("SELECT avg(length(image)) FROM (SELECT image FROM drawings ORDER BY id DESC"
+        average = self.read("SELECT avg(length(image)) FROM (SELECT image FROM drawings ORDER BY id DESC"
                              " LIMIT 100)")[0][0]
         return int(average or 0) + ROW_OVERHEAD_BYTES if average else 0
 
@@ -343,11 +375,12 @@ class FeedbackStore:
         """A pooled connection; whatever fails while it is used is raised as StoreRefused."""
         return refusing_on_failure(self._pool)
 
-    def _read(self, sql: str, parameters=()) -> list[tuple]:
+    def read(self, sql: str, parameters=()) -> list[tuple]:
+        """The rows of one query, on a pooled connection."""
         with self._connection() as connection:
             return connection.execute(sql, parameters).fetchall()
 
-    def _transaction(self, work):
+    def transaction(self, work):
         """Run `work(connection)` in one write transaction, again from the start while the file is busy.
 
         Threads of this process wait for each other on a lock: SQLite's own busy wait
@@ -456,7 +489,9 @@ def used_bytes(connection: sqlite3.Connection) -> int:
     """The pages of the file that hold data (free pages left by deletes are reused before it grows)."""
     pages, free, size = (connection.execute(f"PRAGMA {name}").fetchone()[0]
                          for name in ("page_count", "freelist_count", "page_size"))
-    return (pages - free) * size
+    # Model versions live in the same file but are not drawings: the quota is the drawings'.
+    models = connection.execute("SELECT coalesce(sum(length(content)), 0) FROM model_files").fetchone()[0]
+    return max(0, (pages - free) * size - models)
 
 
 def inputs_of(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from flask import Blueprint, current_app, jsonify
 
+from webapp.feedback.store import StoreRefused
 from webapp.http.errors import ApiError
 from webapp.http.requests import (
     ALL_MODELS,
@@ -53,7 +54,18 @@ def predict():
 
 @bp.get("/models")
 def list_models():
-    return jsonify(models().summaries())
+    """Each model with the version every worker serves (`id` null: the model folder's file, not yet a stored
+    version; it becomes version 1 when versions are first listed or a fine-tuning starts)."""
+    live = current_app.extensions["live_models"]
+    listed = []
+    for summary, classifier in zip(models().summaries(), models().ordered()):
+        try:
+            version = live.version_summary(classifier.name)
+        except StoreRefused:
+            version = None
+        listed.append({**summary, "version": version or {"id": None, "number": None, "sha256": classifier.sha256,
+                                                         "source": "model folder"}})
+    return jsonify(listed)
 
 
 @bp.get("/health")

@@ -1,0 +1,65 @@
+/**
+ * Calibration of one model: a reliability diagram of its test answers before and after temperature scaling,
+ * and the expected calibration error (ECE) of each. In a bin of answers given with about 80 % confidence, a
+ * calibrated model is right about 80 % of the time: its dots sit on the diagonal.
+ */
+
+import { element, percent, svgElement } from "../dom.js";
+
+const SIZE = 240;
+const MARGIN = { top: 10, right: 10, bottom: 36, left: 44 };
+const PLOT = SIZE - MARGIN.left - MARGIN.right;
+const TICKS = [0, 0.25, 0.5, 0.75, 1];
+
+const x = (value) => MARGIN.left + value * PLOT;
+const y = (value) => MARGIN.top + (1 - value) * PLOT;
+
+function reliabilityDiagram(name, before, after) {
+  const chart = svgElement("svg", { class: "reliability-chart", viewBox: `0 0 ${SIZE} ${SIZE}`, role: "img",
+    "aria-label": `Reliability of ${name} on the test digits: ECE ${percent(before.ece, 2)} before calibration, `
+      + `${percent(after.ece, 2)} after` });
+  for (const tick of TICKS) {
+    chart.append(
+      svgElement("line", { class: "grid", x1: x(0), x2: x(1), y1: y(tick), y2: y(tick) }),
+      svgElement("text", { class: "tick", x: x(0) - 6, y: y(tick), "text-anchor": "end", "dominant-baseline": "middle",
+        text: `${tick * 100}%` }),
+      svgElement("text", { class: "tick", x: x(tick), y: y(0) + 14, "text-anchor": "middle", text: `${tick * 100}%` }));
+  }
+  chart.append(
+    svgElement("line", { class: "diagonal", x1: x(0), y1: y(0), x2: x(1), y2: y(1) }),
+    svgElement("text", { class: "axis-label", x: x(0.5), y: SIZE - 4, "text-anchor": "middle", text: "confidence" }),
+    svgElement("text", { class: "axis-label", transform: `translate(11 ${y(0.5)}) rotate(-90)`, "text-anchor": "middle",
+      text: "right" }));
+  for (const [result, className, label] of [[before, "before", "before"], [after, "after", "after"]]) {
+    const points = result.bins.map((bin) => [x(bin.confidence), y(bin.accuracy)]);
+    chart.append(svgElement("polyline", { class: `series ${className}`,
+      points: points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(" ") }));
+    result.bins.forEach((bin, index) => chart.append(svgElement("circle", {
+      class: `dot ${className}`, cx: points[index][0].toFixed(1), cy: points[index][1].toFixed(1),
+      r: Math.min(6, 2 + Math.log10(bin.count)) },
+    svgElement("title", { text: `${label}: ${bin.count.toLocaleString("en")} answers with ${percent(bin.confidence)} `
+      + `confidence on average, ${percent(bin.accuracy)} right` }))));
+  }
+  return chart;
+}
+
+/** The card body for one model's report; a sentence when the report has no calibration. */
+export function renderCalibration(report) {
+  const calibration = report.calibration;
+  if (!calibration) {
+    return element("p", { class: "muted", text: "This model was trained before calibration: its report has none." });
+  }
+  const { before, after } = calibration.test;
+  const servedBefore = calibration.activation_before === "sigmoid" ? "sigmoids divided by their sum" : "softmax";
+  return element("div", { class: "calibration" },
+    element("dl", { class: "calibration-figures" },
+      element("dt", { text: "ECE before" }), element("dd", { class: "ece-before", text: percent(before.ece, 2) }),
+      element("dt", { text: "ECE after" }), element("dd", { class: "ece-after", text: percent(after.ece, 2) }),
+      element("dt", { text: "Temperature" }), element("dd", { text: calibration.temperature.toFixed(3) })),
+    reliabilityDiagram(report.name, before, after),
+    element("p", { class: "legend" },
+      element("span", { class: "key before", text: `before (${servedBefore})` }),
+      element("span", { class: "key after", text: "after: what is served" })),
+    element("p", { class: "muted small", text: `Temperature fitted on the ${calibration.fitted_on}; `
+      + `ECE and dots on the ${(before.bins.reduce((sum, bin) => sum + bin.count, 0)).toLocaleString("en")} test digits.` }));
+}

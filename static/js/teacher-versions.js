@@ -1,0 +1,156 @@
+/**
+ * The teacher page's model versions: fine-tune on the collected drawings (a run in its own process on the
+ * server, watched here once a second), see the scores before and after, and choose which version everyone
+ * is served (publish an earlier or later one: a roll-back).
+ */
+
+import { requestJson } from "./api.js";
+import { element, percent } from "./dom.js";
+import { teacherRequest } from "./teacher.js";
+
+const card = document.getElementById("versions-card");
+const modelSelect = document.getElementById("versions-model");
+const finetuneButton = document.getElementById("finetune-button");
+const run = document.getElementById("finetune-run");
+const runState = document.getElementById("finetune-state");
+const runLog = document.getElementById("finetune-log");
+const resultTable = document.getElementById("finetune-result");
+const resultBody = document.getElementById("finetune-result-body");
+const versionsBody = document.getElementById("versions-body");
+const versionsStatus = document.getElementById("versions-status");
+const POLL_MS = 1000;
+
+const SCORES = [
+  ["held_out_drawings", "Held-out drawings"],
+  ["mnist_validation", "MNIST validation digits"],
+  ["mnist_test", "MNIST test digits"],
+];
+const STATES = {
+  running: "Fine-tuning…",
+  published: "Published: everyone is served the new version within seconds.",
+  refused: "Not published: the current version stays.",
+  failed: "Fine-tuning failed: the current version stays.",
+};
+
+const scoreText = (value) => (value === null || value === undefined ? "none held out" : percent(value, 2));
+
+function versionsUrl(model) {
+  return `${card.dataset.modelsUrl}/${encodeURIComponent(model)}/versions`;
+}
+
+function learntFrom(version) {
+  const on = version.trained_on ?? {};
+  if (on.drawings !== undefined) {
+    return `${on.drawings.toLocaleString("en")} drawings + ${on.mnist_replayed.toLocaleString("en")} MNIST digits`
+      + (version.parent ? `, from version ${version.parentNumber ?? "?"}` : "");
+  }
+  return on.images ? `${on.images.toLocaleString("en")} MNIST training digits` : (on.source ?? "");
+}
+
+function showError(target, error) {
+  target.textContent = error.message;
+  target.classList.add("is-error");
+}
+
+async function showVersions() {
+  const model = modelSelect.value;
+  versionsStatus.classList.remove("is-error");
+  try {
+    const { versions } = await requestJson(versionsUrl(model));
+    const numbers = new Map(versions.map((version) => [version.id, version.number]));
+    versionsBody.replaceChildren(...versions.map((version) => {
+      version.parentNumber = numbers.get(version.parent);
+      const action = version.current
+        ? element("span", { class: "version-current", text: "Served now" })
+        : element("button", { class: "button", type: "button", "data-version": version.id,
+          text: `Serve version ${version.number}` });
+      return element("tr", { class: version.current ? "is-current" : null },
+        element("th", { scope: "row", text: `${version.number}` }),
+        element("td", { text: new Date(version.created).toLocaleString() }),
+        element("td", { text: learntFrom(version) }),
+        element("td", { text: version.test_accuracy == null ? "" : percent(version.test_accuracy, 2) }),
+        element("td", {}, action));
+    }));
+  } catch (error) {
+    showError(versionsStatus, error);
+  }
+}
+
+versionsBody.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-version]");
+  if (!button) return;
+  button.disabled = true;
+  versionsStatus.classList.remove("is-error");
+  try {
+    const version = await teacherRequest("POST", `${versionsUrl(modelSelect.value)}/${button.dataset.version}/serve`);
+    versionsStatus.textContent = `Everyone is served ${version.model} version ${version.number} within seconds.`;
+    await showVersions();
+  } catch (error) {
+    showError(versionsStatus, error);
+    button.disabled = false;
+  }
+});
+
+function showRun(job) {
+  if (!job) return;
+  run.hidden = false;
+  runState.classList.toggle("is-error", job.state === "failed");
+  const reason = job.result?.reason ? ` ${job.result.reason}` : "";
+  const seconds = job.result?.seconds ? ` (${Math.round(job.result.seconds)} s)` : "";
+  runState.textContent = `${job.model}: ${STATES[job.state] ?? job.state}${seconds}${reason}`;
+  runLog.textContent = job.progress.join("\n");
+  const { before, after } = job.result ?? {};
+  resultTable.hidden = !(before && after);
+  if (before && after) {
+    resultBody.replaceChildren(...SCORES.map(([key, label]) => element("tr", {},
+      element("th", { scope: "row", text: label }),
+      element("td", { text: scoreText(before[key]) }),
+      element("td", { text: scoreText(after[key]) }))));
+  }
+  finetuneButton.disabled = job.state === "running";
+}
+
+async function watch() {
+  try {
+    const job = await teacherRequest("GET", card.dataset.finetuneUrl);
+    showRun(job);
+    if (job?.state === "running") {
+      setTimeout(watch, POLL_MS);
+    } else if (job) {
+      await showVersions();
+    }
+  } catch (error) {
+    showError(runState, error);
+    run.hidden = false;
+    setTimeout(watch, POLL_MS * 5);
+  }
+}
+
+finetuneButton.addEventListener("click", async () => {
+  finetuneButton.disabled = true;
+  runState.classList.remove("is-error");
+  try {
+    showRun(await teacherRequest("POST", card.dataset.finetuneUrl, { model: modelSelect.value }));
+    setTimeout(watch, POLL_MS);
+  } catch (error) {
+    run.hidden = false;
+    showError(runState, error);
+    finetuneButton.disabled = false;
+  }
+});
+
+modelSelect.addEventListener("change", showVersions);
+
+async function start() {
+  try {
+    const models = await requestJson(card.dataset.modelsUrl);
+    modelSelect.replaceChildren(...models.map((model) => element("option", { value: model.name, text: model.name })));
+  } catch (error) {
+    showError(versionsStatus, error);
+    return;
+  }
+  await showVersions();
+  await watch();
+}
+
+start();

@@ -1,0 +1,175 @@
+"""Model versions in the store: the shipped models as version 1, publishing, rolling back, every request of
+the app following the current version, and damaged or half-written versions never served."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+
+from support import TEACHER_TOKEN, make_app, post_image
+from webapp import PROJECT_ROOT
+from webapp.feedback.model_versions import ModelVersions
+
+MODEL_DIR = PROJECT_ROOT / "model"
+BEARER = {"Authorization": f"Bearer {TEACHER_TOKEN}"}
+
+
+def files_of(name: str) -> dict[str, bytes]:
+    """A shipped model's files, as a version keeps them."""
+    return {suffix: (MODEL_DIR / f"{name}.{suffix}").read_bytes()
+            for suffix in ("tflite", "keras", "explain.tflite", "explain.json", "neighbours.npz")}
+
+
+def report_of(name: str) -> dict:
+    return json.loads((MODEL_DIR / f"{name}.json").read_text())
+
+
+@pytest.fixture()
+def live_app(tmp_path):
+    """The app looking for new versions on every request (no interval)."""
+    return make_app(tmp_path / "drawings.sqlite", MODEL_RELOAD_SECONDS=0.0)
+
+
+def publish_other_network(app, as_model: str, from_model: str):
+    """A version of `as_model` whose network is `from_model`'s: a change every answer shows."""
+    versions = ModelVersions(app.extensions["feedback"])
+    versions.register_folder(MODEL_DIR, [as_model])
+    parent = versions.current()[as_model]
+    files = files_of(from_model)
+    description = json.loads(files["explain.json"])   # its file names, as `as_model`'s
+    description["files"] = {name.replace(from_model, as_model, 1): sha for name, sha in description["files"].items()}
+    files["explain.json"] = json.dumps(description).encode()
+    return versions.publish(as_model, files, report_of(from_model),
+                            {"source": "test: another network"}, parent_id=parent.id)
+
+
+def probabilities(client, png: bytes, model: str) -> np.ndarray:
+    response = post_image(client, png, query=f"?model={model}")
+    assert response.status_code == 200, response.json
+    return np.array(response.json["probabilities"])
+
+
+def test_the_shipped_models_are_their_first_versions_when_versions_are_listed(client, app):
+    assert client.get("/api/models").json[0]["version"]["id"] is None   # nothing stored by a plain listing
+    listed = client.get("/api/models/mlp/versions").json
+    assert listed["model"] == "mlp" and len(listed["versions"]) == 1
+    first = listed["versions"][0]
+    assert first["number"] == 1 and first["current"] and first["parent"] is None
+    assert first["sha256"] == app.extensions["models"].classifiers["mlp"].sha256
+    assert listed["current"] == first["id"]
+    assert client.get("/api/models/mlp/versions").json["versions"] == [first]   # listed twice, stored once
+
+
+def test_a_published_version_is_served_at_once_and_a_roll_back_too(live_app, seven):
+    client = live_app.test_client()
+    before = probabilities(client, seven, "mlp")
+    version = publish_other_network(live_app, "mlp", "mlp-wide")
+    assert version.number == 2 and version.current
+    after = probabilities(client, seven, "mlp")
+    assert np.allclose(after, probabilities(client, seven, "mlp-wide"), atol=1e-6)
+    assert not np.allclose(after, before, atol=1e-4)
+    served = {model["name"]: model["version"] for model in client.get("/api/models").json}
+    assert served["mlp"]["number"] == 2 and served["mlp"]["parent"] is not None
+
+    first = client.get("/api/models/mlp/versions").json["versions"][-1]
+    rolled = client.post(f"/api/models/mlp/versions/{first['id']}/serve", headers=BEARER)
+    assert rolled.status_code == 200 and rolled.json["number"] == 1 and rolled.json["current"]
+    assert np.allclose(probabilities(client, seven, "mlp"), before, atol=1e-6)
+    listed = client.get("/api/models/mlp/versions").json["versions"]
+    assert [(v["number"], v["current"]) for v in listed] == [(2, False), (1, True)]
+
+
+def test_another_worker_follows_a_publish_within_its_reload_interval(tmp_path, seven):
+    database = tmp_path / "drawings.sqlite"
+    publisher, worker = make_app(database), make_app(database, MODEL_RELOAD_SECONDS=0.0)
+    client = worker.test_client()
+    before = probabilities(client, seven, "mlp")
+    publish_other_network(publisher, "mlp", "mlp-wide")
+    assert not np.allclose(probabilities(client, seven, "mlp"), before, atol=1e-4)
+    assert worker.extensions["live_models"].served["mlp"] == \
+        ModelVersions(publisher.extensions["feedback"]).current()["mlp"].id
+
+
+def test_look_inside_follows_the_served_version(live_app, seven):
+    client = live_app.test_client()
+    layers_before = client.get("/api/explain/mlp").json
+    publish_other_network(live_app, "mlp", "mlp-wide")
+    post_image(client, seven, query="?model=mlp")
+    layers_after = client.get("/api/explain/mlp").json
+    assert layers_after != layers_before   # 784-150-50-10 now, not 784-50-50-10
+    assert "150" in json.dumps(layers_after) and "150" not in json.dumps(layers_before)
+
+
+def test_a_damaged_version_is_never_served_and_the_previous_one_stays(live_app, seven, caplog):
+    client = live_app.test_client()
+    before = probabilities(client, seven, "mlp")
+    live_app.config["MODEL_RELOAD_SECONDS"] = 3600.0   # publish without this worker loading it yet
+    live_app.extensions["live_models"].interval = 3600.0
+    version = publish_other_network(live_app, "mlp", "mlp-wide")
+    with sqlite3.connect(live_app.config["DATABASE"]) as connection:   # a flipped byte on disk
+        connection.execute("UPDATE model_files SET content = CAST(zeroblob(length(content)) AS BLOB)"
+                           " WHERE version_id = ? AND suffix = 'tflite'", (version.id,))
+    live_app.extensions["live_models"].interval = 0.0
+    assert np.allclose(probabilities(client, seven, "mlp"), before, atol=1e-6)
+    assert "is not served" in caplog.text and "sha256" in caplog.text
+
+
+def test_a_version_without_its_model_file_is_never_served(live_app, seven):
+    client = live_app.test_client()
+    before = probabilities(client, seven, "mlp")
+    versions = ModelVersions(live_app.extensions["feedback"])
+    versions.register_folder(MODEL_DIR, ["mlp"])
+    with sqlite3.connect(live_app.config["DATABASE"]) as connection:   # a row whose files never arrived
+        cursor = connection.execute(
+            "INSERT INTO model_versions (model, number, created, parent_id, sha256, trained_on, report)"
+            " VALUES ('mlp', 9, '2026-11-23T00:00:00+00:00', NULL, 'ab', '{}', '{}')")
+        connection.execute("UPDATE current_versions SET version_id = ? WHERE model = 'mlp'", (cursor.lastrowid,))
+    assert np.allclose(probabilities(client, seven, "mlp"), before, atol=1e-6)
+
+
+def test_publishing_needs_the_served_and_the_keras_file(app):
+    with pytest.raises(ValueError, match="keras"):
+        ModelVersions(app.extensions["feedback"]).publish("mlp", {"tflite": b"x"}, {}, {}, None)
+
+
+def test_the_same_file_published_twice_is_one_version(app):
+    versions = ModelVersions(app.extensions["feedback"])
+    versions.register_folder(MODEL_DIR, ["mlp"])
+    first = versions.current()["mlp"]
+    again = versions.publish("mlp", files_of("mlp"), report_of("mlp"), {}, parent_id=first.id)
+    assert again.id == first.id and len(versions.of_model("mlp")) == 1
+
+
+@pytest.mark.parametrize("headers, path, status", [
+    ({}, "/api/models/mlp/versions/1/serve", 403),                    # a student
+    (BEARER, "/api/models/mlp/versions/999/serve", 404),              # no such version
+    (BEARER, "/api/models/nope/versions/1/serve", 404),               # no such model
+    ({}, "/api/finetune", 403),
+])
+def test_choosing_versions_and_fine_tuning_are_the_teachers(client, headers, path, status):
+    client.get("/api/models/mlp/versions")
+    response = client.post(path, headers=headers, json={"model": "mlp"})
+    assert response.status_code == status and response.json["error"]
+
+
+def test_a_version_of_another_model_cannot_be_served_as_this_one(client):
+    cnn = client.get("/api/models/cnn/versions").json["versions"][0]
+    response = client.post(f"/api/models/mlp/versions/{cnn['id']}/serve", headers=BEARER)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("payload", [[], {"model": 3}, {"model": "nope"}, {"model": "mlp", "epochs": 0},
+                                     {"model": "mlp", "replay": "lots"}, {"model": "mlp", "epochs": True}])
+def test_a_bad_fine_tuning_request_is_a_4xx_sentence(client, payload):
+    response = client.post("/api/finetune", headers=BEARER, json=payload)
+    assert 400 <= response.status_code < 500 and response.json["error"]
+
+
+def test_the_model_versions_do_not_count_against_the_drawings_quota(app):
+    store = app.extensions["feedback"]
+    ModelVersions(store).register_folder(MODEL_DIR, ["cnn", "mlp", "mlp-wide"])
+    rows, used = store.usage()
+    assert rows == 0 and used < 1024 * 1024   # the versions' ~12 MB of files are not drawings

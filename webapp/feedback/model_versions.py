@@ -1,0 +1,194 @@
+"""Every published version of every model, kept in the drawings store beside the drawings it learnt from.
+
+A version is the files of one trained model (`<name>.tflite` that is served, `<name>.keras` that fine-tuning
+starts from, the explain files), its evaluation report, what it was trained on, when, and the version it was
+made from (its parent). Each model has one current version: the one every worker serves. Publishing a version
+and making it current is one transaction, so a half-written version is never current; each file's sha256 is
+kept beside it and checked when a worker loads it, so a damaged one is never served.
+
+The models shipped in the model folder become their models' first versions the first time versions are asked
+for (`register_folder`); a model file trained again into that folder becomes a new version the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from webapp.feedback.store import FeedbackStore
+
+# A version's files, by their suffix after the model's name: `cnn.tflite`, `cnn.explain.json`, ...
+SERVED = "tflite"
+KERAS = "keras"
+FILE_SUFFIXES = (SERVED, KERAS, "explain.tflite", "explain.json", "neighbours.npz")
+
+
+class VersionDamaged(Exception):
+    """A stored file does not match the sha256 recorded when it was published."""
+
+
+@dataclass(frozen=True)
+class Version:
+    id: int
+    model: str
+    number: int            # 1, 2, 3 ... per model
+    created: str
+    parent_id: int | None
+    sha256: str            # of the served .tflite (the same as the classifier's sha256)
+    trained_on: dict
+    report: dict
+    current: bool = False
+
+    def summary(self) -> dict:
+        """What /api/models and the teacher's page show of a version (the report's headline figures only)."""
+        calibration = self.report.get("calibration") or {}
+        return {"id": self.id, "model": self.model, "number": self.number, "created": self.created,
+                "parent": self.parent_id, "sha256": self.sha256, "current": self.current,
+                "trained_on": self.trained_on, "test_accuracy": self.report.get("test_accuracy"),
+                "temperature": calibration.get("temperature"),
+                "finetune": self.report.get("finetune")}
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class ModelVersions:
+    """The versions kept in one drawings store."""
+
+    def __init__(self, store: FeedbackStore):
+        self.store = store
+
+    def publish(self, model: str, files: dict[str, bytes], report: dict, trained_on: dict,
+                parent_id: int | None) -> Version:
+        """Keep a new version with its files and make it the model's current one, all in one transaction.
+
+        The same served file published again is not stored twice: that version becomes current."""
+        missing = {SERVED, KERAS} - set(files)
+        if missing:
+            raise ValueError(f"a version of {model} needs its {' and '.join(sorted(missing))} file")
+        served = sha256(files[SERVED])
+
+        def insert(connection: sqlite3.Connection) -> int:
+            known = connection.execute("SELECT id FROM model_versions WHERE model = ? AND sha256 = ?",
+                                       (model, served)).fetchone()
+            if known:
+                version_id = known[0]
+            else:
+                number = connection.execute("SELECT coalesce(max(number), 0) + 1 FROM model_versions"
+                                            " WHERE model = ?", (model,)).fetchone()[0]
+                version_id = connection.execute(
+                    "INSERT INTO model_versions (model, number, created, parent_id, sha256, trained_on, report)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (model, number, now(), parent_id, served, json.dumps(trained_on),
+                     json.dumps(report, separators=(",", ":")))).lastrowid
+                connection.executemany(
+                    "INSERT INTO model_files (version_id, suffix, sha256, content) VALUES (?, ?, ?, ?)",
+                    [(version_id, suffix, sha256(content), content) for suffix, content in files.items()])
+            make_current(connection, model, version_id)
+            return version_id
+
+        return self.get(self.store.transaction(insert))
+
+    def register_folder(self, folder: Path, models: list[str]) -> None:
+        """The models in the folder as versions: a file the store does not know yet becomes a new version
+        (the first one of a shipped model) and current; a known one changes nothing."""
+        folder = Path(folder)
+        for model in models:
+            served = folder / f"{model}.{SERVED}"
+            keras_file = folder / f"{model}.{KERAS}"
+            if not served.is_file() or not keras_file.is_file():
+                continue
+            content = served.read_bytes()
+            if self.store.read("SELECT 1 FROM model_versions WHERE model = ? AND sha256 = ?",
+                               (model, sha256(content))):
+                continue
+            report_path = folder / f"{model}.json"
+            report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+            files = {suffix: (folder / f"{model}.{suffix}").read_bytes() for suffix in FILE_SUFFIXES
+                     if (folder / f"{model}.{suffix}").is_file()}
+            current = self.current().get(model)
+            self.publish(model, files, report, {"source": f"{folder.name}/ folder (train.py)",
+                                                "images": report.get("train_images")},
+                         parent_id=current.id if current else None)
+
+    def current(self) -> dict[str, Version]:
+        """Each model's current version (without files): one small query, cheap enough for every few seconds."""
+        rows = self.store.read(
+            f"SELECT {VERSION_COLUMNS}, 1 FROM model_versions JOIN current_versions"
+            " ON current_versions.version_id = model_versions.id")
+        return {row[1]: version_of(row) for row in rows}
+
+    def current_ids(self) -> dict[str, tuple[int, str]]:
+        """Each model's current version id and served sha256, without reports: what workers poll."""
+        return {model: (version_id, served) for model, version_id, served in self.store.read(
+            "SELECT current_versions.model, version_id, sha256 FROM current_versions"
+            " JOIN model_versions ON model_versions.id = current_versions.version_id")}
+
+    def get(self, version_id: int) -> Version | None:
+        rows = self.store.read(
+            f"SELECT {VERSION_COLUMNS}, EXISTS (SELECT 1 FROM current_versions WHERE version_id = model_versions.id)"
+            " FROM model_versions WHERE id = ?", (version_id,))
+        return version_of(rows[0]) if rows else None
+
+    def of_model(self, model: str) -> list[Version]:
+        """Every version of a model, newest first."""
+        rows = self.store.read(
+            f"SELECT {VERSION_COLUMNS}, EXISTS (SELECT 1 FROM current_versions WHERE version_id = model_versions.id)"
+            " FROM model_versions WHERE model = ? ORDER BY number DESC", (model,))
+        return [version_of(row) for row in rows]
+
+    def files(self, version_id: int) -> dict[str, bytes]:
+        """The version's files, each checked against the sha256 recorded when it was published."""
+        files = {}
+        for suffix, recorded, content in self.store.read(
+                "SELECT suffix, sha256, content FROM model_files WHERE version_id = ?", (version_id,)):
+            content = bytes(content)
+            if sha256(content) != recorded:
+                raise VersionDamaged(f"version {version_id}'s {suffix} file does not match its sha256")
+            files[suffix] = content
+        if SERVED not in files:
+            raise VersionDamaged(f"version {version_id} has no {SERVED} file")
+        return files
+
+    def make_current(self, model: str, version_id: int) -> Version:
+        """Serve an earlier (or later) version of the model: a roll-back. ValueError when it is no version of it."""
+        def switch(connection: sqlite3.Connection) -> None:
+            if not connection.execute("SELECT 1 FROM model_versions WHERE id = ? AND model = ?",
+                                      (version_id, model)).fetchone():
+                raise ValueError(f"{model} has no version {version_id}")
+            make_current(connection, model, version_id)
+
+        self.store.transaction(switch)
+        return self.get(version_id)
+
+    def write_files(self, version_id: int, model: str, folder: Path) -> Path:
+        """The version's files as `<folder>/<model>.<suffix>`, as train.py writes them."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for suffix, content in self.files(version_id).items():
+            (folder / f"{model}.{suffix}").write_bytes(content)
+        return folder
+
+
+VERSION_COLUMNS = ", ".join(f"model_versions.{column}" for column in (
+    "id", "model", "number", "created", "parent_id", "sha256", "trained_on", "report"))
+
+
+def version_of(row: tuple) -> Version:
+    return Version(id=row[0], model=row[1], number=row[2], created=row[3], parent_id=row[4], sha256=row[5],
+                   trained_on=json.loads(row[6]), report=json.loads(row[7]), current=bool(row[8]))
+
+
+def make_current(connection: sqlite3.Connection, model: str, version_id: int) -> None:
+    connection.execute(
+        "INSERT INTO current_versions (model, version_id, changed) VALUES (?, ?, ?)"
+        " ON CONFLICT (model) DO UPDATE SET version_id = excluded.version_id, changed = excluded.changed",
+        (model, version_id, now()))
