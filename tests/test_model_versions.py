@@ -10,21 +10,10 @@ import numpy as np
 import pytest
 
 from support import TEACHER_TOKEN, make_app, post_image
-from webapp import PROJECT_ROOT
+from support.versions import MODEL_DIR, files_of, publish_network_as, report_of
 from webapp.feedback.model_versions import ModelVersions
 
-MODEL_DIR = PROJECT_ROOT / "model"
 BEARER = {"Authorization": f"Bearer {TEACHER_TOKEN}"}
-
-
-def files_of(name: str) -> dict[str, bytes]:
-    """A shipped model's files, as a version keeps them."""
-    return {suffix: (MODEL_DIR / f"{name}.{suffix}").read_bytes()
-            for suffix in ("tflite", "keras", "explain.tflite", "explain.json", "neighbours.npz")}
-
-
-def report_of(name: str) -> dict:
-    return json.loads((MODEL_DIR / f"{name}.json").read_text())
 
 
 @pytest.fixture()
@@ -34,16 +23,7 @@ def live_app(tmp_path):
 
 
 def publish_other_network(app, as_model: str, from_model: str):
-    """A version of `as_model` whose network is `from_model`'s: a change every answer shows."""
-    versions = ModelVersions(app.extensions["feedback"])
-    versions.register_folder(MODEL_DIR, [as_model])
-    parent = versions.current()[as_model]
-    files = files_of(from_model)
-    description = json.loads(files["explain.json"])   # its file names, as `as_model`'s
-    description["files"] = {name.replace(from_model, as_model, 1): sha for name, sha in description["files"].items()}
-    files["explain.json"] = json.dumps(description).encode()
-    return versions.publish(as_model, files, report_of(from_model),
-                            {"source": "test: another network"}, parent_id=parent.id)
+    return publish_network_as(app.extensions["feedback"], as_model, from_model)
 
 
 def probabilities(client, png: bytes, model: str) -> np.ndarray:

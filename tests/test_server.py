@@ -10,12 +10,16 @@ import http.client
 import json
 import socket
 import subprocess
+import threading
 import time
 from contextlib import contextmanager
 
 import pytest
 
 from benchmarks.bench_load import HOST, free_port, start_server, stop_server
+from support.versions import MODEL_DIR, publish_network_as
+from webapp.feedback.model_versions import ModelVersions
+from webapp.feedback.store import FeedbackStore
 
 STARTUP_SECONDS = 60
 ANSWER_SECONDS = 10   # a bound for "answered at all", not a speed target (those are in benchmarks/)
@@ -185,3 +189,47 @@ def test_on_every_interface_the_start_up_lines_name_each_network_address():
         assert "press Presenter (or Join) for its QR code" in lines[1]
     else:
         assert "no network address other than 127.0.0.1" in lines[0]
+
+
+def test_a_running_server_follows_a_publish_and_a_roll_back_with_every_request_answered(tmp_path, seven):
+    """Every worker of `make run` serves a newly published version, then a rolled-back one, without a restart;
+    predictions sent all along are all answered."""
+    token = "teacher-token-for-the-server-test"
+    database = tmp_path / "drawings.sqlite"
+    store = FeedbackStore(database)
+    ModelVersions(store).register_folder(MODEL_DIR, ["mlp"])   # version 1: the shipped file
+    with running_server(tmp_path, DIGITDRAW_MODEL_RELOAD_SECONDS="0.5", DIGITDRAW_DELETE_TOKEN=token,
+                        DIGITDRAW_RATELIMIT_ENABLED="false") as (port, _):
+        statuses, stop = [], threading.Event()
+
+        def keep_predicting():
+            while not stop.is_set():
+                statuses.append(request(port, "POST", "/api/predict?model=mlp", seven,
+                                        {"Content-Type": "image/png"})[0])
+
+        senders = [threading.Thread(target=keep_predicting) for _ in range(3)]
+        for sender in senders:
+            sender.start()
+        try:
+            published = publish_network_as(store, "mlp", "mlp-wide")
+            wait_until_every_answer_says(port, "mlp", published.number)
+            first = ModelVersions(store).of_model("mlp")[-1]
+            status, body = request(port, "POST", f"/api/models/mlp/versions/{first.id}/serve", b"",
+                                   {"Authorization": f"Bearer {token}"})
+            assert status == 200, body
+            wait_until_every_answer_says(port, "mlp", 1)
+        finally:
+            stop.set()
+            for sender in senders:
+                sender.join(timeout=ANSWER_SECONDS)
+    assert len(statuses) > 20 and set(statuses) == {200}
+
+
+def wait_until_every_answer_says(port: int, model: str, number: int, in_a_row: int = 12) -> None:
+    """New connections land on any worker: `in_a_row` answers in a row name the version."""
+    deadline, seen = time.monotonic() + 20, 0
+    while time.monotonic() < deadline and seen < in_a_row:
+        listed = {entry["name"]: entry["version"] for entry in json.loads(request(port, "GET", "/api/models")[1])}
+        seen = seen + 1 if listed[model]["number"] == number else 0
+        time.sleep(0.05)
+    assert seen >= in_a_row, f"{model} version {number} was not served by every worker within 20 s"
