@@ -10,6 +10,8 @@ permission) is one line and exit status 1, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 
 import click
@@ -149,8 +151,11 @@ def finetune_command(model_name, as_json, limit, epochs, replay, job) -> None:
         guards = Guards(max_test_drop=current_app.config["FINETUNE_MAX_TEST_DROP"],
                         max_drawings_drop=current_app.config["FINETUNE_MAX_DRAWINGS_DROP"])
         try:
-            result = finetune(store, Path(current_app.config["MODEL_DIR"]), name, guards=guards, limit=limit,
-                              epochs=epochs or 3, replay=replay, progress=progress)
+            # TensorFlow's exporters print to standard output: there it goes to standard error, so that
+            # --json prints nothing but the result.
+            with contextlib.redirect_stdout(sys.stderr):
+                result = finetune(store, Path(current_app.config["MODEL_DIR"]), name, guards=guards, limit=limit,
+                                  epochs=epochs or 3, replay=replay, progress=progress)
         except FinetuneRefused as error:
             raise click.ClickException(str(error)) from None
     except click.ClickException as error:

@@ -1,0 +1,84 @@
+"""`flask finetune` end to end on small stores: the real shipped model, real MNIST, a real SQLite file.
+
+The classic mlp keeps these runs to seconds (`--epochs`, `--replay` and `--limit` are the knobs)."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from support import make_app
+from webapp.feedback.model_versions import ModelVersions
+from webapp.feedback.store import NewDrawing
+
+pytest.importorskip("tensorflow")
+
+
+def keep_drawings(app, mnist, indexes, labels) -> None:
+    """MNIST test digits kept as if students had labelled them (`labels`: what they said)."""
+    store = app.extensions["feedback"]
+    store.add(*[NewDrawing(image=cv2.imencode(".png", mnist.x_test[i])[1].tobytes(), pixels=mnist.x_test[i],
+                           label=int(label)) for i, label in zip(indexes, labels)])
+
+
+def run_finetune(app, *options) -> dict:
+    result = app.test_cli_runner().invoke(args=["finetune", "--model", "mlp", "--json", *options])
+    assert result.exit_code == 0, result.output + (result.stderr or "")
+    assert "[1/5]" in result.stderr and "[5/5]" in result.stderr   # progress while it runs
+    return json.loads(result.stdout)   # nothing but the result on standard output
+
+
+def test_corrections_that_agree_with_mnist_are_published_as_a_new_version(tmp_path, mnist):
+    app = make_app(tmp_path / "drawings.sqlite")
+    indexes = np.arange(300, 420)
+    keep_drawings(app, mnist, indexes, mnist.y_test[indexes])
+    result = run_finetune(app, "--epochs", "1", "--replay", "500")
+    assert set(result) >= {"model", "version", "seconds", "drawings_used", "before", "after", "published"}
+    assert result["published"] and result["version"] == 2 and result["model"] == "mlp"
+    assert result["drawings_used"] + result["drawings_held_out"] == 120 and result["drawings_held_out"] > 0
+    for scores in (result["before"], result["after"]):
+        assert set(scores) == {"held_out_drawings", "mnist_validation", "mnist_test"}
+    assert result["after"]["mnist_test"] >= result["before"]["mnist_test"] - 0.001
+
+    versions = ModelVersions(app.extensions["feedback"]).of_model("mlp")
+    assert [(v.number, v.current) for v in versions] == [(2, True), (1, False)]
+    new = versions[0]
+    assert new.parent_id == versions[1].id and new.trained_on["drawings"] == result["drawings_used"]
+    assert new.report["finetune"]["before"] == result["before"]
+    assert abs(new.report["test_accuracy"] - result["after"]["mnist_test"]) < 0.0005
+    assert new.report["calibration"]["temperature"] > 0
+    # The web app serves it, with its own Look inside.
+    client = app.test_client()
+    app.extensions["live_models"].interval = 0.0
+    served = {model["name"]: model["version"] for model in client.get("/api/models").json}
+    assert served["mlp"]["number"] == 2
+    assert client.get("/api/explain/mlp").status_code == 200
+
+
+def test_deliberately_wrong_labels_are_refused_and_the_old_version_stays(tmp_path, mnist):
+    app = make_app(tmp_path / "drawings.sqlite")
+    indexes = np.arange(0, 300)
+    keep_drawings(app, mnist, indexes, (mnist.y_test[indexes] + 1) % 10)   # every label one off
+    result = run_finetune(app, "--epochs", "4", "--replay", "0")
+    assert not result["published"] and result["version"] is None and result["reason"]
+    assert result["after"]["held_out_drawings"] is not None
+    versions = ModelVersions(app.extensions["feedback"]).of_model("mlp")
+    assert [(v.number, v.current) for v in versions] == [(1, True)]
+
+
+def test_the_held_out_drawings_are_the_same_every_time(tmp_path, mnist):
+    from training.finetune import is_held_out
+
+    held = [drawing_id for drawing_id in range(1, 1001) if is_held_out(drawing_id)]
+    assert held == [drawing_id for drawing_id in range(1, 1001) if is_held_out(drawing_id)]
+    assert 150 <= len(held) <= 250   # about a fifth
+
+
+def test_too_few_drawings_is_one_sentence_and_exit_status_1(tmp_path, mnist):
+    app = make_app(tmp_path / "drawings.sqlite")
+    keep_drawings(app, mnist, [0, 1, 2], mnist.y_test[:3])
+    result = app.test_cli_runner().invoke(args=["finetune", "--model", "mlp"])
+    assert result.exit_code == 1 and "at least 10 collected drawings" in result.stderr
