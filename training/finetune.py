@@ -3,8 +3,8 @@
     flask --app webapp finetune [--model NAME] [--json]
 
 1. Starts from the model's current version (its `.keras` file, kept with the version in the drawings store).
-2. Splits the collected drawings: a fixed fifth of them (chosen by a hash of each drawing's id, so the same
-   ones every time) is held out and only scored; the rest train.
+2. Splits the collected drawings: a fixed fifth of them (the ids that are multiples of 5, as train.py
+   --extra-data holds them out: the same ones every time) is held out and only scored; the rest train.
 3. Trains a few epochs at a small learning rate on those drawings (each seen DRAWING_REPEATS times an epoch)
    mixed with a replay sample of MNIST training digits (never the validation split), all moved at random as
    train.py moves them; batch normalisation keeps its statistics.
@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 
 from training.augmentation import training_dataset  # noqa: E402
 from training.calibration import calibrate  # noqa: E402
+from training.drawings import held_out_accuracy, is_held_out  # noqa: E402
 from training.explain_export import SHARED_SAMPLE, export_explain  # noqa: E402
 from training.export import export_tflite  # noqa: E402
 from training.mnist import load_mnist, validation_split  # noqa: E402
@@ -39,11 +40,11 @@ from training.report import build_report, cpu_name  # noqa: E402
 from webapp.feedback.model_versions import KERAS, ModelVersions  # noqa: E402
 from webapp.feedback.store import FeedbackStore  # noqa: E402
 
-HELD_OUT_SHARE = 5          # one drawing in five is held out
 DRAWING_REPEATS = 4         # each training drawing is seen this often per epoch
-REPLAY_PER_DRAWING = 4      # MNIST digits replayed per drawing seen, at least MIN_REPLAY
+REPLAY_PER_DRAWING = 2      # MNIST digits replayed per drawing seen, at least MIN_REPLAY
 MIN_REPLAY = 2000
 MIN_TRAINING_DRAWINGS = 10
+MIN_HELD_OUT = 10           # fewer and "no worse on the held-out drawings" would be noise
 EPOCHS = 3
 LEARNING_RATE = 3e-4
 BATCH_SIZE = 64
@@ -60,17 +61,8 @@ class Guards:
     max_drawings_drop: float = 0.0   # points of accuracy on the held-out drawings
 
 
-def is_held_out(drawing_id: int) -> bool:
-    """The same drawings are held out every time: a hash of the id, not a random draw."""
-    digest = hashlib.sha256(f"digitdraw-held-out-{int(drawing_id)}".encode()).digest()
-    return digest[0] % HELD_OUT_SHARE == 0
-
-
 def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float | None:
-    if len(y) == 0:
-        return None
-    predicted = model.predict(x.astype(np.float32) / 255.0, batch_size=1000, verbose=0).argmax(axis=1)
-    return round(float(np.mean(predicted == y)), 5)
+    return held_out_accuracy(model, x, y)
 
 
 def scores(model, held, validation, test) -> dict:
@@ -102,8 +94,11 @@ def why_refused(before: dict, after: dict, guards: Guards) -> str | None:
 
 def finetune(store: FeedbackStore, model_folder: Path, model_name: str, *, guards: Guards = Guards(),
              limit: int | None = None, epochs: int = EPOCHS, replay: int | None = None,
-             progress: Callable[[str], None] = lambda message: None) -> dict:
-    """Fine-tune `model_name`'s current version on the store's drawings; the result as --json prints it."""
+             progress: Callable[[str], None] = lambda message: None,
+             superseded: Callable[[], str | None] = lambda: None) -> dict:
+    """Fine-tune `model_name`'s current version on the store's drawings; the result as --json prints it.
+
+    `superseded()` is asked just before publishing: a sentence when this run must not publish any more."""
     started = time.perf_counter()
     versions = ModelVersions(store)
     progress("[1/5] Reading the current version and the collected drawings")
@@ -114,10 +109,12 @@ def finetune(store: FeedbackStore, model_folder: Path, model_name: str, *, guard
     ids, x_drawings, y_drawings = store.labelled_inputs()
     if limit is not None:
         ids, x_drawings, y_drawings = ids[-limit:], x_drawings[-limit:], y_drawings[-limit:]
-    held = np.array([is_held_out(i) for i in ids], dtype=bool)
-    if int((~held).sum()) < MIN_TRAINING_DRAWINGS:
-        raise FinetuneRefused(f"Fine-tuning needs at least {MIN_TRAINING_DRAWINGS} collected drawings to learn "
-                              f"from; the store has {int((~held).sum())} (and {int(held.sum())} held out).")
+    held = is_held_out(ids)
+    if int((~held).sum()) < MIN_TRAINING_DRAWINGS or int(held.sum()) < MIN_HELD_OUT:
+        raise FinetuneRefused(
+            f"Fine-tuning needs at least {MIN_TRAINING_DRAWINGS} collected drawings to learn from and "
+            f"{MIN_HELD_OUT} held out to check it on (every fifth drawing is held out): the store has "
+            f"{int((~held).sum())} and {int(held.sum())}. Collect a few dozen more.")
     with tempfile.TemporaryDirectory(prefix="digitdraw-finetune-") as work:
         work = Path(work)
         keras_path = work / f"{model_name}.{KERAS}"
@@ -156,7 +153,7 @@ def finetune(store: FeedbackStore, model_folder: Path, model_name: str, *, guard
         progress("[4/5] Calibrating on the validation digits and scoring after")
         model, calibration = calibrate(model, x_validation_float, y_validation, x_test_float, mnist.y_test)
         after = scores(model, held_set, validation_set, test_set)
-        refused = why_refused(before, after, guards)
+        refused = why_refused(before, after, guards) or superseded()
         result = {"model": model_name, "version": None, "parent_version": parent.number,
                   "drawings_used": int((~held).sum()), "drawings_held_out": int(held.sum()),
                   "mnist_replayed": int(len(picks)), "epochs": epochs,
@@ -171,6 +168,11 @@ def finetune(store: FeedbackStore, model_folder: Path, model_name: str, *, guard
                               calibration, result, ids[~held], started, model_folder)
             result["version"] = version.number
             result["version_id"] = version.id
+            if not version.current:   # the teacher chose another version while this run was under way
+                result["published"] = False
+                result["reason"] = (f"The teacher chose another version of {model_name} while this run was under "
+                                    f"way, so the new one is kept as version {version.number} but not served.")
+                progress(f"      {result['reason']}")
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
 
@@ -203,7 +205,7 @@ def publish(versions: ModelVersions, model, name, parent, work: Path, mnist, x_t
     trained_on = {"source": "fine-tuned on collected drawings", "drawings": result["drawings_used"],
                   "held_out": result["drawings_held_out"], "mnist_replayed": result["mnist_replayed"],
                   "drawing_ids_sha256": hashlib.sha256(np.asarray(trained_ids, np.int64).tobytes()).hexdigest()}
-    return versions.publish(name, files, report, trained_on, parent_id=parent.id)
+    return versions.publish(name, files, report, trained_on, parent_id=parent.id, only_if_current=parent.id)
 
 
 def as_json(result: dict) -> str:

@@ -116,7 +116,7 @@ def export_drawings_command(out: Path) -> None:
 @click.option("--limit", type=click.IntRange(1), default=None, help="Use only the newest N drawings.")
 @click.option("--epochs", type=click.IntRange(1, 50), default=None, help="Epochs (default: 3).")
 @click.option("--replay", type=click.IntRange(0), default=None,
-              help="MNIST training digits mixed in (default: 4 per drawing seen, at least 2,000).")
+              help="MNIST training digits mixed in (default: 2 per drawing seen, at least 2,000).")
 @click.option("--job", type=int, default=None, hidden=True, help="The teacher page's run to report to.")
 @with_appcontext
 def finetune_command(model_name, as_json, limit, epochs, replay, job) -> None:
@@ -127,8 +127,10 @@ def finetune_command(model_name, as_json, limit, epochs, replay, job) -> None:
     Progress goes to standard error; exit status 0 whether or not it published, 1 when it could not run.
     """
     import json
+    import threading
 
     from webapp.feedback.finetune_jobs import FinetuneJobs
+    from webapp.feedback.store import StoreRefused
 
     store = current_app.extensions["feedback"]
     jobs = FinetuneJobs(store) if job is not None else None
@@ -138,8 +140,15 @@ def finetune_command(model_name, as_json, limit, epochs, replay, job) -> None:
     def progress(line: str) -> None:
         click.echo(line, err=True)
         if jobs:
-            jobs.report(job, line)
+            try:
+                jobs.report(job, line)
+            except StoreRefused:   # the page misses a line; the run goes on
+                pass
 
+    stop_beating = threading.Event()
+    if jobs:
+        jobs.attach(job)
+        jobs.heartbeat(job, stop_beating)
     try:
         try:
             from training.finetune import FinetuneRefused, Guards, finetune
@@ -155,7 +164,8 @@ def finetune_command(model_name, as_json, limit, epochs, replay, job) -> None:
             # --json prints nothing but the result.
             with contextlib.redirect_stdout(sys.stderr):
                 result = finetune(store, Path(current_app.config["MODEL_DIR"]), name, guards=guards, limit=limit,
-                                  epochs=epochs or 3, replay=replay, progress=progress)
+                                  epochs=epochs or 3, replay=replay, progress=progress,
+                                  superseded=(lambda: jobs.superseded(job)) if jobs else (lambda: None))
         except FinetuneRefused as error:
             raise click.ClickException(str(error)) from None
     except click.ClickException as error:
@@ -167,6 +177,8 @@ def finetune_command(model_name, as_json, limit, epochs, replay, job) -> None:
             jobs.finish(job, "failed", {"model": name, "published": False,
                                         "reason": f"{error.__class__.__name__}: {error}"})
         raise
+    finally:
+        stop_beating.set()
     if jobs:
         jobs.finish(job, "published" if result["published"] else "refused", result)
     if as_json:

@@ -60,13 +60,16 @@ async function showVersions() {
     const numbers = new Map(versions.map((version) => [version.id, version.number]));
     versionsBody.replaceChildren(...versions.map((version) => {
       version.parentNumber = numbers.get(version.parent);
-      const action = version.current
-        ? element("span", { class: "version-current", text: "Served now" })
-        : element("button", { class: "button", type: "button", "data-version": version.id,
+      let action;
+      if (version.current) action = element("span", { class: "version-current", text: "Served now" });
+      else if (!version.kept) action = element("span", { class: "muted", text: "Files no longer kept" });
+      else {
+        action = element("button", { class: "button", type: "button", "data-version": version.id,
           text: `Serve version ${version.number}` });
+      }
       return element("tr", { class: version.current ? "is-current" : null },
         element("th", { scope: "row", text: `${version.number}` }),
-        element("td", { text: new Date(version.created).toLocaleString() }),
+        element("td", { text: version.created ? new Date(version.created).toLocaleString() : "shipped" }),
         element("td", { text: learntFrom(version) }),
         element("td", { text: version.test_accuracy == null ? "" : percent(version.test_accuracy, 2) }),
         element("td", {}, action));
@@ -122,7 +125,7 @@ async function watch() {
   } catch (error) {
     showError(runState, error);
     run.hidden = false;
-    setTimeout(watch, POLL_MS * 5);
+    if (error.status !== 403) setTimeout(watch, POLL_MS * 5);   // signed out: the sentence says to sign in
   }
 }
 

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from live_server import serve
 from support import make_app
@@ -117,3 +118,17 @@ def server_without_models(tmp_path):
 def test_without_any_model_both_pages_say_so(open_page, server_without_models, path):
     page = open_page(path, base_url=server_without_models)
     assert "No trained model is loaded" in page.locator(".notice").first.text_content()
+
+
+def test_each_model_shows_its_calibration_before_and_after(open_page, reports):
+    page = open_evaluation(open_page)
+    cards = page.locator("[data-topic='calibration'] .model-card")
+    expect(cards).to_have_count(len(reports))
+    for name, report in reports.items():
+        card = page.locator(f"[data-topic='calibration'] .model-card[data-model='{name}']")
+        test = report["calibration"]["test"]
+        expect(card.locator(".ece-before")).to_have_text(f"{test['before']['ece'] * 100:.2f}%")
+        expect(card.locator(".ece-after")).to_have_text(f"{test['after']['ece'] * 100:.2f}%")
+        assert card.locator(".reliability-chart circle.after").count() == len(test["after"]["bins"])
+        assert card.locator(".reliability-chart circle.before").count() == len(test["before"]["bins"])
+        assert test["after"]["ece"] <= 0.01

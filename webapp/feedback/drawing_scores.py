@@ -75,3 +75,31 @@ def score_of(classifier, matrix: np.ndarray, drawings: int) -> ModelScore:
     return ModelScore(name=classifier.name, version=classifier.version, read=read, drawings=drawings,
                       errors=errors, accuracy=round(1 - errors / read, 5) if read else None,
                       confusion_matrix=matrix.tolist())
+
+
+@dataclass(frozen=True)
+class VersionScore:
+    """One model version's score on the drawings it read (while it was served, or catching up)."""
+
+    model: str
+    version: str            # the first 12 hex digits of its file's sha256, as the answers are kept
+    number: int | None      # its number among the model's published versions; None: not a stored version
+    current: bool
+    read: int
+    right: int
+
+    @property
+    def accuracy(self) -> float | None:
+        return round(self.right / self.read, 5) if self.read else None
+
+
+def version_scores(store: FeedbackStore) -> list[VersionScore]:
+    """Every model version that has read drawings, by model and newest version first."""
+    numbers = {(model, sha[:12]): (number, bool(current)) for model, number, sha, current in store.read(
+        "SELECT model, number, sha256, EXISTS (SELECT 1 FROM current_versions WHERE version_id = model_versions.id)"
+        " FROM model_versions")}
+    rows = store.read("SELECT model, version, sum(count), sum(CASE WHEN label = digit THEN count ELSE 0 END)"
+                      " FROM confusion GROUP BY model, version HAVING sum(count) > 0")
+    scores = [VersionScore(model, version, *numbers.get((model, version), (None, False)), read, right)
+              for model, version, read, right in rows]
+    return sorted(scores, key=lambda score: (score.model, -(score.number or 0), score.version))

@@ -1,22 +1,27 @@
 """Fine-tuning runs started from the teacher's page: one at a time, their progress and result in the store.
 
 The run itself is a separate process at low priority (`flask finetune --job ID`, started by
-webapp/http/finetune.py), never a web worker; it writes each progress line and its result here, so whichever
-worker or instance the teacher's page asks can answer. A run that has written nothing for STALE_SECONDS is
-taken as dead (its process was killed), so a new one may start.
+webapp/http/versions.py), never a web worker; it writes each progress line and its result here, so whichever
+worker or instance the teacher's page asks can answer, and a heartbeat every HEARTBEAT_SECONDS while it lives.
+A run whose process has died (no heartbeat for STALE_SECONDS, or its pid gone on this host) is marked failed,
+so a new one may start; a run marked failed or superseded never publishes (`superseded`).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from webapp.feedback.store import FeedbackStore
+from webapp.feedback.store import FeedbackStore, StoreRefused
 
-STALE_SECONDS = 300.0
+HEARTBEAT_SECONDS = 15.0
+STALE_SECONDS = 90.0
 PROGRESS_LINES = 40
 
 
@@ -32,12 +37,20 @@ class Job:
     started: str
     progress: list[str]
     result: dict | None
-    stale: bool
 
     def as_json(self) -> dict:
-        state = "failed" if self.stale and self.state == "running" else self.state
-        return {"id": self.id, "model": self.model, "state": state, "started": self.started,
+        return {"id": self.id, "model": self.model, "state": self.state, "started": self.started,
                 "progress": self.progress, "result": self.result}
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class FinetuneJobs:
@@ -47,16 +60,35 @@ class FinetuneJobs:
     def start(self, model: str) -> int:
         """A new running job, or JobRunning when a live one exists."""
         def insert(connection: sqlite3.Connection) -> int:
-            running = connection.execute("SELECT id FROM finetune_jobs WHERE state = 'running' AND updated > ?",
-                                         (time.time() - STALE_SECONDS,)).fetchone()
+            mark_dead_runs_failed(connection)
+            running = connection.execute("SELECT id FROM finetune_jobs WHERE state = 'running'").fetchone()
             if running:
                 raise JobRunning(f"Fine-tuning run {running[0]} is still under way; wait for it to finish.")
-            connection.execute("UPDATE finetune_jobs SET state = 'failed' WHERE state = 'running'")
             return connection.execute(
                 "INSERT INTO finetune_jobs (model, state, started, updated) VALUES (?, 'running', ?, ?)",
                 (model, datetime.now(timezone.utc).isoformat(timespec="seconds"), time.time())).lastrowid
 
         return self.store.transaction(insert)
+
+    def attach(self, job_id: int) -> None:
+        """The run's own process says where it runs (so a dead one can be told from a slow one)."""
+        self.store.transaction(lambda connection: connection.execute(
+            "UPDATE finetune_jobs SET host = ?, pid = ?, updated = ? WHERE id = ?",
+            (socket.gethostname(), os.getpid(), time.time(), job_id)))
+
+    def heartbeat(self, job_id: int, stop: threading.Event) -> threading.Thread:
+        """A thread of the run's process that says it is alive until `stop` is set."""
+        def beat() -> None:
+            while not stop.wait(HEARTBEAT_SECONDS):
+                try:
+                    self.store.transaction(lambda connection: connection.execute(
+                        "UPDATE finetune_jobs SET updated = ? WHERE id = ? AND state = 'running'",
+                        (time.time(), job_id)))
+                except StoreRefused:
+                    pass   # the next beat tries again
+        thread = threading.Thread(target=beat, name="finetune-heartbeat", daemon=True)
+        thread.start()
+        return thread
 
     def report(self, job_id: int, line: str) -> None:
         """Add one progress line (the last PROGRESS_LINES are kept)."""
@@ -68,16 +100,41 @@ class FinetuneJobs:
 
         self.store.transaction(append)
 
+    def superseded(self, job_id: int) -> str | None:
+        """Why this run must not publish (it was marked failed, e.g. taken for dead), or None."""
+        rows = self.store.read("SELECT state FROM finetune_jobs WHERE id = ?", (job_id,))
+        if rows and rows[0][0] == "running":
+            return None
+        return "This run was given up for dead while it ran (no heartbeat), so it does not publish."
+
     def finish(self, job_id: int, state: str, result: dict) -> None:
+        """The run's end; a run already marked failed stays failed."""
         self.store.transaction(lambda connection: connection.execute(
-            "UPDATE finetune_jobs SET state = ?, result = ?, updated = ? WHERE id = ?",
+            "UPDATE finetune_jobs SET state = ?, result = ?, updated = ? WHERE id = ? AND state = 'running'",
             (state, json.dumps(result), time.time(), job_id)))
 
     def latest(self) -> Job | None:
-        rows = self.store.read("SELECT id, model, state, started, updated, progress, result FROM finetune_jobs"
-                               " ORDER BY id DESC LIMIT 1")
-        if not rows:
+        def read(connection: sqlite3.Connection):
+            mark_dead_runs_failed(connection)
+            return connection.execute("SELECT id, model, state, started, progress, result FROM finetune_jobs"
+                                      " ORDER BY id DESC LIMIT 1").fetchone()
+
+        row = self.store.transaction(read)
+        if row is None:
             return None
-        job_id, model, state, started, updated, progress, result = rows[0]
+        job_id, model, state, started, progress, result = row
         return Job(job_id, model, state, started, progress.splitlines() if progress else [],
-                   json.loads(result) if result else None, stale=time.time() - updated > STALE_SECONDS)
+                   json.loads(result) if result else None)
+
+
+def mark_dead_runs_failed(connection: sqlite3.Connection) -> None:
+    """Runs whose process is gone: no heartbeat for STALE_SECONDS, or a pid that no longer lives on this host."""
+    host = socket.gethostname()
+    for job_id, updated, job_host, pid in connection.execute(
+            "SELECT id, updated, host, pid FROM finetune_jobs WHERE state = 'running'").fetchall():
+        gone = time.time() - updated > STALE_SECONDS or (job_host == host and pid and not process_alive(pid))
+        if gone:
+            connection.execute(
+                "UPDATE finetune_jobs SET state = 'failed', result = ? WHERE id = ?",
+                (json.dumps({"published": False, "reason": "The fine-tuning process stopped before it finished "
+                             "(it was killed, or the machine ran out of memory)."}), job_id))

@@ -41,13 +41,14 @@ class Version:
     sha256: str            # of the served .tflite (the same as the classifier's sha256)
     trained_on: dict
     report: dict
+    kept: bool = True      # its files are still kept (older ones are dropped: KEEP_FILES_OF)
     current: bool = False
 
     def summary(self) -> dict:
         """What /api/models and the teacher's page show of a version (the report's headline figures only)."""
         calibration = self.report.get("calibration") or {}
         return {"id": self.id, "model": self.model, "number": self.number, "created": self.created,
-                "parent": self.parent_id, "sha256": self.sha256, "current": self.current,
+                "parent": self.parent_id, "sha256": self.sha256, "current": self.current, "kept": self.kept,
                 "trained_on": self.trained_on, "test_accuracy": self.report.get("test_accuracy"),
                 "temperature": calibration.get("temperature"),
                 "finetune": self.report.get("finetune")}
@@ -68,10 +69,12 @@ class ModelVersions:
         self.store = store
 
     def publish(self, model: str, files: dict[str, bytes], report: dict, trained_on: dict,
-                parent_id: int | None) -> Version:
+                parent_id: int | None, *, only_if_current: int | None = None) -> Version:
         """Keep a new version with its files and make it the model's current one, all in one transaction.
 
-        The same served file published again is not stored twice: that version becomes current."""
+        The same served file published again is not stored twice: that version becomes current.
+        `only_if_current`: make it current only while that version still is (a fine-tuning run must not undo
+        a roll-back the teacher made while it ran); otherwise it is kept, not served."""
         missing = {SERVED, KERAS} - set(files)
         if missing:
             raise ValueError(f"a version of {model} needs its {' and '.join(sorted(missing))} file")
@@ -93,28 +96,26 @@ class ModelVersions:
                 connection.executemany(
                     "INSERT INTO model_files (version_id, suffix, sha256, content) VALUES (?, ?, ?, ?)",
                     [(version_id, suffix, sha256(content), content) for suffix, content in files.items()])
-            make_current(connection, model, version_id)
+            served_now = connection.execute("SELECT version_id FROM current_versions WHERE model = ?",
+                                            (model,)).fetchone()
+            if only_if_current is None or (served_now and served_now[0] == only_if_current):
+                make_current(connection, model, version_id)
+            prune_files(connection, model)
             return version_id
 
         return self.get(self.store.transaction(insert))
 
     def register_folder(self, folder: Path, models: list[str]) -> None:
         """The models in the folder as versions: a file the store does not know yet becomes a new version
-        (the first one of a shipped model) and current; a known one changes nothing."""
+        (the first one of a shipped model) and current; a known one changes nothing. A model whose files do
+        not belong together (train.py still writing them, or a damaged copy) is left out until they do."""
         folder = Path(folder)
         for model in models:
-            served = folder / f"{model}.{SERVED}"
-            keras_file = folder / f"{model}.{KERAS}"
-            if not served.is_file() or not keras_file.is_file():
+            files = consistent_folder_files(folder, model)
+            if files is None or self.store.read("SELECT 1 FROM model_versions WHERE model = ? AND sha256 = ?",
+                                                (model, sha256(files[SERVED]))):
                 continue
-            content = served.read_bytes()
-            if self.store.read("SELECT 1 FROM model_versions WHERE model = ? AND sha256 = ?",
-                               (model, sha256(content))):
-                continue
-            report_path = folder / f"{model}.json"
-            report = json.loads(report_path.read_text()) if report_path.is_file() else {}
-            files = {suffix: (folder / f"{model}.{suffix}").read_bytes() for suffix in FILE_SUFFIXES
-                     if (folder / f"{model}.{suffix}").is_file()}
+            report = json.loads(files.pop("json"))
             current = self.current().get(model)
             self.publish(model, files, report, {"source": f"{folder.name}/ folder (train.py)",
                                                 "images": report.get("train_images")},
@@ -156,7 +157,8 @@ class ModelVersions:
                 raise VersionDamaged(f"version {version_id}'s {suffix} file does not match its sha256")
             files[suffix] = content
         if SERVED not in files:
-            raise VersionDamaged(f"version {version_id} has no {SERVED} file")
+            raise VersionDamaged(f"version {version_id}'s files are no longer kept (only the newest "
+                                 f"{KEEP_FILES_OF} versions' are)")
         return files
 
     def make_current(self, model: str, version_id: int) -> Version:
@@ -178,13 +180,46 @@ class ModelVersions:
         return folder
 
 
+KEEP_FILES_OF = 8   # versions per model whose files are kept (and the current one): about 50 MB for the CNN
+
+
+def prune_files(connection: sqlite3.Connection, model: str) -> None:
+    """Drop the files of a model's versions older than its newest KEEP_FILES_OF (never the current one's):
+    their rows, reports and scores stay; they can no longer be served."""
+    connection.execute(
+        "DELETE FROM model_files WHERE version_id IN (SELECT id FROM model_versions WHERE model = ?"
+        " AND number <= (SELECT max(number) FROM model_versions WHERE model = ?) - ?"
+        " AND id NOT IN (SELECT version_id FROM current_versions))", (model, model, KEEP_FILES_OF))
+
+
+def consistent_folder_files(folder: Path, model: str) -> dict[str, bytes] | None:
+    """A model's files in the folder, with its report under "json", if they were written by one training run:
+    the report names the served file's sha256 and the explain description names it too. None otherwise."""
+    try:
+        files = {suffix: (folder / f"{model}.{suffix}").read_bytes() for suffix in (*FILE_SUFFIXES, "json")
+                 if (folder / f"{model}.{suffix}").is_file()}
+        if not {SERVED, KERAS, "json"} <= set(files):
+            return None
+        report = json.loads(files["json"])
+        served = sha256(files[SERVED])
+        if report.get("tflite_sha256") != served:
+            return None
+        if "explain.json" in files and json.loads(files["explain.json"]).get("model_sha256") != served:
+            files = {suffix: content for suffix, content in files.items()
+                     if not suffix.startswith(("explain", "neighbours"))}   # Look inside waits for new ones
+        return files
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 VERSION_COLUMNS = ", ".join(f"model_versions.{column}" for column in (
-    "id", "model", "number", "created", "parent_id", "sha256", "trained_on", "report"))
+    "id", "model", "number", "created", "parent_id", "sha256", "trained_on", "report")) + (
+    ", EXISTS (SELECT 1 FROM model_files WHERE version_id = model_versions.id AND suffix = 'tflite')")
 
 
 def version_of(row: tuple) -> Version:
     return Version(id=row[0], model=row[1], number=row[2], created=row[3], parent_id=row[4], sha256=row[5],
-                   trained_on=json.loads(row[6]), report=json.loads(row[7]), current=bool(row[8]))
+                   trained_on=json.loads(row[6]), report=json.loads(row[7]), kept=bool(row[8]), current=bool(row[9]))
 
 
 def make_current(connection: sqlite3.Connection, model: str, version_id: int) -> None:

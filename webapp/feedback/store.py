@@ -112,6 +112,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             state TEXT NOT NULL CHECK (state IN ('running', 'published', 'refused', 'failed')),
             started TEXT NOT NULL,
             updated REAL NOT NULL,
+            host TEXT,
+            pid INTEGER,
             progress TEXT NOT NULL DEFAULT '',
             result TEXT)"""),
 )

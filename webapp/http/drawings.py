@@ -221,5 +221,5 @@ def drawings_page():
     return render_template(
         "drawings.html", drawings=[(d, png_data_url(d.pixels)) for d in drawings], label=label,
         page=page, pages=max(1, -(-total // PAGE_SIZE)), label_counts=store().label_counts(),
-        scores=scores, shown=shown, page_url=page_url,
+        scores=scores, shown=shown, page_url=page_url, version_scores=drawing_scores.version_scores(store()),
         mnist_accuracy={name: models().classifiers[name].report.get("test_accuracy") for name in models().names})

@@ -206,7 +206,8 @@ def refuse_other_sites() -> None:
 def page():
     return render_template("teacher.html", collecting=collecting(), next=safe_next(request.args.get("next")),
                            session_hours=hours_text(),
-                           max_test_drop=f"{current_app.config['FINETUNE_MAX_TEST_DROP']:g}")
+                           max_test_drop=f"{current_app.config['FINETUNE_MAX_TEST_DROP']:g}",
+                           max_drawings_drop=f"{current_app.config['FINETUNE_MAX_DRAWINGS_DROP']:g}")
 
 
 @bp.post("/teacher/sign-in")

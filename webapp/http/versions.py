@@ -1,12 +1,12 @@
 """Model versions and fine-tuning over HTTP (see docs/API.md).
 
-    GET  /api/models/<name>/versions                 every version of a model, newest first (public)
+    GET  /api/models/<name>/versions                 every version of a model, newest first (public, read-only)
     POST /api/models/<name>/versions/<id>/serve      serve that version: publish or roll back (teacher)
     POST /api/finetune   {"model": name}             start fine-tuning in its own low-priority process (teacher)
     GET  /api/finetune                               the latest run: state, progress lines, result (teacher)
 
-Fine-tuning never runs in a web worker: the worker starts `flask --app webapp finetune --job ID` under
-`nice`, in its own session (it outlives a worker restart), and the run reports into the store.
+Fine-tuning never runs in a web worker: the worker starts `nice -n 19 flask --app webapp finetune --job ID`
+in its own session (it outlives a worker restart), and the run reports into the store.
 """
 
 from __future__ import annotations
@@ -21,17 +21,19 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 
 from webapp import PROJECT_ROOT
 from webapp.feedback.finetune_jobs import FinetuneJobs, JobRunning
-from webapp.feedback.model_versions import ModelVersions
+from webapp.feedback.model_versions import ModelVersions, VersionDamaged
 from webapp.feedback.store import StoreRefused
 from webapp.http.errors import ApiError
 from webapp.http.requests import models, unknown_model
 from webapp.http.same_origin import require_same_origin
 from webapp.http.teacher import require_teacher
+from webapp.inference.classifier import Classifier
 
 log = logging.getLogger("digitdraw")
 bp = Blueprint("versions", __name__, url_prefix="/api")
 FINETUNE_NICENESS = 19
-_children: list[subprocess.Popen] = []   # started runs, reaped when they end
+LARGEST_ID = 2**63 - 1                  # SQLite's largest row id
+_children: list[tuple[subprocess.Popen, int]] = []   # started runs and their job ids, reaped when they end
 _children_lock = threading.Lock()
 
 
@@ -65,28 +67,42 @@ def in_store(work):
 
 @bp.get("/models/<name>/versions")
 def list_versions(name: str):
+    """Read-only: before any version is kept, the model folder's file is listed as version 1 (id null)."""
     known_model(name)
-
-    def listing():
-        kept = versions()
-        kept.register_folder(current_app.config["MODEL_DIR"], [name])   # the shipped model: the first version
-        return [version.summary() for version in kept.of_model(name)]
-
-    listed = in_store(listing)
+    store = current_app.extensions["feedback"]
+    listed = in_store(lambda: [version.summary() for version in versions().of_model(name)]) \
+        if store.path.exists() else []   # no store yet: nothing kept, and a listing does not create one
+    if not listed:
+        classifier = models().classifiers[name]
+        listed = [{"id": None, "model": name, "number": 1, "created": None, "parent": None,
+                   "sha256": classifier.sha256, "current": True, "kept": True,
+                   "trained_on": {"source": "model folder (train.py)",
+                                  "images": classifier.report.get("train_images")},
+                   "test_accuracy": classifier.report.get("test_accuracy"),
+                   "temperature": (classifier.report.get("calibration") or {}).get("temperature"),
+                   "finetune": None}]
     return jsonify(model=name, current=next((v["id"] for v in listed if v["current"]), None), versions=listed)
 
 
-@bp.post("/models/<name>/versions/<int:version_id>/serve")
+@bp.post(f"/models/<name>/versions/<int(max={LARGEST_ID}):version_id>/serve")
 def serve_version(name: str, version_id: int):
-    """Make a version the one every worker serves (within MODEL_RELOAD_SECONDS)."""
+    """Make a version the one every worker serves (within MODEL_RELOAD_SECONDS), after checking it loads."""
     require_teacher("Choosing the model version")
     known_model(name)
+    kept = versions()
+    in_store(lambda: kept.register_folder(current_app.config["MODEL_DIR"], [name]))
+    version = in_store(lambda: kept.get(version_id))
+    if version is None or version.model != name:
+        raise ApiError(404, f"{name} has no version with id {version_id}.")
     try:
-        version = in_store(lambda: versions().make_current(name, version_id))
-    except ValueError as error:
-        raise ApiError(404, f"{name} has no version with id {version_id}.") from error
+        files = in_store(lambda: kept.files(version_id))
+        Classifier(name, files["tflite"], version.report)
+    except (VersionDamaged, ValueError, RuntimeError) as error:
+        raise ApiError(409, f"{name} version {version.number} cannot be served: {error}") from error
+    version = in_store(lambda: kept.make_current(name, version_id))
     log.info("teacher made %s version %s (#%s) current", name, version.number, version.id)
-    in_store(current_app.extensions["live_models"].refresh)   # this worker at once; the others within seconds
+    live = current_app.extensions["live_models"]
+    live.check_now()   # this worker at once; the others within MODEL_RELOAD_SECONDS
     return jsonify(version.summary())
 
 
@@ -112,11 +128,18 @@ def start_finetune():
     epochs = optional_int(payload, "epochs", 1, 20)
     replay = optional_int(payload, "replay", 0, 55_000)
     limit = optional_int(payload, "limit", 1, 10_000_000)
+    reap()
+    jobs = FinetuneJobs(current_app.extensions["feedback"])
     try:
-        job_id = in_store(lambda: FinetuneJobs(current_app.extensions["feedback"]).start(name))
+        job_id = in_store(lambda: jobs.start(name))
     except JobRunning as error:
         raise ApiError(409, str(error)) from error
-    launch(job_id, name, epochs, replay, limit)
+    try:
+        launch(job_id, name, epochs, replay, limit)
+    except OSError as error:
+        reason = f"The fine-tuning process could not be started ({error.strerror or error})."
+        in_store(lambda: jobs.finish(job_id, "failed", {"model": name, "published": False, "reason": reason}))
+        raise ApiError(503, reason) from error
     log.info("teacher started fine-tuning %s (run %s)", name, job_id)
     return jsonify(id=job_id, model=name, state="running", progress=[], result=None), 202
 
@@ -132,7 +155,8 @@ def finetune_status():
 def launch(job_id: int, name: str, epochs: int | None, replay: int | None, limit: int | None) -> None:
     """`flask finetune --job ID` in its own process at the lowest priority, told this app's settings."""
     config = current_app.config
-    command = [sys.executable, "-m", "flask", "--app", "webapp", "finetune", "--model", name, "--job", str(job_id)]
+    command = ["nice", "-n", str(FINETUNE_NICENESS), sys.executable, "-m", "flask", "--app", "webapp", "finetune",
+               "--model", name, "--job", str(job_id)]
     for option, value in (("--epochs", epochs), ("--replay", replay), ("--limit", limit)):
         if value is not None:
             command += [option, str(value)]
@@ -141,13 +165,22 @@ def launch(job_id: int, name: str, epochs: int | None, replay: int | None, limit
                    "DIGITDRAW_FINETUNE_MAX_TEST_DROP": str(config["FINETUNE_MAX_TEST_DROP"]),
                    "DIGITDRAW_FINETUNE_MAX_DRAWINGS_DROP": str(config["FINETUNE_MAX_DRAWINGS_DROP"])}
     child = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                             preexec_fn=lambda: os.nice(FINETUNE_NICENESS))
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     with _children_lock:
-        _children.append(child)
+        _children.append((child, job_id))
 
 
 def reap() -> None:
-    """Collect the exit status of runs that ended (no zombies left behind)."""
+    """Collect the exit status of runs that ended (no zombies left behind); a run whose process died without
+    saying how it ended (killed, out of memory) is marked failed with its exit status."""
     with _children_lock:
-        _children[:] = [child for child in _children if child.poll() is None]
+        ended = [(child, job_id) for child, job_id in _children if child.poll() is not None]
+        _children[:] = [entry for entry in _children if entry not in ended]
+    jobs = FinetuneJobs(current_app.extensions["feedback"])
+    for child, job_id in ended:
+        if child.returncode != 0:
+            try:
+                jobs.finish(job_id, "failed", {"published": False, "reason": f"The fine-tuning process ended "
+                                               f"with exit status {child.returncode} before it finished."})
+            except StoreRefused:
+                pass

@@ -69,8 +69,15 @@ class LiveModels:
             self.refresh()
         except StoreRefused as error:
             log.warning("model versions not checked: %s", error)
+        except Exception:   # whatever goes wrong here, the request itself is still answered
+            log.exception("model versions not checked")
         finally:
             self._lock.release()
+
+    def check_now(self) -> None:
+        """Look at the store at once (after this worker changed the current version itself)."""
+        self._checked_at = float("-inf")
+        self.refresh_if_due()
 
     def refresh(self) -> list[str]:
         """Load every current version this worker does not serve yet; the models that changed."""
@@ -92,7 +99,7 @@ class LiveModels:
             try:
                 self._load(model, version_id)
                 changed.append(model)
-            except (VersionDamaged, ModelLoadError) as error:
+            except (VersionDamaged, ModelLoadError, OSError, ValueError, RuntimeError) as error:
                 self._failed[version_id] = time.monotonic()
                 log.error("model %s version %s is not served (the previous one stays): %s", model, version_id, error)
         return changed
