@@ -31,3 +31,17 @@ def test_bench_abuse_sends_the_cases_to_the_real_server_started_like_make_run():
         assert row["status"] == str(row["expected"]) and row["json"]
         assert 0 < row["median_ms"] <= row["max_ms"] and 0 < row["max_bytes"] <= bench_abuse.TARGET_BYTES
     assert "| case | sent | status |" in bench_abuse.as_markdown(rows)
+
+
+def test_styled_digits_are_canvas_pngs_the_app_reads_as_one_digit_each(client):
+    from benchmarks.styled_digits import styled_digits
+    from support import post_image
+
+    drawings = [*styled_digits("flag-1", 3, seed=1), *styled_digits("bar-7", 3, seed=1),
+                *styled_digits("font", 10, seed=1)]
+    assert [d.label for d in drawings[6:]] == list(range(10))
+    assert {d.label for d in drawings[:3]} == {1} and {d.label for d in drawings[3:6]} == {7}
+    assert styled_digits("bar-7", 3, seed=1) == drawings[3:6]   # a seed makes the same drawings
+    for drawing in drawings:
+        answer = post_image(client, drawing.png).json
+        assert len(answer["digits"]) == 1

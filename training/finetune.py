@@ -41,12 +41,12 @@ from webapp.feedback.model_versions import KERAS, ModelVersions  # noqa: E402
 from webapp.feedback.store import FeedbackStore  # noqa: E402
 
 DRAWING_REPEATS = 4         # each training drawing is seen this often per epoch
-REPLAY_PER_DRAWING = 2      # MNIST digits replayed per drawing seen, at least MIN_REPLAY
-MIN_REPLAY = 2000
+REPLAY_PER_DRAWING = 4      # MNIST digits replayed per drawing seen, at least MIN_REPLAY
+MIN_REPLAY = 10000
 MIN_TRAINING_DRAWINGS = 10
 MIN_HELD_OUT = 10           # fewer and "no worse on the held-out drawings" would be noise
 EPOCHS = 3
-LEARNING_RATE = 3e-4
+LEARNING_RATE = 1e-4
 BATCH_SIZE = 64
 SEED = 20261123
 

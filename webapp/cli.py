@@ -116,7 +116,7 @@ def export_drawings_command(out: Path) -> None:
 @click.option("--limit", type=click.IntRange(1), default=None, help="Use only the newest N drawings.")
 @click.option("--epochs", type=click.IntRange(1, 50), default=None, help="Epochs (default: 3).")
 @click.option("--replay", type=click.IntRange(0), default=None,
-              help="MNIST training digits mixed in (default: 2 per drawing seen, at least 2,000).")
+              help="MNIST training digits mixed in (default: 4 per drawing seen, at least 10,000).")
 @click.option("--job", type=int, default=None, hidden=True, help="The teacher page's run to report to.")
 @with_appcontext
 def finetune_command(model_name, as_json, limit, epochs, replay, job) -> None:
