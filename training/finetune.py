@@ -6,8 +6,8 @@
 2. Splits the collected drawings: a fixed fifth of them (the ids that are multiples of 5, as train.py
    --extra-data holds them out: the same ones every time) is held out and only scored; the rest train.
 3. Trains a few epochs at a small learning rate on those drawings (each seen DRAWING_REPEATS times an epoch)
-   mixed with a replay sample of MNIST training digits (never the validation split), all moved at random as
-   train.py moves them; batch normalisation keeps its statistics.
+   mixed with a replay sample of MNIST training digits (never the validation split), moved at random when
+   train.py moves them for this model (the CNN; not the dense models); batch normalisation keeps its statistics.
 4. Calibrates again on the MNIST validation split (training/calibration.py).
 5. Scores before and after on the held-out drawings, the MNIST validation split and the MNIST test set, and
    publishes a new version only if the held-out drawings get no worse and MNIST test accuracy drops by no more
@@ -36,6 +36,7 @@ from training.drawings import held_out_accuracy, is_held_out  # noqa: E402
 from training.explain_export import SHARED_SAMPLE, export_explain  # noqa: E402
 from training.export import export_tflite  # noqa: E402
 from training.mnist import load_mnist, validation_split  # noqa: E402
+from training.recipes import RECIPES  # noqa: E402
 from training.report import build_report, cpu_name  # noqa: E402
 from webapp.feedback.model_versions import KERAS, ModelVersions  # noqa: E402
 from webapp.feedback.store import FeedbackStore  # noqa: E402
@@ -136,7 +137,10 @@ def finetune(store: FeedbackStore, model_folder: Path, model_name: str, *, guard
         picks = rng.choice(len(y_train), size=min(replay_count, len(y_train)), replace=False)
         mixed_x = np.concatenate([train_x, x_train[picks]])
         mixed_y = np.concatenate([train_y, y_train[picks]])
-        dataset = training_dataset(mixed_x, mixed_y, BATCH_SIZE, augment=True, seed=SEED)
+        # Moved at random as train.py moves them for this model (the dense models train without: a shifted
+        # digit is another input to them, and their MNIST accuracy would pay for it).
+        augment = RECIPES[model_name].augment if model_name in RECIPES else True
+        dataset = training_dataset(mixed_x, mixed_y, BATCH_SIZE, augment=augment, seed=SEED)
         freeze_batch_norm(model)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=keras.optimizers.schedules.CosineDecay(
             LEARNING_RATE, decay_steps=epochs * len(dataset))),

@@ -103,7 +103,7 @@ def test_a_model_without_a_report_is_named_instead_of_crashing(open_page, browse
     browser_problems.expect("status of 404")   # the page asks for the report and is told there is none
     page = open_evaluation(open_page, base_url=url)
     notices = page.locator(f".model-card[data-model='{name}'] .notice")
-    assert notices.count() == 6   # one per topic
+    assert notices.count() == 7   # one per topic
     assert "has no evaluation report" in notices.first.text_content()
 
 

@@ -3,10 +3,13 @@ nearest training digits; a bar of the chart asks "why not that digit?"; screensh
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from playwright.sync_api import expect
 
 from pad_strokes import SEVEN, SEVEN_IN_TWO_STROKES, draw_with_finger, draw_with_mouse, wait_for_answer
+from webapp import PROJECT_ROOT
 
 SCREENS = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
@@ -89,7 +92,8 @@ def test_the_evaluation_page_shows_filters_and_where_a_wrong_answer_looked(open_
     page = open_page("/evaluation", viewport={"width": 1400, "height": 900})
     page.wait_for_selector("#evaluation[data-ready='true']")
     filters = page.locator("[data-topic='filters'] .model-card[data-model='cnn'] .filters img")
-    expect(filters).to_have_attribute("alt", "The 32 filters of conv2d_7: light where a filter wants ink, "
+    first = json.loads((PROJECT_ROOT / "model" / "cnn.explain.json").read_text())["first_convolution"]["layer"]
+    expect(filters).to_have_attribute("alt", f"The 32 filters of {first}: light where a filter wants ink, "
                                              "dark where it wants none")
     expect(page.locator("[data-topic='filters'] .model-card[data-model='mlp']")).to_contain_text("No convolution")
     card = page.locator("[data-topic='wrong'] .model-card[data-model='cnn']")

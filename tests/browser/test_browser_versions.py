@@ -53,5 +53,7 @@ def test_the_teacher_fine_tunes_watches_the_run_and_rolls_back(open_page, feedba
                               ".find(m => m.name === 'mlp').version.number")
     assert served == 1
     teacher.set_viewport_size({"width": 360, "height": 740})
-    assert teacher.evaluate("document.documentElement.scrollWidth") <= 360
+    wide = teacher.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(node => node.getBoundingClientRect().right > 361).map(node => node.tagName + '.' + node.className)""")
+    assert teacher.evaluate("document.documentElement.scrollWidth") <= 360, wide[:6]
     teacher.screenshot(path=str(screenshot_dir / "teacher-versions-360.png"), full_page=True)
