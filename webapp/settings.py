@@ -29,6 +29,7 @@ MIN_TOKEN_LENGTH = 16
 BINARY_UNITS = (("GiB", 1024 * MIB), ("MiB", MIB), ("KiB", 1024))
 # Read by other tools, not by the server: known, so they are not reported as typos.
 NOT_SERVER_SETTINGS = {"MNIST"}
+ALIASES = {"RATELIMIT_STORAGE": "RATELIMIT_STORAGE_URI"}   # the name the multi-machine docs use
 
 
 class SettingError(SystemExit):
@@ -220,7 +221,9 @@ SETTINGS = (
             "size the database's write-ahead log is cut back to after a checkpoint, bytes", is_size=True),
     Setting("RATELIMIT_ENABLED", True, boolean, "per-client rate limits on (`false` for benchmarks)"),
     Setting("RATELIMIT_STORAGE_URI", "memory://", storage_uri,
-            "where rate-limit counters live: `memory://` (one process) or `redis://host:port`"),
+            "where rate-limit counters live: `memory://` (one process) or `redis://host:port` (shared by every "
+            "worker and instance; also accepted as `DIGITDRAW_RATELIMIT_STORAGE`; while Redis cannot be reached "
+            "each process counts in memory)"),
     Setting("RATELIMIT_PREDICT", "40 per second; 1200 per minute", rate_limits,
             "limits per client on /api/predict (live drawing sends about 7 a second)"),
     Setting("RATELIMIT_EXPLAIN", "5 per second; 120 per minute", rate_limits,
@@ -257,6 +260,7 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         if not variable.startswith(PREFIX):
             continue
         name = variable[len(PREFIX):]
+        name = ALIASES.get(name, name)
         setting = BY_NAME.get(name)
         if setting is None:
             if name not in NOT_SERVER_SETTINGS:

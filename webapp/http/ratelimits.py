@@ -1,7 +1,8 @@
 """Per-client rate limits (Flask-Limiter), so one client cannot take the server from a class.
 
 Counters live in memory by default (one process each) or wherever
-`RATELIMIT_STORAGE_URI` points (Redis, shared by several instances). A client is
+`RATELIMIT_STORAGE_URI` points (Redis, shared by several instances; while it cannot be
+reached, each process counts in memory rather than failing requests). A client is
 its address; an IPv6 client is its /64 network, since one home or phone gets a
 whole /64 and could otherwise step round the limit. Behind proxies the address
 comes from `X-Forwarded-For` only when `TRUSTED_PROXIES` says how many hops to
@@ -29,6 +30,8 @@ ENDPOINT_LIMITS = {
     "teacher.sign_in": "RATELIMIT_FEEDBACK",   # and guessing the token is hopeless at 1,000 an hour
     "teacher.change_classroom": "RATELIMIT_FEEDBACK",
     "join.qr_code": "RATELIMIT_FEEDBACK",   # a QR code costs milliseconds; a page needs one
+    "versions.serve_version": "RATELIMIT_FEEDBACK",
+    "versions.start_finetune": "RATELIMIT_FEEDBACK",
 }
 
 
@@ -58,8 +61,10 @@ def init_app(app: Flask) -> Limiter:
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.after_request(retry_after_at_least_a_second)   # runs after the limiter's own headers
+    # A shared store (Redis) that cannot be reached must not fail requests: each process then counts in
+    # memory until it is back.
     limiter = Limiter(client_key, app=app, headers_enabled=True, strategy="moving-window",
-                      key_prefix="digitdraw",
+                      key_prefix="digitdraw", in_memory_fallback_enabled=True, swallow_errors=True,
                       default_limits_exempt_when=lambda: request.endpoint == "static")
     for endpoint, setting in ENDPOINT_LIMITS.items():
         limits = limiter.limit(lambda setting=setting: current_app.config[setting])
