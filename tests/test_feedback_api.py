@@ -4,7 +4,6 @@ on the real app with the shipped models, a real SQLite file and real MNIST test 
 import base64
 import io
 import logging
-import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 from unittest.mock import ANY
@@ -20,6 +19,12 @@ from webapp.feedback.store import NewDrawing
 from webapp.vision import preprocess
 
 TOKEN = TEACHER_TOKEN
+
+
+@pytest.fixture()
+def app(database):
+    """Every test here runs on a SQLite file and on PostgreSQL (tests/conftest.py's `database`)."""
+    return make_app(database())
 
 
 def post_feedback(client, png: bytes | None, **fields):
@@ -92,8 +97,8 @@ def test_200_concurrent_posts_are_all_stored_with_unique_ids(app, mnist):
     assert all(y[n] == mnist.y_test[by_id[i]] for n, i in enumerate(stored_ids))
 
 
-def test_a_restarted_app_on_the_same_file_keeps_the_drawings(tmp_path, mnist):
-    database = tmp_path / "kept.sqlite"
+def test_a_restarted_app_on_the_same_file_keeps_the_drawings(database, mnist):
+    database = database("kept")
     first = make_app(database).test_client()
     ids = [post_digit(first, mnist, i).get_json()["id"] for i in range(3)]
     restarted = make_app(database).test_client()
@@ -156,11 +161,8 @@ def phone_photo_with_gps(mnist) -> bytes:
     return buffer.getvalue()
 
 
-def stored_images(database) -> list[bytes]:
-    with sqlite3.connect(database) as connection:
-        images = [row[0] for row in connection.execute("SELECT image FROM drawings ORDER BY id")]
-    connection.close()
-    return images
+def stored_images(app) -> list[bytes]:
+    return [bytes(row[0]) for row in app.extensions["feedback"].read("SELECT image FROM drawings ORDER BY id")]
 
 
 def test_a_phone_photo_is_kept_downscaled_without_its_exif_or_gps(app, client, mnist):
@@ -169,7 +171,7 @@ def test_a_phone_photo_is_kept_downscaled_without_its_exif_or_gps(app, client, m
     response = client.post("/api/feedback", data={"image": (io.BytesIO(photo), "IMG_0001.jpg"), "label": "7"},
                            content_type="multipart/form-data")
     assert response.status_code == 201, response.get_json()
-    [kept] = stored_images(app.config["DATABASE"])
+    [kept] = stored_images(app)
     print(f"8 MP phone photo: {len(photo):,} bytes sent, {len(kept):,} bytes kept")
     assert len(kept) < 64 * 1024
     image = Image.open(io.BytesIO(kept))
@@ -180,7 +182,7 @@ def test_a_phone_photo_is_kept_downscaled_without_its_exif_or_gps(app, client, m
 def test_a_canvas_drawing_is_kept_as_a_small_transparent_png(tmp_path, mnist):
     app = make_app(tmp_path / "side.sqlite", FEEDBACK_IMAGE_SIDE=100)
     assert post_digit(app.test_client(), mnist, 0).status_code == 201
-    [kept] = stored_images(app.config["DATABASE"])
+    [kept] = stored_images(app)
     image = Image.open(io.BytesIO(kept))
     assert image.format == "PNG" and image.size == (100, 100) and image.mode == "LA"
     assert image.getchannel("A").getextrema() == (0, 255)
@@ -370,7 +372,7 @@ def test_a_number_is_kept_as_one_row_per_digit_with_its_own_label_and_crop(app, 
     _, x, _ = app.extensions["feedback"].labelled_inputs()
     default = app.extensions["models"].default
     assert [item["prediction"] for item in items] == default.predict(x / 255.0).argmax(axis=1).tolist()
-    crops = [Image.open(io.BytesIO(image)) for image in stored_images(app.config["DATABASE"])]
+    crops = [Image.open(io.BytesIO(image)) for image in stored_images(app)]
     assert all(crop.height > crop.width / 2 and crop.height <= 256 for crop in crops)   # one digit each, not the row
     assert sum(crop.width for crop in crops) < 256
 
@@ -385,8 +387,8 @@ def test_a_number_label_that_does_not_fit_the_drawing_is_a_400_sentence(client, 
     assert client.get("/api/drawings").get_json()["total"] == 0
 
 
-def test_health_reports_the_stores_use_and_quota(tmp_path, mnist):
-    client = make_app(tmp_path / "health.sqlite", FEEDBACK_MAX_ROWS=10, FEEDBACK_MAX_BYTES=2**30).test_client()
+def test_health_reports_the_stores_use_and_quota(database, mnist):
+    client = make_app(database("health"), FEEDBACK_MAX_ROWS=10, FEEDBACK_MAX_BYTES=2**30).test_client()
     for index in range(3):
         post_digit(client, mnist, index)
     health = client.get("/api/health")

@@ -5,12 +5,17 @@ and /api/health go on working, and health says what is wrong with the store."""
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from deploy.local_servers import ServerMissing, start_postgres
 from support import canvas_png, make_app
 from training.mnist import load_mnist
+from webapp.feedback.postgres_database import close_all
 
 MIB = 1024 * 1024
 
@@ -64,7 +69,7 @@ def test_a_full_disk_is_507_simulated_with_sqlites_page_limit(tmp_path, pngs, mo
     database = tmp_path / "drawings.sqlite"
     client = make_client(database)
     assert post(client, pngs[0]).status_code == 201
-    pool = client.application.extensions["feedback"]._pool
+    pool = client.application.extensions["feedback"].database._pool
     opened = pool._open
 
     def capped():
@@ -97,3 +102,30 @@ def test_a_one_client_flood_stays_under_the_quota_and_the_wal_under_its_limit(tm
     assert statuses[first_refusal:].count(201) <= 3   # once full, only a smaller drawing still fits now and then
     assert store["bytes"] <= quota and store["rows"] == kept and store["status"] == "full"
     assert largest_wal <= wal_limit + 64 * 1024   # a checkpoint's worth plus the post that passed it
+
+
+def test_a_postgresql_server_that_goes_away_is_503_and_is_used_again_when_it_is_back(pngs):
+    """The shared store's server stops under a running app (a real PostgreSQL of this test's own): drawings
+    get a 503 sentence, predictions and health answer, and the first drawing after the restart is kept."""
+    folder = tempfile.mkdtemp(prefix="digitdraw-postgres-outage-")
+    try:
+        server = start_postgres(folder, durable=False)
+    except ServerMissing as missing:
+        shutil.rmtree(folder, ignore_errors=True)
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(str(missing))
+    try:
+        client = make_client(server.url)
+        assert post(client, pngs[0]).status_code == 201
+        server.stop()
+        refused = post(client, pngs[1])
+        assert refused.status_code == 503 and "cannot be reached" in refused.get_json()["error"]
+        assert post(client, pngs[1], path="/api/predict").status_code == 200
+        health = client.get("/api/health")
+        assert health.status_code == 200 and health.get_json()["store"]["status"] == "failing"
+        server = start_postgres(folder, server.port, durable=False)
+        assert post(client, pngs[2]).status_code == 201
+        assert client.get("/api/drawings").get_json()["total"] == 2
+    finally:
+        close_all()
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)

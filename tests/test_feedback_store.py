@@ -1,18 +1,22 @@
-"""FeedbackStore on real SQLite files: round trips, transactions, migrations, writers in several processes,
-answers and confusion counts, the quota, the WAL limit, and files replaced or made read-only under it."""
+"""FeedbackStore on a real SQLite file and on a real PostgreSQL server (every test that takes `store` or
+`database` runs on both): round trips, transactions, migrations, writers in several processes, answers and
+confusion counts, the quota; on SQLite also the WAL limit and files replaced or made read-only under it; on
+PostgreSQL three instances creating one schema at the same moment."""
 
 import os
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pytest
 
+from webapp.feedback.schema import MIGRATIONS
 from webapp.feedback.store import (
-    MIGRATIONS,
     SCHEMA_VERSION,
     FeedbackStore,
     NewDrawing,
@@ -25,7 +29,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture()
-def store(tmp_path):
+def store(database):
+    return FeedbackStore(database())
+
+
+@pytest.fixture()
+def sqlite_store(tmp_path):
     return FeedbackStore(tmp_path / "instance" / "drawings.sqlite")
 
 
@@ -35,7 +44,8 @@ def add_digit(store, mnist, index, **fields):
     return drawing_id
 
 
-def test_a_new_file_is_created_on_first_use_in_wal_mode_at_the_latest_schema(store):
+def test_a_new_file_is_created_on_first_use_in_wal_mode_at_the_latest_schema(sqlite_store):
+    store = sqlite_store
     assert not store.path.exists()
     assert store.count() == 0
     assert store.path.is_file()
@@ -82,7 +92,7 @@ def test_page_count_filter_and_delete(store, mnist):
 
 def test_a_failed_write_leaves_nothing_behind(store, mnist):
     add_digit(store, mnist, 0)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
         store.add(NewDrawing(image=b"png", pixels=mnist.x_test[1], label=12))   # the CHECK constraint refuses it
     assert store.count() == 1
 
@@ -144,9 +154,9 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def test_writers_in_separate_processes_lose_nothing(tmp_path):
-    """Like gunicorn workers: each process opens the same fresh file and writes at once."""
-    path, workers, per_worker = tmp_path / "shared.sqlite", 4, 50
+def test_writers_in_separate_processes_lose_nothing(database):
+    """Like gunicorn workers (or instances): each process opens the same fresh database and writes at once."""
+    path, workers, per_worker = database("shared"), 4, 50
     processes = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(worker), str(per_worker)],
                                   cwd=PROJECT_ROOT, stderr=subprocess.PIPE)
                  for worker in range(workers)]
@@ -190,8 +200,8 @@ def test_a_new_model_version_answers_older_drawings_once_each(store, mnist):
     assert store.unanswered(CNN, limit=100)[0].size == 0
 
 
-def test_adding_past_the_row_quota_keeps_nothing_of_that_write(tmp_path, mnist):
-    store = FeedbackStore(tmp_path / "rows.sqlite", max_rows=3)
+def test_adding_past_the_row_quota_keeps_nothing_of_that_write(database, mnist):
+    store = FeedbackStore(database("rows"), max_rows=3)
     add_digit(store, mnist, 0)
     three = [NewDrawing(image=b"png", pixels=mnist.x_test[i], label=int(mnist.y_test[i]), answers={CNN: 1})
              for i in range(3)]
@@ -203,17 +213,18 @@ def test_adding_past_the_row_quota_keeps_nothing_of_that_write(tmp_path, mnist):
     assert store.count() == 3
 
 
-def test_the_byte_quota_counts_the_pages_in_use(tmp_path, mnist):
-    store = FeedbackStore(tmp_path / "bytes.sqlite", max_bytes=256 * 1024)
-    image = bytes(range(256)) * 40   # 10 kB that do not compress
+def test_the_byte_quota_counts_the_pages_in_use(database, mnist):
+    store = FeedbackStore(database("bytes"), max_bytes=512 * 1024)
+    image = np.random.default_rng(0).bytes(10_000)   # 10 kB that do not compress (PostgreSQL would try)
     added = 0
-    with pytest.raises(StoreFull, match="at most 0.25 MiB"):
+    with pytest.raises(StoreFull, match="at most 0.5 MiB"):
         while True:
             store.add(NewDrawing(image=image, pixels=mnist.x_test[0], label=7))
             added += 1
     rows, used = store.usage()
-    assert rows == added and 15 <= added <= 25
-    assert used <= 256 * 1024
+    assert rows == added and 25 <= added <= 50   # PostgreSQL's empty tables and indexes take about 150 kB
+    # SQLite gives back the pages of a refused write; PostgreSQL keeps them as dead space until vacuum reuses it
+    assert used <= 512 * 1024 + (0 if store.path else 32 * 1024)
     assert store.health()["status"] == "full"
 
 
@@ -267,7 +278,8 @@ def test_a_file_replaced_under_the_store_is_reopened_by_every_store_on_the_path(
     connection.close()
 
 
-def test_a_deleted_file_is_created_again_with_the_schema(store, mnist):
+def test_a_deleted_file_is_created_again_with_the_schema(sqlite_store, mnist):
+    store = sqlite_store
     add_digit(store, mnist, 0)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{store.path}{suffix}").unlink(missing_ok=True)
@@ -276,7 +288,8 @@ def test_a_deleted_file_is_created_again_with_the_schema(store, mnist):
     assert row_count(store.path) == 1 and schema_version(store.path) == SCHEMA_VERSION
 
 
-def test_a_read_only_file_refuses_writes_with_503_and_still_reads(store, mnist, immutable):
+def test_a_read_only_file_refuses_writes_with_503_and_still_reads(sqlite_store, mnist, immutable):
+    store = sqlite_store
     add_digit(store, mnist, 0)
     immutable(store.path)
     reopened = FeedbackStore(store.path)
@@ -288,18 +301,56 @@ def test_a_read_only_file_refuses_writes_with_503_and_still_reads(store, mnist, 
     assert health["status"] == "failing" and "read-only" in health["problem"] and health["rows"] == 1
 
 
-def test_a_full_disk_is_507_simulated_with_sqlites_page_limit(store, mnist, monkeypatch):
+def test_a_full_disk_is_507_simulated_with_sqlites_page_limit(sqlite_store, mnist, monkeypatch):
     """SQLite's own SQLITE_FULL, raised by capping the file at its current size (a full disk cannot be made here)."""
+    store = sqlite_store
     add_digit(store, mnist, 0)
-    opened = store._pool._open
+    opened = store.database._pool._open
 
     def capped():
         connection = opened()
         connection.execute("PRAGMA max_page_count = 1")   # SQLite keeps the current size as the cap
         return connection
 
-    monkeypatch.setattr(store._pool, "_open", capped)
-    store._pool._retire()
+    monkeypatch.setattr(store.database._pool, "_open", capped)
+    store.database._pool._retire()
     with pytest.raises(StoreFull, match="disk is full") as refused:
         store.add(NewDrawing(image=bytes(range(256)) * 64, pixels=mnist.x_test[1], label=2))
     assert refused.value.status == 507 and store.count() == 1
+
+
+STARTER = textwrap.dedent("""
+    import sys, time
+    from webapp.feedback.store import FeedbackStore
+
+    start = float(sys.argv[2])
+    time.sleep(max(0.0, start - time.time()))   # every instance opens the empty database at this moment
+    print(FeedbackStore(sys.argv[1]).count())
+""")
+
+
+def test_three_instances_starting_at_once_on_an_empty_postgresql_create_the_schema_once(postgres_database):
+    url = postgres_database("empty")
+    start = time.time() + 3.0   # after the three interpreters have imported everything
+    processes = [subprocess.Popen([sys.executable, "-c", STARTER, url, str(start)], cwd=PROJECT_ROOT,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], [err for _, err in outputs]
+    assert [out.strip() for out, _ in outputs] == ["0", "0", "0"]
+    with psycopg.connect(url) as connection:
+        steps = connection.execute("SELECT version, applied_by FROM schema_migrations ORDER BY version").fetchall()
+    assert [version for version, _ in steps] == list(range(1, SCHEMA_VERSION + 1))   # each step once
+    assert len({applied_by for _, applied_by in steps}) == 1   # all by the one instance that came first
+    pids = {str(process.pid) for process in processes}
+    assert steps[0][1].rsplit(" ", 1)[1] in pids
+
+
+def test_a_postgresql_database_from_a_newer_app_is_refused_untouched(postgres_database):
+    url = postgres_database("newer")
+    FeedbackStore(url).count()
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("INSERT INTO schema_migrations VALUES (%s, 'later', 'a newer app')", (SCHEMA_VERSION + 1,))
+    with pytest.raises(SchemaTooNew, match="Update the app"):
+        FeedbackStore(url).count()
+    with psycopg.connect(url) as connection:
+        assert connection.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] == SCHEMA_VERSION + 1

@@ -4,7 +4,6 @@ the app following the current version, and damaged or half-written versions neve
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +17,15 @@ BEARER = {"Authorization": f"Bearer {TEACHER_TOKEN}"}
 
 
 @pytest.fixture()
-def live_app(tmp_path):
+def app(database):
+    """Every test here runs on a SQLite file and on PostgreSQL (tests/conftest.py's `database`)."""
+    return make_app(database())
+
+
+@pytest.fixture()
+def live_app(database):
     """The app looking for new versions on every request (no interval)."""
-    return make_app(tmp_path / "drawings.sqlite", MODEL_RELOAD_SECONDS=0.0)
+    return make_app(database(), MODEL_RELOAD_SECONDS=0.0)
 
 
 def publish_other_network(app, as_model: str, from_model: str):
@@ -81,9 +86,9 @@ def test_a_published_version_is_served_at_once_and_a_roll_back_too(live_app, sev
     assert [(v["number"], v["current"]) for v in listed] == [(2, False), (1, True)]
 
 
-def test_another_worker_follows_a_publish_within_its_reload_interval(tmp_path, seven):
-    database = tmp_path / "drawings.sqlite"
-    publisher, worker = make_app(database), make_app(database, MODEL_RELOAD_SECONDS=0.0)
+def test_another_worker_follows_a_publish_within_its_reload_interval(database, seven):
+    shared = database()
+    publisher, worker = make_app(shared), make_app(shared, MODEL_RELOAD_SECONDS=0.0)
     client = worker.test_client()
     before = probabilities(client, seven, "mlp")
     publish_other_network(publisher, "mlp", "mlp-wide")
@@ -108,9 +113,11 @@ def test_a_damaged_version_is_never_served_and_the_previous_one_stays(live_app, 
     live_app.config["MODEL_RELOAD_SECONDS"] = 3600.0   # publish without this worker loading it yet
     live_app.extensions["live_models"].interval = 3600.0
     version = publish_other_network(live_app, "mlp", "mlp-wide")
-    with sqlite3.connect(live_app.config["DATABASE"]) as connection:   # a flipped byte on disk
-        connection.execute("UPDATE model_files SET content = CAST(zeroblob(length(content)) AS BLOB)"
-                           " WHERE version_id = ? AND suffix = 'tflite'", (version.id,))
+    content = live_app.extensions["feedback"].read(
+        "SELECT content FROM model_files WHERE version_id = ? AND suffix = 'tflite'", (version.id,))[0][0]
+    live_app.extensions["feedback"].transaction(lambda connection: connection.execute(   # zeroed on disk
+        "UPDATE model_files SET content = ? WHERE version_id = ? AND suffix = 'tflite'",
+        (bytes(len(content)), version.id)))
     live_app.extensions["live_models"].interval = 0.0
     assert np.allclose(probabilities(client, seven, "mlp"), before, atol=1e-6)
     assert "is not served" in caplog.text and "sha256" in caplog.text
@@ -126,11 +133,13 @@ def test_a_version_without_its_model_file_is_never_served(live_app, seven):
     before = probabilities(client, seven, "mlp")
     versions = ModelVersions(live_app.extensions["feedback"])
     versions.register_folder(MODEL_DIR, ["mlp"])
-    with sqlite3.connect(live_app.config["DATABASE"]) as connection:   # a row whose files never arrived
-        cursor = connection.execute(
+    def half_written(connection):   # a row whose files never arrived
+        version_id = connection.execute(
             "INSERT INTO model_versions (model, number, created, parent_id, sha256, trained_on, report)"
-            " VALUES ('mlp', 9, '2026-11-23T00:00:00+00:00', NULL, 'ab', '{}', '{}')")
-        connection.execute("UPDATE current_versions SET version_id = ? WHERE model = 'mlp'", (cursor.lastrowid,))
+            " VALUES ('mlp', 9, '2026-11-23T00:00:00+00:00', NULL, 'ab', '{}', '{}') RETURNING id").fetchone()[0]
+        connection.execute("UPDATE current_versions SET version_id = ? WHERE model = 'mlp'", (version_id,))
+
+    live_app.extensions["feedback"].transaction(half_written)
     assert np.allclose(probabilities(client, seven, "mlp"), before, atol=1e-6)
 
 

@@ -189,9 +189,10 @@ def test_collecting_off_hides_the_controls_and_the_api_refuses_for_every_student
     assert post_image(student, seven, "/api/feedback", label="7").status_code == 201
 
 
-def test_collecting_is_shared_by_every_app_on_the_same_store(tmp_path, seven):
+def test_collecting_is_shared_by_every_app_on_the_same_store(database, seven):
     """Another worker or instance reads the teacher's choice from the store, not from its own memory."""
-    first, second = (make_app(tmp_path / "shared.sqlite").test_client() for _ in range(2))
+    shared = database("shared")
+    first, second = (make_app(shared).test_client() for _ in range(2))
     sign_in(first)
     first.post("/api/classroom", json={"collecting": False}, headers=teacher_headers(first))
     assert second.get("/api/classroom").get_json() == {"collecting": False}
@@ -260,14 +261,15 @@ def test_a_busy_teacher_is_still_signed_out_after_the_sessions_hours_with_fake_c
     assert b"Sign in as the teacher" in client.get("/teacher").data
 
 
-def test_without_a_secret_key_setting_every_app_on_the_store_shares_one(tmp_path):
-    """Workers, instances and restarts that share the drawings file sign alike: a sign-in holds across them."""
-    first = make_app(tmp_path / "shared.sqlite").test_client()
+def test_without_a_secret_key_setting_every_app_on_the_store_shares_one(database):
+    """Workers, instances and restarts that share the drawings store sign alike: a sign-in holds across them."""
+    shared = database("shared")
+    first = make_app(shared).test_client()
     sign_in(first)
-    restarted = make_app(tmp_path / "shared.sqlite").test_client()
+    restarted = make_app(shared).test_client()
     restarted.set_cookie(COOKIE, first.get_cookie(COOKIE).value)
     assert b"Collecting drawings" in restarted.get("/teacher").data
-    elsewhere = make_app(tmp_path / "other.sqlite").test_client()
+    elsewhere = make_app(database("other")).test_client()
     elsewhere.set_cookie(COOKIE, first.get_cookie(COOKIE).value)
     assert b"Sign in as the teacher" in elsewhere.get("/teacher").data
 

@@ -62,13 +62,9 @@ class Guards:
     max_drawings_drop: float = 0.0   # points of accuracy on the held-out drawings
 
 
-def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float | None:
-    return held_out_accuracy(model, x, y)
-
-
 def scores(model, held, validation, test) -> dict:
-    return {"held_out_drawings": accuracy(model, *held), "mnist_validation": accuracy(model, *validation),
-            "mnist_test": accuracy(model, *test)}
+    return {"held_out_drawings": held_out_accuracy(model, *held),
+            "mnist_validation": held_out_accuracy(model, *validation), "mnist_test": held_out_accuracy(model, *test)}
 
 
 def freeze_batch_norm(model: keras.Model) -> None:
@@ -202,8 +198,7 @@ def publish(versions: ModelVersions, model, name, parent, work: Path, mnist, x_t
     shared = Path(model_folder) / SHARED_SAMPLE
     if shared.is_file():
         (work / SHARED_SAMPLE).write_bytes(shared.read_bytes())
-    x_train_all, y_train_all = mnist.x_train, mnist.y_train
-    export_explain(model, work, name, x_train_all, y_train_all)
+    export_explain(model, work, name, mnist.x_train, mnist.y_train)
     files = {suffix: (work / f"{name}.{suffix}").read_bytes()
              for suffix in ("tflite", "keras", "explain.tflite", "explain.json", "neighbours.npz")}
     trained_on = {"source": "fine-tuned on collected drawings", "drawings": result["drawings_used"],

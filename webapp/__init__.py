@@ -73,6 +73,5 @@ def serve_current_versions(app: Flask) -> None:
 
     @app.before_request
     def follow_published_versions() -> None:
-        # A store not created yet holds no versions: pages and predictions never create it.
-        if request.endpoint != "static" and store.path.exists():
+        if request.endpoint != "static":
             live.refresh_if_due()

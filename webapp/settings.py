@@ -116,6 +116,20 @@ def path(text: str) -> str:
     return str(Path(text).expanduser())
 
 
+def database(text: str) -> str:
+    """A PostgreSQL URL (`postgresql://user:password@host:5432/db`) as it is, or a SQLite file's path
+    (`sqlite:///` optional)."""
+    if text.startswith(("postgresql://", "postgres://")):
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            conninfo_to_dict(text)
+        except Exception:
+            raise ValueError("a PostgreSQL URL such as postgresql://user:password@host:5432/digitdraw") from None
+        return text
+    return path(text.removeprefix("sqlite://") if text.startswith("sqlite:///") else text)
+
+
 ORIGIN = re.compile(r"(?P<scheme>https?)://(?P<host>[a-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?/?", re.IGNORECASE)
 DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -183,7 +197,10 @@ def storage_uri(text: str) -> str:
 
 SETTINGS = (
     Setting("MODEL_DIR", None, path, "folder of `*.tflite` + `*.json` models", "`model/`"),
-    Setting("DATABASE", None, path, "the SQLite file of collected drawings", "`instance/drawings.sqlite`"),
+    Setting("DATABASE", None, database,
+            "where the drawings, model versions and the teacher's choices are kept: a SQLite file's path (one "
+            "machine) or `postgresql://user:password@host:5432/db` (shared by several instances)",
+            "`instance/drawings.sqlite`"),
     Setting("DELETE_TOKEN", None, token,
             f"token a teacher sends as `Authorization: Bearer ...` to delete drawings; "
             f"the teacher's token: signs in to teacher mode on the pages (`/teacher`) and deletes drawings "
@@ -218,7 +235,7 @@ SETTINGS = (
     Setting("FEEDBACK_MAX_BYTES", 1024 * MIB, whole(MIB, 1024 * 1024 * MIB),
             "most bytes the drawings database uses (then 507)", is_size=True),
     Setting("DATABASE_WAL_LIMIT", 16 * MIB, whole(0, 1024 * MIB),
-            "size the database's write-ahead log is cut back to after a checkpoint, bytes", is_size=True),
+            "size the SQLite write-ahead log is cut back to after a checkpoint, bytes (SQLite only)", is_size=True),
     Setting("RATELIMIT_ENABLED", True, boolean, "per-client rate limits on (`false` for benchmarks)"),
     Setting("RATELIMIT_STORAGE_URI", "memory://", storage_uri,
             "where rate-limit counters live: `memory://` (one process) or `redis://host:port` (shared by every "

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -59,14 +58,14 @@ class FinetuneJobs:
 
     def start(self, model: str) -> int:
         """A new running job, or JobRunning when a live one exists."""
-        def insert(connection: sqlite3.Connection) -> int:
+        def insert(connection) -> int:
             mark_dead_runs_failed(connection)
             running = connection.execute("SELECT id FROM finetune_jobs WHERE state = 'running'").fetchone()
             if running:
                 raise JobRunning(f"Fine-tuning run {running[0]} is still under way; wait for it to finish.")
             return connection.execute(
-                "INSERT INTO finetune_jobs (model, state, started, updated) VALUES (?, 'running', ?, ?)",
-                (model, datetime.now(timezone.utc).isoformat(timespec="seconds"), time.time())).lastrowid
+                "INSERT INTO finetune_jobs (model, state, started, updated) VALUES (?, 'running', ?, ?) RETURNING id",
+                (model, datetime.now(timezone.utc).isoformat(timespec="seconds"), time.time())).fetchone()[0]
 
         return self.store.transaction(insert)
 
@@ -92,7 +91,7 @@ class FinetuneJobs:
 
     def report(self, job_id: int, line: str) -> None:
         """Add one progress line (the last PROGRESS_LINES are kept)."""
-        def append(connection: sqlite3.Connection) -> None:
+        def append(connection) -> None:
             row = connection.execute("SELECT progress FROM finetune_jobs WHERE id = ?", (job_id,)).fetchone()
             lines = (row[0].splitlines() if row and row[0] else []) + [line]
             connection.execute("UPDATE finetune_jobs SET progress = ?, updated = ? WHERE id = ?",
@@ -114,7 +113,7 @@ class FinetuneJobs:
             (state, json.dumps(result), time.time(), job_id)))
 
     def latest(self) -> Job | None:
-        def read(connection: sqlite3.Connection):
+        def read(connection):
             mark_dead_runs_failed(connection)
             return connection.execute("SELECT id, model, state, started, progress, result FROM finetune_jobs"
                                       " ORDER BY id DESC LIMIT 1").fetchone()
@@ -127,7 +126,7 @@ class FinetuneJobs:
                    json.loads(result) if result else None)
 
 
-def mark_dead_runs_failed(connection: sqlite3.Connection) -> None:
+def mark_dead_runs_failed(connection) -> None:
     """Runs whose process is gone: no heartbeat for STALE_SECONDS, or a pid that no longer lives on this host."""
     host = socket.gethostname()
     for job_id, updated, job_host, pid in connection.execute(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -80,7 +79,7 @@ class ModelVersions:
             raise ValueError(f"a version of {model} needs its {' and '.join(sorted(missing))} file")
         served = sha256(files[SERVED])
 
-        def insert(connection: sqlite3.Connection) -> int:
+        def insert(connection) -> int:
             known = connection.execute("SELECT id FROM model_versions WHERE model = ? AND sha256 = ?",
                                        (model, served)).fetchone()
             if known:
@@ -90,9 +89,9 @@ class ModelVersions:
                                             " WHERE model = ?", (model,)).fetchone()[0]
                 version_id = connection.execute(
                     "INSERT INTO model_versions (model, number, created, parent_id, sha256, trained_on, report)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (model, number, now(), parent_id, served, json.dumps(trained_on),
-                     json.dumps(report, separators=(",", ":")))).lastrowid
+                     json.dumps(report, separators=(",", ":")))).fetchone()[0]
                 connection.executemany(
                     "INSERT INTO model_files (version_id, suffix, sha256, content) VALUES (?, ?, ?, ?)",
                     [(version_id, suffix, sha256(content), content) for suffix, content in files.items()])
@@ -163,7 +162,7 @@ class ModelVersions:
 
     def make_current(self, model: str, version_id: int) -> Version:
         """Serve an earlier (or later) version of the model: a roll-back. ValueError when it is no version of it."""
-        def switch(connection: sqlite3.Connection) -> None:
+        def switch(connection) -> None:
             if not connection.execute("SELECT 1 FROM model_versions WHERE id = ? AND model = ?",
                                       (version_id, model)).fetchone():
                 raise ValueError(f"{model} has no version {version_id}")
@@ -183,7 +182,7 @@ class ModelVersions:
 KEEP_FILES_OF = 8   # versions per model whose files are kept (and the current one): about 50 MB for the CNN
 
 
-def prune_files(connection: sqlite3.Connection, model: str) -> None:
+def prune_files(connection, model: str) -> None:
     """Drop the files of a model's versions older than its newest KEEP_FILES_OF (never the current one's):
     their rows, reports and scores stay; they can no longer be served."""
     connection.execute(
@@ -222,7 +221,7 @@ def version_of(row: tuple) -> Version:
                    trained_on=json.loads(row[6]), report=json.loads(row[7]), kept=bool(row[8]), current=bool(row[9]))
 
 
-def make_current(connection: sqlite3.Connection, model: str, version_id: int) -> None:
+def make_current(connection, model: str, version_id: int) -> None:
     connection.execute(
         "INSERT INTO current_versions (model, version_id, changed) VALUES (?, ?, ?)"
         " ON CONFLICT (model) DO UPDATE SET version_id = excluded.version_id, changed = excluded.changed",

@@ -71,7 +71,7 @@ def list_versions(name: str):
     known_model(name)
     store = current_app.extensions["feedback"]
     listed = in_store(lambda: [version.summary() for version in versions().of_model(name)]) \
-        if store.path.exists() else []   # no store yet: nothing kept, and a listing does not create one
+        if store.exists() else []   # no store yet: nothing kept, and a listing does not create one
     if not listed:
         classifier = models().classifiers[name]
         listed = [{"id": None, "model": name, "number": 1, "created": None, "parent": None,

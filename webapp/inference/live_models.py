@@ -66,7 +66,8 @@ class LiveModels:
             return                           # another request of this worker is looking already
         try:
             self._checked_at = time.monotonic()
-            self.refresh()
+            if self.versions.store.exists():   # a store not created yet holds no versions: never create it
+                self.refresh()
         except StoreRefused as error:
             log.warning("model versions not checked: %s", error)
         except Exception:   # whatever goes wrong here, the request itself is still answered
