@@ -15,6 +15,7 @@ from pathlib import Path
 
 from benchmarks import (
     bench_abuse,
+    bench_cluster,
     bench_drawings_page,
     bench_explain,
     bench_feedback_flood,
@@ -50,6 +51,7 @@ def main(argv=None):
     page = bench_drawings_page.run()
     abuse = bench_abuse.run(repeats=5)
     inside = bench_explain.run(repeats=100, digits=500)
+    cluster = bench_cluster.section_of(RESULTS.read_text()) if RESULTS.exists() else ""   # its own longer run
     RESULTS.write_text(f"""# Speed results
 
 Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on: {machine()}.
@@ -100,7 +102,8 @@ In-process POST /api/explain on the 280x280 canvas PNG (100 calls per model); th
 neighbour agreement on the first 500 MNIST test digits (agreement: of those each model reads right).
 
 {bench_explain.as_markdown(inside)}
-""")
+
+{cluster}""")
     print(RESULTS.read_text())
 
 

@@ -45,3 +45,17 @@ def test_styled_digits_are_canvas_pngs_the_app_reads_as_one_digit_each(client):
     for drawing in drawings:
         answer = post_image(client, drawing.png).json
         assert len(answer["digits"]) == 1
+
+
+def test_the_cluster_figures_replace_their_own_section_of_the_results_and_keep_the_rest(tmp_path):
+    from benchmarks import bench_cluster
+
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Speed results\n\n## Stalled connections\n\np99 18 ms\n")
+    bench_cluster.write_section(results, "first run\n", "AMD EPYC, 2 cores")
+    bench_cluster.write_section(results, "second run\n", "AMD EPYC, 2 cores")
+    text = results.read_text()
+    assert text.startswith("# Speed results\n\n## Stalled connections\n\np99 18 ms\n")
+    assert text.count(bench_cluster.SECTION) == 1 and "second run" in text and "first run" not in text
+    assert bench_cluster.section_of(text).startswith(bench_cluster.SECTION) and "p99 18" not in \
+        bench_cluster.section_of(text)
