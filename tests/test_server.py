@@ -179,7 +179,7 @@ def test_a_database_restored_with_mv_gets_every_workers_writes(tmp_path, seven):
 
 
 def test_on_every_interface_the_start_up_lines_name_each_network_address():
-    from webapp import server
+    from webapp import addresses as server  # webapp.server itself is gunicorn's: importing it patches with gevent
     addresses = server.network_addresses()
     assert all(not address.startswith("127.") for address in addresses)
     lines = server.addresses_to_open("0.0.0.0", 8000)
@@ -233,3 +233,35 @@ def wait_until_every_answer_says(port: int, model: str, number: int, in_a_row: i
         seen = seen + 1 if listed[model]["number"] == number else 0
         time.sleep(0.05)
     assert seen >= in_a_row, f"{model} version {number} was not served by every worker within 20 s"
+
+
+def test_a_worker_waiting_on_postgresql_goes_on_answering_predictions(tmp_path, postgres_database, seven):
+    """One gevent worker of `make run` on PostgreSQL: while a drawing waits for the writers' lock (held here,
+    as another instance publishing a model version would hold it), predictions on that same worker are
+    answered at once, and the drawing is kept when the lock is free. A blocking database driver would stop
+    the whole worker until then."""
+    import psycopg
+
+    from benchmarks.bench_load import multipart_body
+    from webapp.feedback.postgres_database import WRITERS_LOCK
+
+    url = postgres_database()
+    body, content_type = multipart_body(seven, label="7")
+    with running_server(tmp_path, DIGITDRAW_DATABASE=url, WORKERS="1", DIGITDRAW_RATELIMIT_ENABLED="false") as (
+            port, _):
+        assert request(port, "POST", "/api/feedback", body, {"Content-Type": content_type})[0] == 201
+        with psycopg.connect(url, autocommit=True) as holder:
+            holder.execute("SELECT pg_advisory_lock(%s)", (WRITERS_LOCK,))
+            waiting: list[int] = []
+            drawing = threading.Thread(target=lambda: waiting.append(
+                request(port, "POST", "/api/feedback", body, {"Content-Type": content_type})[0]))
+            drawing.start()
+            time.sleep(0.5)   # the drawing is now waiting for the lock inside the worker
+            started = time.monotonic()
+            assert predict(port, seven)[0] == 200
+            answered_in = time.monotonic() - started
+            assert drawing.is_alive(), "the drawing did not wait for the lock"
+            holder.execute("SELECT pg_advisory_unlock(%s)", (WRITERS_LOCK,))
+        drawing.join(timeout=ANSWER_SECONDS)
+    assert answered_in < 2.0   # not a speed target: with a blocked worker it waits for the lock (seconds)
+    assert waiting == [201]

@@ -27,3 +27,19 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def addresses_to_open(host: str, port: int) -> list[str]:
+    """The start-up lines that say where the app can be opened (gunicorn prints them, webapp/server.py)."""
+    if host in ("0.0.0.0", "::"):
+        urls = [f"http://{address}:{port}/" for address in network_addresses()]
+        if not urls:
+            return [f"Listening on every network interface, port {port}, but this computer has no "
+                    "network address other than 127.0.0.1."]
+        return ["Students on this network can open: " + "  ".join(urls),
+                "Open one of them on the projector and press Presenter (or Join) for its QR code; "
+                "the teacher signs in at /teacher."]
+    if is_loopback(host):
+        return [f"Open http://{host}:{port}/ on this computer. For students' devices, start with "
+                "HOST=0.0.0.0 (see the README's classroom section)."]
+    return [f"Open http://{host}:{port}/"]

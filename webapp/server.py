@@ -15,15 +15,23 @@ app never waits on the network while holding anything.
 
 from __future__ import annotations
 
-import io
-import json
-import resource
-import socket
+# gunicorn reads this file before it loads (preloads) the app: patching here, before anything imports socket,
+# threading or psycopg, makes every wait in the app a greenlet's (a PostgreSQL query or lock wait, a Redis
+# call). gevent's worker patches again after the fork, but by then psycopg would have chosen its blocking
+# C wait and the app's locks would be real OS locks: one slow query would stop every request of the worker.
+from gevent import monkey
 
-import gevent
-from gunicorn.workers.ggevent import GeventWorker
+monkey.patch_all()
 
-from webapp.addresses import is_loopback, network_addresses
+import io  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import socket  # noqa: E402
+
+import gevent  # noqa: E402
+from gunicorn.workers.ggevent import GeventWorker  # noqa: E402
+
+from webapp.addresses import addresses_to_open  # noqa: E402
 
 # gunicorn settings (the command line adds bind, workers and the app)
 worker_class = "webapp.server.ClassroomWorker"
@@ -145,18 +153,3 @@ def when_ready(server):
         host, port = address.sock.getsockname()[:2]
         for line in addresses_to_open(host, port):
             server.log.info(line)
-
-
-def addresses_to_open(host: str, port: int) -> list[str]:
-    if host in ("0.0.0.0", "::"):
-        urls = [f"http://{address}:{port}/" for address in network_addresses()]
-        if not urls:
-            return [f"Listening on every network interface, port {port}, but this computer has no "
-                    "network address other than 127.0.0.1."]
-        return ["Students on this network can open: " + "  ".join(urls),
-                "Open one of them on the projector and press Presenter (or Join) for its QR code; "
-                "the teacher signs in at /teacher."]
-    if is_loopback(host):
-        return [f"Open http://{host}:{port}/ on this computer. For students' devices, start with "
-                "HOST=0.0.0.0 (see the README's classroom section)."]
-    return [f"Open http://{host}:{port}/"]

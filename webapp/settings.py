@@ -233,7 +233,8 @@ SETTINGS = (
     Setting("FEEDBACK_MAX_ROWS", 100_000, whole(1, 100_000_000), "most drawings the store keeps (then 507)"),
     # 100,000 drawings of 256 px take about 800 MB with every model's answer to each
     Setting("FEEDBACK_MAX_BYTES", 1024 * MIB, whole(MIB, 1024 * 1024 * MIB),
-            "most bytes the drawings database uses (then 507)", is_size=True),
+            "most bytes the drawings take (then 507): the SQLite file's pages in use; on PostgreSQL each kept image "
+            "plus 1 KiB", is_size=True),
     Setting("DATABASE_WAL_LIMIT", 16 * MIB, whole(0, 1024 * MIB),
             "size the SQLite write-ahead log is cut back to after a checkpoint, bytes (SQLite only)", is_size=True),
     Setting("RATELIMIT_ENABLED", True, boolean, "per-client rate limits on (`false` for benchmarks)"),

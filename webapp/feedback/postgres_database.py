@@ -31,13 +31,11 @@ from webapp.feedback.refusals import SchemaTooNew, StoreFull, StoreRefused, Stor
 from webapp.feedback.schema import MIGRATIONS, SCHEMA_VERSION, for_postgresql
 
 WRITERS_LOCK = 0x44696769   # the advisory lock every write transaction takes ("Digi")
-WRITE_ATTEMPTS = 3
 POOL_SIZE = 8               # connections per process at most (each gevent worker is one process)
 CONNECT_SECONDS = 3
 POOL_WAIT_SECONDS = 3       # for a pooled connection: longer means the server is down or swamped
 LOCK_WAIT_SECONDS = 10      # for the writers' lock (as SQLite's busy timeout)
 STATEMENT_SECONDS = 60
-DRAWING_TABLES = ("drawings", "answers", "confusion")   # what the quota counts: not the model versions
 
 # Every database opened in this process, until close_all: a pool is never left to the garbage collector, which
 # would close it from whichever thread it happens to run in (even one of the pool's own).
@@ -96,24 +94,20 @@ class PostgresDatabase:
             raise refusal_for(error) from error
 
     def transaction(self, work):
-        """Run `work(connection)` in one transaction holding the writers' lock; again if the server gave up
-        on it (a serialization failure or deadlock cannot happen under the lock, but a failover can)."""
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
-            with self._write_lock, self.connection() as connection:
-                try:
-                    with connection.raw.transaction():
-                        connection.execute("SELECT pg_advisory_xact_lock(?)", (WRITERS_LOCK,))
-                        return work(connection)
-                except (errors.SerializationFailure, errors.DeadlockDetected):
-                    if attempt == WRITE_ATTEMPTS:
-                        raise
+        """Run `work(connection)` in one transaction holding the writers' lock. Never retried: when the
+        connection breaks during COMMIT, nobody knows whether it was kept, and a drawing must not be kept twice
+        (the person gets a 503 and may send it again)."""
+        with self._write_lock, self.connection() as connection:
+            with connection.raw.transaction():
+                connection.execute("SELECT pg_advisory_xact_lock(?)", (WRITERS_LOCK,))
+                return work(connection)
 
     @staticmethod
     def used_bytes(connection: PostgresConnection) -> int:
-        """The drawings' tables with their indexes and TOAST, as PostgreSQL keeps them on disk (space that
-        deleted rows leave is reused once vacuumed, as SQLite reuses its free pages)."""
-        return int(connection.execute(
-            "SELECT " + " + ".join(f"pg_total_relation_size('{table}')" for table in DRAWING_TABLES)).fetchone()[0])
+        """What the drawings take, as counted by every write (each kept image plus 1 KiB): PostgreSQL's files
+        keep the space of deleted and refused rows for reuse and never shrink, so their size would keep a full
+        store full after the teacher deletes drawings."""
+        return int(connection.execute("SELECT value FROM drawings_usage WHERE name = 'bytes'").fetchone()[0])
 
     def write_problem(self) -> str | None:
         """Nothing to find out without the server: a write that fails says why (see refusal_for)."""

@@ -78,6 +78,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             pid INTEGER,
             progress TEXT NOT NULL DEFAULT '',
             result TEXT)"""),
+    # 6: how many drawings there are and what they take (each kept image plus 1 KiB for its input, row and
+    #    answers), kept up to date by every write: PostgreSQL's files never shrink after a delete, so its quota
+    #    counts these; and no write counts every row
+    ("""CREATE TABLE drawings_usage (
+            name TEXT PRIMARY KEY,
+            value BIGINT NOT NULL) WITHOUT ROWID""",
+     "INSERT INTO drawings_usage (name, value) SELECT 'rows', count(*) FROM drawings",
+     "INSERT INTO drawings_usage (name, value) SELECT 'bytes', coalesce(sum(length(image) + 1024), 0) FROM drawings"),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -118,6 +118,7 @@ class FeedbackStore:
                                 for (name, version), digit in drawing.answers.items())
                 ids.append(drawing_id)
             add_to_confusion(connection, answered)
+            count_usage(connection, len(drawings), sum(len(drawing.image) + ROW_OVERHEAD_BYTES for drawing in drawings))
             self._check_quota(connection)
             return ids
 
@@ -131,7 +132,10 @@ class FeedbackStore:
                 " (SELECT answers.model, answers.version, drawings.label, answers.digit FROM answers"
                 "  JOIN drawings ON drawings.id = answers.drawing_id WHERE answers.drawing_id = ?)", (drawing_id,))
             connection.execute("DELETE FROM answers WHERE drawing_id = ?", (drawing_id,))
-            return connection.execute("DELETE FROM drawings WHERE id = ?", (drawing_id,)).rowcount
+            removed = connection.execute("DELETE FROM drawings WHERE id = ? RETURNING length(image)",
+                                         (drawing_id,)).fetchall()
+            count_usage(connection, -len(removed), -sum(length + ROW_OVERHEAD_BYTES for (length,) in removed))
+            return len(removed)
 
         return self.transaction(remove) > 0
 
@@ -144,6 +148,7 @@ class FeedbackStore:
         def remove_all(connection) -> int:
             connection.execute("DELETE FROM confusion")
             connection.execute("DELETE FROM answers")
+            connection.execute("UPDATE drawings_usage SET value = 0")
             return connection.execute("DELETE FROM drawings").rowcount
 
         return self.transaction(remove_all)
@@ -233,10 +238,9 @@ class FeedbackStore:
         self.transaction(insert)
 
     def usage(self) -> tuple[int, int]:
-        """(drawings, bytes of the file in use) now."""
+        """(drawings, bytes they take in the database) now."""
         with self.database.connection() as connection:
-            return (connection.execute("SELECT count(*) FROM drawings").fetchone()[0],
-                    self.database.used_bytes(connection))
+            return stored_rows(connection), self.database.used_bytes(connection)
 
     def health(self) -> dict:
         """The store's state for /api/health: `failing` when a write would fail, `full` at the quota."""
@@ -270,7 +274,7 @@ class FeedbackStore:
     def _check_quota(self, connection) -> None:
         """After this transaction's inserts: refuse them all when they took the store past its quota."""
         if self.max_rows is not None:
-            rows = connection.execute("SELECT count(*) FROM drawings").fetchone()[0]
+            rows = stored_rows(connection)
             if rows > self.max_rows:
                 raise StoreFull(f"The drawings store is full: it keeps at most {self.max_rows:,} "
                                 f"drawing{'' if self.max_rows == 1 else 's'}. "
@@ -296,7 +300,7 @@ def open_database(location: str | Path, wal_limit: int | None = None) -> SqliteD
     text = str(location)
     if is_server_url(text):
         return PostgresDatabase(text)
-    return SqliteDatabase(text.removeprefix("sqlite://") if text.startswith("sqlite:///") else text, wal_limit)
+    return SqliteDatabase(text.removeprefix("sqlite://"), wal_limit)
 
 
 def is_server_url(location: str) -> bool:
@@ -326,6 +330,16 @@ def add_to_confusion(connection, answered: Counter) -> None:
         "INSERT INTO confusion (model, version, label, digit, count) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (model, version, label, digit) DO UPDATE SET count = confusion.count + excluded.count",
         [(*key, number) for key, number in answered.items()])
+
+
+def count_usage(connection, rows: int, size: int) -> None:
+    """Add to the drawings' counts (webapp/feedback/schema.py, step 6), in the caller's transaction."""
+    connection.executemany("UPDATE drawings_usage SET value = value + ? WHERE name = ?",
+                           [(rows, "rows"), (size, "bytes")])
+
+
+def stored_rows(connection) -> int:
+    return connection.execute("SELECT value FROM drawings_usage WHERE name = 'rows'").fetchone()[0]
 
 
 def inputs_of(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

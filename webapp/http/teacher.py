@@ -67,20 +67,22 @@ class SessionWithSharedKey(SecureCookieSessionInterface):
 
 
 def ensure_secret_key(app: Flask | None = None) -> str:
-    """The key that signs sessions, CSRF and undo tokens, fetched from the store the first time."""
+    """The key that signs sessions, CSRF and undo tokens, fetched from the store the first time.
+
+    While the store cannot be reached this process signs with its own key, made before gunicorn forks its
+    workers, and asks the store again next time: other instances cannot read what it signs, so it must not
+    keep that key once the shared one can be had (a teacher signed in meanwhile signs in again)."""
     app = app or current_app
-    if not app.secret_key:
-        app.secret_key = shared_secret(app)
+    if not app.secret_key or app.extensions.get("signing_with_fallback"):
+        try:
+            app.secret_key = app.extensions["feedback"].shared_secret()
+            app.extensions["signing_with_fallback"] = False
+        except StoreRefused as error:
+            log.warning("no shared secret key in the drawings store (%s); signing with this process's own key "
+                        "until it can be read", error)
+            app.secret_key = app.extensions["fallback_secret"]
+            app.extensions["signing_with_fallback"] = True
     return app.secret_key
-
-
-def shared_secret(app: Flask) -> str:
-    try:
-        return app.extensions["feedback"].shared_secret()
-    except StoreRefused as error:
-        # This process's own key, made before gunicorn forks its workers: it lasts until a restart.
-        log.warning("no shared secret key in the drawings store (%s); teachers sign in again after a restart", error)
-        return app.extensions["fallback_secret"]
 
 
 def init_app(app: Flask) -> None:

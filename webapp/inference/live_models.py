@@ -26,6 +26,7 @@ from webapp.inference.classifier import Classifier, ModelLoadError, ModelRegistr
 from webapp.inference.explainer import Explainer, ExplainUnavailable, Sample, load_sample
 
 log = logging.getLogger("digitdraw")
+UNREACHABLE_BACKOFF_SECONDS = 30.0
 RETRY_DAMAGED_SECONDS = 60.0
 
 
@@ -69,7 +70,9 @@ class LiveModels:
             if self.versions.store.exists():   # a store not created yet holds no versions: never create it
                 self.refresh()
         except StoreRefused as error:
-            log.warning("model versions not checked: %s", error)
+            # A store that cannot be reached costs a request its wait: not one every interval while it lasts.
+            self._checked_at = time.monotonic() + UNREACHABLE_BACKOFF_SECONDS
+            log.warning("model versions not checked for %g s: %s", UNREACHABLE_BACKOFF_SECONDS, error)
         except Exception:   # whatever goes wrong here, the request itself is still answered
             log.exception("model versions not checked")
         finally:
