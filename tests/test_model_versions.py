@@ -198,3 +198,8 @@ def test_the_drawings_page_shows_each_version_on_the_drawings_it_read(live_app, 
     page = client.get("/drawings").get_data(as_text=True)
     assert "Each model version on the drawings it read" in page
     assert "version 2 (served)" in page and "version 1" in page   # the shipped file read the first drawing
+
+
+def test_before_the_first_fine_tuning_run_there_is_no_run_to_show(client):
+    answer = client.get("/api/finetune", headers=BEARER)
+    assert answer.status_code == 204 and answer.data == b""

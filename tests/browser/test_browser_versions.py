@@ -32,6 +32,7 @@ def test_the_teacher_fine_tunes_watches_the_run_and_rolls_back(open_page, feedba
     rows = teacher.locator("#versions-body tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Served now")
+    expect(teacher.locator("#finetune-run")).to_be_hidden()   # no run yet: nothing to show, and no error
 
     teacher.locator("#finetune-button").click()
     expect(teacher.locator("#finetune-button")).to_be_disabled()

@@ -149,7 +149,7 @@ def finetune_status():
     require_teacher("Watching fine-tuning", changes_state=False)
     reap()
     job = in_store(FinetuneJobs(current_app.extensions["feedback"]).latest)
-    return jsonify(job.as_json() if job else None)
+    return jsonify(job.as_json()) if job else ("", 204)   # no run yet
 
 
 def launch(job_id: int, name: str, epochs: int | None, replay: int | None, limit: int | None) -> None:
