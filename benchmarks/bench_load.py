@@ -17,7 +17,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from benchmarks.bench_predict import percentile
 from benchmarks.canvas import canvas_png
+from deploy.local_servers import free_port  # noqa: F401  (benchmarks and tests import it from here)
 from training.mnist import load_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,12 +34,6 @@ HOST = "127.0.0.1"
 START_TIMEOUT = 120
 STOP_SECONDS = 5
 REQUEST_TIMEOUT = 30
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def multipart_body(png: bytes, filename: str = "canvas.png", **fields) -> tuple[bytes, str]:

@@ -5,45 +5,22 @@ goes away."""
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 
-from benchmarks.bench_load import free_port
+from deploy.local_servers import ServerMissing, start_redis
 from support import make_app, post_image
 from webapp import settings
-
-REDIS = shutil.which("redis-server")
 
 
 @pytest.fixture()
 def redis_url(tmp_path):
-    if REDIS is None:
-        message = "the shared rate-limit tests need Debian's redis-server (.ci/run installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    port = free_port()
-    server = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path),
-                               "--save", "", "--appendonly", "no", "--daemonize", "no"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        server.kill()
-        pytest.fail("redis-server did not start")
-    yield f"redis://127.0.0.1:{port}", server
-    if server.poll() is None:
-        server.terminate()
-        server.wait(timeout=10)
+    try:
+        server = start_redis(tmp_path / "redis")
+    except ServerMissing as missing:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(str(missing))   # CI installs it: never skipped there
+    yield server.url, server.process
+    server.stop()
 
 
 def limited_app(tmp_path, name: str, storage: str):
