@@ -123,6 +123,19 @@ def test_start_up_says_where_to_open_the_app(tmp_path):
     assert f"Open http://127.0.0.1:{port}/ on this computer" in log.read_text()
 
 
+def test_start_up_is_quiet_and_names_the_public_address_the_qr_code_shows(tmp_path):
+    """With DIGITDRAW_PUBLIC_URL set the start-up lines send students there (the join QR code's address), not to
+    this computer's own; and no worker starts with a traceback (gevent's KeyError for threads started before
+    the fork)."""
+    public = "https://draw.school.example/class-3/"
+    with running_server(tmp_path, WORKERS="2", DIGITDRAW_PUBLIC_URL=public) as (port, log):
+        time.sleep(0.5)   # both workers booted and past their first turn of the loop
+    output = log.read_text()
+    assert "Traceback" not in output and "KeyError" not in output, output
+    assert f"Students open {public} (DIGITDRAW_PUBLIC_URL)" in output
+    assert f"http://127.0.0.1:{port}/ on this computer" not in output
+
+
 def test_two_instances_on_one_host_both_serve(tmp_path, seven):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -189,6 +202,16 @@ def test_on_every_interface_the_start_up_lines_name_each_network_address():
         assert "press Presenter (or Join) for its QR code" in lines[1]
     else:
         assert "no network address other than 127.0.0.1" in lines[0]
+
+
+@pytest.mark.parametrize("host, listening", [("0.0.0.0", "every network interface, port 8000"),
+                                              ("127.0.0.1", "127.0.0.1:8000")])
+def test_with_a_public_address_the_start_up_lines_send_students_there_only(host, listening):
+    from webapp.addresses import addresses_to_open, network_addresses
+    lines = addresses_to_open(host, 8000, "https://draw.school.example/class-3/")
+    assert lines[0].startswith("Students open https://draw.school.example/class-3/ (DIGITDRAW_PUBLIC_URL)")
+    assert f"This server listens on {listening}" in lines[1]
+    assert not any(address in " ".join(lines) for address in network_addresses())
 
 
 def test_a_running_server_follows_a_publish_and_a_roll_back_with_every_request_answered(tmp_path, seven):

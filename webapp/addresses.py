@@ -29,8 +29,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def addresses_to_open(host: str, port: int) -> list[str]:
-    """The start-up lines that say where the app can be opened (gunicorn prints them, webapp/server.py)."""
+def addresses_to_open(host: str, port: int, public_url: str | None = None) -> list[str]:
+    """The start-up lines that say where the app can be opened (gunicorn prints them, webapp/server.py).
+
+    With a public address (DIGITDRAW_PUBLIC_URL) students open that one, the address of the join QR code,
+    so the lines name it rather than this computer's own addresses."""
+    if public_url:
+        listening = f"every network interface, port {port}" if host in ("0.0.0.0", "::") else f"{host}:{port}"
+        return [f"Students open {public_url} (DIGITDRAW_PUBLIC_URL), the address the join QR code shows; "
+                "press Presenter (or Join) on the projector for it, the teacher signs in at /teacher.",
+                f"This server listens on {listening}: {public_url} must lead here (a proxy or a school domain)."]
     if host in ("0.0.0.0", "::"):
         urls = [f"http://{address}:{port}/" for address in network_addresses()]
         if not urls:

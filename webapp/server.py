@@ -27,6 +27,7 @@ import io  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
 import socket  # noqa: E402
+import threading  # noqa: E402
 
 import gevent  # noqa: E402
 from gunicorn.workers.ggevent import GeventWorker  # noqa: E402
@@ -41,6 +42,7 @@ preload_app = True                 # models are loaded once, before the workers 
 accesslog = None                   # the app logs each request itself (webapp/http/logs.py)
 
 NEXT_TURN = 1e-6                   # any sleep above 0 waits for the loop's next turn (gevent.sleep)
+THREADS_END_WITHIN = 5.0           # seconds the master waits for the preloaded app's threads before a fork
 
 
 class ClassroomWorker(GeventWorker):
@@ -147,9 +149,28 @@ def on_starting(server):
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
+def pre_fork(server, worker):
+    """Fork a worker only once the threads the preloaded app started have ended.
+
+    Creating the app starts short threads: Flask-Limiter's in-memory counters (limits' MemoryStorage, one
+    for the counters and one for the fallback when Redis is away) each start a 10 ms `threading.Timer`.
+    Patched by gevent a thread is a greenlet of the hub, and a fork copies the hub: a timer still waiting
+    then also runs in the worker, whose `threading` forgot every thread but its own at the fork, and ends
+    in a KeyError traceback there. Here they end in the master first (milliseconds, once).
+    """
+    for thread in threading.enumerate():
+        # a _DummyThread is gevent's stand-in for a greenlet that asked for its thread: nothing to wait for
+        if thread is not threading.current_thread() and not isinstance(thread, threading._DummyThread):
+            thread.join(THREADS_END_WITHIN)
+            if thread.is_alive():
+                server.log.warning("Forking a worker while the thread %r still runs: it runs on in the worker "
+                                   "too, without its place in the worker's threading.", thread.name)
+
+
 def when_ready(server):
-    """Say where the app can be opened, so a teacher knows what students type."""
+    """Say where the app can be opened, so a teacher knows what students type (the join QR code's address)."""
+    public_url = server.app.wsgi().config.get("PUBLIC_URL")
     for address in server.LISTENERS:
         host, port = address.sock.getsockname()[:2]
-        for line in addresses_to_open(host, port):
+        for line in addresses_to_open(host, port, public_url):
             server.log.info(line)
