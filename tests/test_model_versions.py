@@ -40,10 +40,11 @@ def probabilities(client, png: bytes, model: str) -> np.ndarray:
 
 def test_the_shipped_model_is_listed_as_version_1_and_a_listing_writes_nothing(client, app):
     assert client.get("/api/models").json[0]["version"]["id"] is None
+    assert client.get("/api/models").json[0]["version"]["origin"] == "shipped"
     listed = client.get("/api/models/mlp/versions").json
     assert listed["model"] == "mlp" and len(listed["versions"]) == 1
     shipped = listed["versions"][0]
-    assert (shipped["id"], shipped["number"], shipped["current"]) == (None, 1, True)
+    assert (shipped["id"], shipped["number"], shipped["current"], shipped["origin"]) == (None, 1, True, "shipped")
     assert shipped["sha256"] == app.extensions["models"].classifiers["mlp"].sha256
     assert not Path(app.config["DATABASE"]).exists()   # a public GET never writes
 
@@ -51,9 +52,23 @@ def test_the_shipped_model_is_listed_as_version_1_and_a_listing_writes_nothing(c
     stored = client.get("/api/models/mlp/versions").json
     first = stored["versions"][0]
     assert first["number"] == 1 and first["current"] and first["parent"] is None and first["id"] is not None
+    assert first["origin"] == "shipped" and first["created"]   # kept now, and still the shipped one
     assert first["sha256"] == shipped["sha256"] and stored["current"] == first["id"]
     ModelVersions(app.extensions["feedback"]).register_folder(MODEL_DIR, ["mlp"])
     assert client.get("/api/models/mlp/versions").json["versions"] == [first]   # registered twice, kept once
+
+
+def test_a_fine_tuned_version_says_so_and_the_shipped_one_stays_shipped(client, app):
+    versions = ModelVersions(app.extensions["feedback"])
+    versions.register_folder(MODEL_DIR, ["mlp"])
+    report = {**report_of("mlp-wide"), "finetune": {"before": {}, "after": {}}}   # as training/finetune.py writes
+    tuned = versions.publish("mlp", files_of("mlp-wide"), report, {"source": "fine-tuned on collected drawings"},
+                             parent_id=versions.current()["mlp"].id)
+    listed = client.get("/api/models/mlp/versions").json["versions"]
+    assert [(v["number"], v["origin"]) for v in listed] == [(2, "fine-tuned"), (1, "shipped")]
+    assert listed[0]["created"] == tuned.created
+    served = {model["name"]: model["version"] for model in client.get("/api/models").json}
+    assert served["mlp"]["origin"] == "fine-tuned"
 
 
 def test_folder_files_that_do_not_belong_together_are_not_kept_as_a_version(app, tmp_path):

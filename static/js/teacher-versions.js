@@ -69,7 +69,8 @@ async function showVersions() {
       }
       return element("tr", { class: version.current ? "is-current" : null },
         element("th", { scope: "row", text: `${version.number}` }),
-        element("td", { text: version.created ? new Date(version.created).toLocaleString() : "shipped" }),
+        element("td", {
+          text: version.origin === "fine-tuned" ? new Date(version.created).toLocaleString() : "shipped" }),
         element("td", { text: learntFrom(version) }),
         element("td", { text: version.test_accuracy == null ? "" : percent(version.test_accuracy, 2) }),
         element("td", {}, action));

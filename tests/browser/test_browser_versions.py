@@ -32,6 +32,8 @@ def test_the_teacher_fine_tunes_watches_the_run_and_rolls_back(open_page, feedba
     rows = teacher.locator("#versions-body tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Served now")
+    made = teacher.locator("#versions-body tr td:first-of-type")   # the "Made" column
+    expect(made.first).to_have_text("shipped")
     expect(teacher.locator("#finetune-run")).to_be_hidden()   # no run yet: nothing to show, and no error
 
     teacher.locator("#finetune-button").click()
@@ -44,6 +46,8 @@ def test_the_teacher_fine_tunes_watches_the_run_and_rolls_back(open_page, feedba
     expect(rows.first).to_contain_text("Served now")
     expect(rows.first.locator("th")).to_have_text("2")
     expect(rows.nth(1)).to_contain_text("MNIST training digits")
+    expect(made.nth(1)).to_have_text("shipped")   # version 1 stays the shipped one once it is kept
+    expect(made.first).not_to_have_text("shipped")   # the run's version says when it was made
     teacher.screenshot(path=str(screenshot_dir / "teacher-versions-1280.png"), full_page=True)
 
     teacher.get_by_role("button", name="Serve version 1").click()

@@ -25,6 +25,8 @@ SERVED = "tflite"
 KERAS = "keras"
 FILE_SUFFIXES = (SERVED, KERAS, "explain.tflite", "explain.json", "neighbours.npz")
 
+SHIPPED, FINE_TUNED = "shipped", "fine-tuned"   # a version's origin
+
 
 class VersionDamaged(Exception):
     """A stored file does not match the sha256 recorded when it was published."""
@@ -43,10 +45,17 @@ class Version:
     kept: bool = True      # its files are still kept (older ones are dropped: KEEP_FILES_OF)
     current: bool = False
 
+    @property
+    def origin(self) -> str:
+        """"fine-tuned" for a fine-tuning run's version (its report holds the run), else "shipped": the model
+        folder's files made by train.py, whenever the store first kept them (`created`)."""
+        return FINE_TUNED if self.report.get("finetune") else SHIPPED
+
     def summary(self) -> dict:
         """What /api/models and the teacher's page show of a version (the report's headline figures only)."""
         calibration = self.report.get("calibration") or {}
-        return {"id": self.id, "model": self.model, "number": self.number, "created": self.created,
+        return {"id": self.id, "model": self.model, "number": self.number, "origin": self.origin,
+                "created": self.created,
                 "parent": self.parent_id, "sha256": self.sha256, "current": self.current, "kept": self.kept,
                 "trained_on": self.trained_on, "test_accuracy": self.report.get("test_accuracy"),
                 "temperature": calibration.get("temperature"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from flask import Blueprint, current_app, jsonify
 
+from webapp.feedback.model_versions import SHIPPED
 from webapp.feedback.store import StoreRefused
 from webapp.http.errors import ApiError
 from webapp.http.requests import (
@@ -64,7 +65,7 @@ def list_models():
         except StoreRefused:
             version = None
         listed.append({**summary, "version": version or {"id": None, "number": None, "sha256": classifier.sha256,
-                                                         "source": "model folder"}})
+                                                         "source": "model folder", "origin": SHIPPED}})
     return jsonify(listed)
 
 

@@ -21,7 +21,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 
 from webapp import PROJECT_ROOT
 from webapp.feedback.finetune_jobs import FinetuneJobs, JobRunning
-from webapp.feedback.model_versions import ModelVersions, VersionDamaged
+from webapp.feedback.model_versions import SHIPPED, ModelVersions, VersionDamaged
 from webapp.feedback.store import StoreRefused
 from webapp.http.errors import ApiError
 from webapp.http.requests import models, unknown_model
@@ -74,7 +74,7 @@ def list_versions(name: str):
         if store.exists() else []   # no store yet: nothing kept, and a listing does not create one
     if not listed:
         classifier = models().classifiers[name]
-        listed = [{"id": None, "model": name, "number": 1, "created": None, "parent": None,
+        listed = [{"id": None, "model": name, "number": 1, "origin": SHIPPED, "created": None, "parent": None,
                    "sha256": classifier.sha256, "current": True, "kept": True,
                    "trained_on": {"source": "model folder (train.py)",
                                   "images": classifier.report.get("train_images")},
