@@ -62,7 +62,7 @@ def test_models_lists_best_first(client):
     assert [m["name"] for m in models][0] == "cnn"
     assert {m["name"] for m in models} >= {"cnn", "mlp", "mlp-wide"}
     for model in models:
-        assert set(model) == {"name", "description", "test_accuracy", "params", "version"}
+        assert set(model) == {"name", "title", "description", "test_accuracy", "params", "version"}
         assert model["version"]["sha256"] and model["version"]["id"] is None   # no stored versions yet
         assert model["params"] > 0 and 0.9 < model["test_accuracy"] <= 1
 

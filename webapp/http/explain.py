@@ -17,6 +17,7 @@ from webapp.http.echo import shortened
 from webapp.http.errors import ApiError
 from webapp.http.requests import chosen_classifiers, chosen_mode, digit_field, field, models, uploaded_image_bytes
 from webapp.inference.explainer import Explainer, load_explainers
+from webapp.inference.plain_names import layer_names
 from webapp.inference.reading import read
 from webapp.vision import activation_images, preprocess
 from webapp.vision.images import png_data_url
@@ -102,8 +103,9 @@ def model_inside(name: str):
     if name not in models().classifiers:
         raise ApiError(404, f"There is no model {shortened(name)}; the models are {', '.join(models().names)}.")
     explainer = explainer_for(name)
-    return jsonify(model=name, layers=[{key: layer[key] for key in ("name", "kind", "shape")}
-                                       for layer in explainer.layers], filters=filters_json(explainer))
+    layers = [{"name": layer["name"], "plain": plain, "kind": layer["kind"], "shape": layer["shape"]}
+              for layer, plain in zip(explainer.layers, layer_names(explainer.layers))]
+    return jsonify(model=name, layers=layers, filters=filters_json(explainer))
 
 
 def stages_json(image) -> list[dict]:
@@ -120,15 +122,16 @@ def stages_json(image) -> list[dict]:
 
 
 def layers_json(explainer: Explainer, pixels) -> list[dict]:
-    """Every layer with its activation as an image; a layer that passes its input on unchanged (dropout
-    when reading) reuses the image before it."""
+    """Every layer with its plain name and its activation as an image; a layer that passes its input on
+    unchanged (dropout when reading) reuses the image before it."""
     shown, previous = [], None
-    for layer in explainer.layer_outputs(pixels):
+    for layer, plain in zip(explainer.layer_outputs(pixels), layer_names(explainer.layers)):
         same = previous is not None and previous[0].shape == layer.activation.shape \
             and np.array_equal(previous[0], layer.activation)
         image = previous[1] if same else png_data_url(activation_images.activation_image(layer.activation),
                                                       compression=1)
-        shown.append({"name": layer.name, "kind": layer.kind, "shape": list(layer.shape), "image": image})
+        shown.append({"name": layer.name, "plain": plain, "kind": layer.kind, "shape": list(layer.shape),
+                      "image": image})
         previous = (layer.activation, image)
     return shown
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
+from webapp.inference.plain_names import model_title
 from webapp.mnist_format import CLASSES, IMAGE_SIDE
 
 INPUT_SHAPE = (IMAGE_SIDE, IMAGE_SIDE)
@@ -106,6 +107,7 @@ class Classifier:
 
     def describe(self) -> dict:
         return {"name": self.name,
+                "title": model_title(self.name),
                 "description": self.report.get("description", ""),
                 "test_accuracy": self.report.get("test_accuracy"),
                 "params": self.report.get("params")}
