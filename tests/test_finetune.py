@@ -69,16 +69,29 @@ def test_deliberately_wrong_labels_are_refused_and_the_old_version_stays(tmp_pat
     assert [(v.number, v.current) for v in versions] == [(1, True)]
 
 
-def test_the_held_out_drawings_are_the_same_every_time(tmp_path, mnist):
-    from training.finetune import is_held_out
-
-    held = [drawing_id for drawing_id in range(1, 1001) if is_held_out(drawing_id)]
-    assert held == [drawing_id for drawing_id in range(1, 1001) if is_held_out(drawing_id)]
-    assert 150 <= len(held) <= 250   # about a fifth
+def test_a_class_of_eight_with_twenty_drawings_can_fine_tune(tmp_path, mnist):
+    """20 drawings by 8 students: 4 held out, from 4 students and 4 digits; the version records them."""
+    app = make_app(tmp_path / "drawings.sqlite")
+    indexes = np.arange(500, 520)
+    store = app.extensions["feedback"]
+    store.add(*[NewDrawing(image=cv2.imencode(".png", mnist.x_test[i])[1].tobytes(), pixels=mnist.x_test[i],
+                           label=int(mnist.y_test[i]), writer=f"student-{n % 8}") for n, i in enumerate(indexes)])
+    result = run_finetune(app, "--epochs", "1", "--replay", "500")
+    assert (result["drawings_used"], result["drawings_held_out"], result["students"]) == (16, 4, 8)
+    assert result["held_out_learnt_before"] == 0
+    if result["published"]:
+        trained_on = ModelVersions(store).of_model("mlp")[0].trained_on
+        assert len(trained_on["held_out_ids"]) == 4 and len(trained_on["drawing_ids"]) == 16
+        assert not set(trained_on["held_out_ids"]) & set(trained_on["drawing_ids"])
+        # The public listing names how many, not which.
+        listed = app.test_client().get("/api/models/mlp/versions").json["versions"][0]["trained_on"]
+        assert "drawing_ids" not in listed and "held_out_ids" not in listed and listed["drawings"] == 16
+    else:
+        assert "drawings" in result["reason"] or "MNIST" in result["reason"]
 
 
 def test_too_few_drawings_is_one_sentence_and_exit_status_1(tmp_path, mnist):
     app = make_app(tmp_path / "drawings.sqlite")
-    keep_drawings(app, mnist, [0, 1, 2], mnist.y_test[:3])
+    keep_drawings(app, mnist, range(19), mnist.y_test[:19])
     result = app.test_cli_runner().invoke(args=["finetune", "--model", "mlp"])
-    assert result.exit_code == 1 and "at least 10 collected drawings" in result.stderr
+    assert result.exit_code == 1 and "at least 20 collected drawings and there are 19: collect 1 more" in result.stderr

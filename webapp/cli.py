@@ -20,6 +20,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from webapp.inference.reading import Reading, read
+from webapp.training_tools import TRAINING_TOOLS_MISSING
 from webapp.vision import preprocess
 
 TOP = 3
@@ -99,12 +100,13 @@ def why_not_written(error: OSError, out: Path) -> str:
 def export_drawings_command(out: Path) -> None:
     """Write the labelled drawings to OUT as Keras-layout arrays: x (N, 28, 28) uint8, y (N,) uint8.
 
-    Their ids go along, so `train.py --extra-data` holds out the same drawings in every export.
+    Their ids and (hashed) writers go along, so `train.py --extra-data` holds out the drawings `flask finetune`
+    would.
     """
-    ids, x, y = current_app.extensions["feedback"].labelled_inputs()
+    ids, x, y, writers = current_app.extensions["feedback"].labelled_drawings()
     try:
         with open(out, "wb") as handle:   # a handle, so numpy does not append its own .npz suffix
-            np.savez_compressed(handle, x=x, y=y, ids=ids)
+            np.savez_compressed(handle, x=x, y=y, ids=ids, writers=np.array([w or "" for w in writers], str))
     except OSError as error:
         raise click.ClickException(f"cannot write {out}: {why_not_written(error, out)}.") from None
     click.echo(f"Wrote {len(y)} drawings to {out} (x {x.shape} uint8, y {y.shape} uint8).")
@@ -153,8 +155,7 @@ def finetune_command(model_name, as_json, limit, epochs, replay, job) -> None:
         try:
             from training.finetune import FinetuneRefused, Guards, finetune
         except ImportError as error:
-            raise click.ClickException(f"fine-tuning needs the training requirements "
-                                       f"(pip install -r requirements-train.txt): {error}") from None
+            raise click.ClickException(f"{TRAINING_TOOLS_MISSING} ({error})") from None
         if name is None:
             raise click.ClickException("no model to fine-tune: run `make train` first.")
         guards = Guards(max_test_drop=current_app.config["FINETUNE_MAX_TEST_DROP"],

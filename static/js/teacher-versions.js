@@ -18,7 +18,15 @@ const resultTable = document.getElementById("finetune-result");
 const resultBody = document.getElementById("finetune-result-body");
 const versionsBody = document.getElementById("versions-body");
 const versionsStatus = document.getElementById("versions-status");
+const readiness = document.getElementById("finetune-readiness");
+const readinessLine = document.getElementById("finetune-drawings");
+const labelCounts = document.getElementById("label-counts");
+const labelCountsRow = document.getElementById("label-counts-row");
 const POLL_MS = 1000;
+const READINESS_MS = 5000;   // the counts follow the class's drawings while the page is open
+
+let ready = false;     // the tools are installed and there are enough drawings
+let running = false;   // a run is under way
 
 const SCORES = [
   ["held_out_drawings", "Held-out drawings"],
@@ -111,7 +119,55 @@ function showRun(job) {
       element("td", { text: scoreText(before[key]) }),
       element("td", { text: scoreText(after[key]) }))));
   }
-  finetuneButton.disabled = job.state === "running";
+  running = job.state === "running";
+  updateButton();
+}
+
+function updateButton() {
+  finetuneButton.disabled = running || !ready;
+}
+
+const plural = (count, one, many) => `${count.toLocaleString("en")} ${count === 1 ? one : many}`;
+
+function readinessText(state) {
+  const from = state.students > 0 ? ` from ${plural(state.students, "student", "students")}` : "";
+  if (state.needed > 0) {
+    return `${plural(state.drawings, "drawing", "drawings")}${from} so far: collect ${state.needed} more to `
+      + `fine-tune (it needs ${state.minimum}, and keeps ${state.held_out} of them aside to check the new version).`;
+  }
+  return `${plural(state.drawings, "drawing", "drawings")}${from}: ${state.held_out} are kept aside to check `
+    + `the new version, and it learns from the other ${state.to_learn_from.toLocaleString("en")}.`
+    + missingText(state.per_label);
+}
+
+/** " No drawings of 3 or 5 yet: it cannot learn them from this class." for the digits nobody drew. */
+function missingText(perLabel) {
+  const missing = perLabel.flatMap((count, digit) => (count === 0 ? [digit] : []));
+  if (missing.length === 0 || missing.length === perLabel.length) return "";
+  const listed = missing.length === 1 ? `${missing[0]}`
+    : `${missing.slice(0, -1).join(", ")} or ${missing[missing.length - 1]}`;
+  return ` No drawings of ${listed} yet: it cannot learn ${missing.length === 1 ? "that digit" : "those digits"} `
+    + "from this class.";
+}
+
+async function showReadiness() {
+  try {
+    const state = await teacherRequest("GET", readiness.dataset.url);
+    ready = state.ready;
+    readinessLine.textContent = readinessText(state);
+    readinessLine.classList.remove("is-error");
+    labelCountsRow.replaceChildren(labelCountsRow.firstElementChild, ...state.per_label.map((count) =>
+      element("td", { class: count === 0 ? "is-missing" : null, text: count.toLocaleString("en") })));
+    labelCounts.hidden = state.drawings === 0;
+  } catch (error) {
+    showError(readinessLine, error);
+  }
+  updateButton();
+}
+
+function followReadiness() {
+  if (document.visibilityState === "visible") showReadiness();
+  setTimeout(followReadiness, READINESS_MS);
 }
 
 async function watch() {
@@ -121,7 +177,7 @@ async function watch() {
     if (job?.state === "running") {
       setTimeout(watch, POLL_MS);
     } else if (job) {
-      await showVersions();
+      await Promise.all([showVersions(), showReadiness()]);
     }
   } catch (error) {
     showError(runState, error);
@@ -139,7 +195,7 @@ finetuneButton.addEventListener("click", async () => {
   } catch (error) {
     run.hidden = false;
     showError(runState, error);
-    finetuneButton.disabled = false;
+    updateButton();
   }
 });
 
@@ -154,6 +210,7 @@ async function start() {
     return;
   }
   await showVersions();
+  followReadiness();
   await watch();
 }
 

@@ -24,7 +24,7 @@ from webapp.feedback.store import FeedbackStore
 SERVED = "tflite"
 KERAS = "keras"
 FILE_SUFFIXES = (SERVED, KERAS, "explain.tflite", "explain.json", "neighbours.npz")
-
+ID_LISTS = ("drawing_ids", "held_out_ids")   # kept with a fine-tuned version (training/finetune.py), never listed
 SHIPPED, FINE_TUNED = "shipped", "fine-tuned"   # a version's origin
 
 
@@ -57,7 +57,8 @@ class Version:
         return {"id": self.id, "model": self.model, "number": self.number, "origin": self.origin,
                 "created": self.created,
                 "parent": self.parent_id, "sha256": self.sha256, "current": self.current, "kept": self.kept,
-                "trained_on": self.trained_on, "test_accuracy": self.report.get("test_accuracy"),
+                "trained_on": {key: value for key, value in self.trained_on.items() if key not in ID_LISTS},
+                "test_accuracy": self.report.get("test_accuracy"),
                 "temperature": calibration.get("temperature"),
                 "finetune": self.report.get("finetune")}
 

@@ -86,6 +86,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             value BIGINT NOT NULL) WITHOUT ROWID""",
      "INSERT INTO drawings_usage (name, value) SELECT 'rows', count(*) FROM drawings",
      "INSERT INTO drawings_usage (name, value) SELECT 'bytes', coalesce(sum(length(image) + 1024), 0) FROM drawings"),
+    # 7: who drew each drawing, as a keyed hash of the student's address (never the address itself), so that
+    #    fine-tuning holds out every student's drawings, not one student's (webapp/feedback/held_out.py)
+    ("ALTER TABLE drawings ADD COLUMN writer TEXT",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -29,6 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -39,7 +40,7 @@ from webapp.feedback.sqlite_database import SqliteDatabase
 from webapp.mnist_format import CLASSES, IMAGE_SIDE
 from webapp.vision.images import to_uint8
 
-__all__ = ["FeedbackStore", "NewDrawing", "Drawing", "StoreRefused", "StoreUnavailable", "StoreFull",
+__all__ = ["FeedbackStore", "NewDrawing", "Drawing", "Labelled", "StoreRefused", "StoreUnavailable", "StoreFull",
            "SchemaTooNew", "SCHEMA_VERSION", "open_database", "is_server_url"]
 
 ROW_OVERHEAD_BYTES = 1024           # a drawing's 28x28 input, its row, its answers and their index entries
@@ -60,6 +61,16 @@ class NewDrawing:
     probabilities: np.ndarray | list[float] | None = None
     mode: str = "digit"
     answers: dict[ModelKey, int] = field(default_factory=dict)
+    writer: str | None = None    # who drew it: a keyed hash of the student's address (webapp/http/drawings.py)
+
+
+class Labelled(NamedTuple):
+    """Every drawing in id order as Keras' MNIST layout, with who drew each (None: not recorded)."""
+
+    ids: np.ndarray       # int64 N
+    x: np.ndarray         # uint8 Nx28x28
+    y: np.ndarray         # uint8 N
+    writers: list[str | None]
 
 
 @dataclass
@@ -109,7 +120,7 @@ class FeedbackStore:
             for drawing in drawings:
                 drawing_id = connection.execute(
                     "INSERT INTO drawings (created, image, input, label, model, model_version, prediction,"
-                    " probabilities, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    " probabilities, mode, writer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     row_of(drawing, created)).fetchone()[0]
                 connection.executemany(
                     "INSERT INTO answers (model, version, drawing_id, digit) VALUES (?, ?, ?, ?)",
@@ -206,6 +217,17 @@ class FeedbackStore:
     def labelled_inputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every drawing in id order as (ids, x uint8 Nx28x28, y uint8 N): Keras' MNIST layout."""
         return inputs_of(self.read("SELECT id, input, label FROM drawings ORDER BY id"))
+
+    def labelled_drawings(self) -> Labelled:
+        """Every drawing in id order with who drew it: what fine-tuning learns from and holds out."""
+        rows = self.read("SELECT id, input, label, writer FROM drawings ORDER BY id")
+        return Labelled(*inputs_of([row[:3] for row in rows]), [row[3] for row in rows])
+
+    def collected(self) -> dict:
+        """How many drawings each label has and how many students drew them (the teacher's page)."""
+        counts = self.label_counts()
+        writers = self.read("SELECT count(DISTINCT writer) FROM drawings")[0][0]
+        return {"drawings": sum(counts), "per_label": counts, "students": writers}
 
     def confusion(self, model: ModelKey) -> np.ndarray:
         """10x10 counts of this model version's answers: rows the people's labels, columns its digits."""
@@ -321,7 +343,7 @@ def row_of(drawing: NewDrawing, created: str) -> tuple:
                      else json.dumps([round(float(p), 6) for p in drawing.probabilities]))
     prediction = None if drawing.prediction is None else int(drawing.prediction)
     return (created, bytes(drawing.image), model_input.tobytes(), int(drawing.label), drawing.model,
-            drawing.model_version, prediction, probabilities, drawing.mode)
+            drawing.model_version, prediction, probabilities, drawing.mode, drawing.writer)
 
 
 def add_to_confusion(connection, answered: Counter) -> None:

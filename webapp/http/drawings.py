@@ -11,6 +11,8 @@ are no browser page at all (webapp/http/same_origin.py).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 
 from flask import (
@@ -37,6 +39,7 @@ from webapp.http.requests import (
     whole_number,
 )
 from webapp.http.same_origin import require_same_origin
+from webapp.http.ratelimits import client_key
 from webapp.http.teacher import collecting, ensure_secret_key, require_teacher
 from webapp.inference.reading import Reading, read
 from webapp.vision import kept_images, preprocess, segment
@@ -50,6 +53,7 @@ MAX_PAGE_SIZE = 200
 UNDO_SECONDS = 60             # how long the person who saved an answer can take it back
 LARGEST_ID = 2**63 - 1        # SQLite's largest row id; a larger one in a URL is no drawing (404)
 
+WRITER_HEX_DIGITS = 16        # of a student's hashed address: 64 bits, no two students of a school alike
 
 def init_app(app: Flask) -> None:
     """Register the store (opened lazily, on the first request that needs it) and the routes."""
@@ -110,7 +114,8 @@ def add_feedback():
                             f"{len(label)}: send one digit of the label for each digit drawn, left to right.")
     copies = kept_copies(reading.image, reading.digits, mode)
     ids = store().add(*(NewDrawing(image=copy, pixels=digit.pixels, label=int(digit_label), mode=mode,
-                                   answers=drawing_scores.answers_to(reading, index),
+    writer = writer_of_request()
+                                   answers=drawing_scores.answers_to(reading, index), writer=writer,
                                    **shown_answer(shown, reading, index))
                         for index, (digit, digit_label, copy) in enumerate(zip(reading.digits, label, copies))))
     undo = {"undo": undo_tokens().dumps(ids), "undo_seconds": UNDO_SECONDS}
@@ -120,6 +125,14 @@ def add_feedback():
 
 
 def shown_answer(shown, reading: Reading, index: int) -> dict:
+def writer_of_request() -> str:
+    """Who drew it, as fine-tuning needs to know (to hold out every student's drawings): the rate limits'
+    client (an address, an IPv6 /64) hashed with the app's secret key, so the store never keeps an address."""
+    key = ensure_secret_key()
+    return hmac.new(key.encode() if isinstance(key, str) else key, client_key().encode(),
+                    hashlib.sha256).hexdigest()[:WRITER_HEX_DIGITS]
+
+
     """The model the person saw and its answer to digit `index`, as NewDrawing fields."""
     said = next((answer.probabilities[index] for answer in reading.answers if answer.classifier is shown), None)
     if said is None:

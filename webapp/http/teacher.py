@@ -37,9 +37,11 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from webapp.feedback.held_out import MIN_HELD_OUT
 from webapp.feedback.store import StoreRefused
 from webapp.http.errors import ApiError
 from webapp.http.same_origin import require_same_origin
+from webapp.training_tools import why_finetuning_unavailable
 
 log = logging.getLogger("digitdraw")
 bp = Blueprint("teacher", __name__)
@@ -209,7 +211,8 @@ def page():
     return render_template("teacher.html", collecting=collecting(), next=safe_next(request.args.get("next")),
                            session_hours=hours_text(),
                            max_test_drop=f"{current_app.config['FINETUNE_MAX_TEST_DROP']:g}",
-                           max_drawings_drop=f"{current_app.config['FINETUNE_MAX_DRAWINGS_DROP']:g}")
+                           max_drawings_drop=f"{current_app.config['FINETUNE_MAX_DRAWINGS_DROP']:g}",
+                           held_out_minimum=MIN_HELD_OUT, finetune_unavailable=why_finetuning_unavailable())
 
 
 @bp.post("/teacher/sign-in")

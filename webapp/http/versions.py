@@ -4,6 +4,8 @@
     POST /api/models/<name>/versions/<id>/serve      serve that version: publish or roll back (teacher)
     POST /api/finetune   {"model": name}             start fine-tuning in its own low-priority process (teacher)
     GET  /api/finetune                               the latest run: state, progress lines, result (teacher)
+    GET  /api/finetune/readiness                     can a run start: the tools, the drawings per label, how many
+                                                     are held out and how many more are needed (teacher)
 
 Fine-tuning never runs in a web worker: the worker starts `nice -n 19 flask --app webapp finetune --job ID`
 in its own session (it outlives a worker restart), and the run reports into the store.
@@ -21,6 +23,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 
 from webapp import PROJECT_ROOT
 from webapp.feedback.finetune_jobs import FinetuneJobs, JobRunning
+from webapp.feedback.held_out import MIN_DRAWINGS, held_out_count, run_possible
 from webapp.feedback.model_versions import SHIPPED, ModelVersions, VersionDamaged
 from webapp.feedback.store import StoreRefused
 from webapp.http.errors import ApiError
@@ -28,6 +31,7 @@ from webapp.http.requests import models, unknown_model
 from webapp.http.same_origin import require_same_origin
 from webapp.http.teacher import require_teacher
 from webapp.inference.classifier import Classifier
+from webapp.training_tools import why_finetuning_unavailable
 
 log = logging.getLogger("digitdraw")
 bp = Blueprint("versions", __name__, url_prefix="/api")
@@ -128,6 +132,13 @@ def start_finetune():
     epochs = optional_int(payload, "epochs", 1, 20)
     replay = optional_int(payload, "replay", 0, 55_000)
     limit = optional_int(payload, "limit", 1, 10_000_000)
+    unavailable = why_finetuning_unavailable()
+    if unavailable:
+        raise ApiError(503, unavailable)
+    total = in_store(current_app.extensions["feedback"].count)
+    if not run_possible(min(total, limit or total)):
+        raise ApiError(409, f"Fine-tuning needs at least {MIN_DRAWINGS} collected drawings; collect "
+                            f"{MIN_DRAWINGS - min(total, limit or total)} more.")
     reap()
     jobs = FinetuneJobs(current_app.extensions["feedback"])
     try:
@@ -150,6 +161,20 @@ def finetune_status():
     reap()
     job = in_store(FinetuneJobs(current_app.extensions["feedback"]).latest)
     return jsonify(job.as_json()) if job else ("", 204)   # no run yet
+
+
+@bp.get("/finetune/readiness")
+def finetune_readiness():
+    """What the teacher sees before pressing Fine-tune: whether it can run here and on these drawings."""
+    require_teacher("Fine-tuning", changes_state=False)
+    collected = in_store(current_app.extensions["feedback"].collected)
+    total = collected["drawings"]
+    held_out = held_out_count(max(total, MIN_DRAWINGS))
+    unavailable = why_finetuning_unavailable()
+    return jsonify(**collected, minimum=MIN_DRAWINGS, needed=max(0, MIN_DRAWINGS - total),
+                   held_out=min(held_out, total), to_learn_from=max(0, total - held_out),
+                   tools_ready=unavailable is None, reason=unavailable,
+                   ready=unavailable is None and run_possible(total))
 
 
 def launch(job_id: int, name: str, epochs: int | None, replay: int | None, limit: int | None) -> None:
