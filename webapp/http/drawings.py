@@ -29,6 +29,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from webapp.feedback import drawing_scores
 from webapp.feedback.store import FeedbackStore, NewDrawing
 from webapp.http.errors import ApiError
+from webapp.http.ratelimits import client_key
 from webapp.http.requests import (
     chosen_classifier,
     chosen_mode,
@@ -39,7 +40,6 @@ from webapp.http.requests import (
     whole_number,
 )
 from webapp.http.same_origin import require_same_origin
-from webapp.http.ratelimits import client_key
 from webapp.http.teacher import collecting, ensure_secret_key, require_teacher
 from webapp.inference.reading import Reading, read
 from webapp.vision import kept_images, preprocess, segment
@@ -52,8 +52,8 @@ PAGE_SIZE = 48
 MAX_PAGE_SIZE = 200
 UNDO_SECONDS = 60             # how long the person who saved an answer can take it back
 LARGEST_ID = 2**63 - 1        # SQLite's largest row id; a larger one in a URL is no drawing (404)
-
 WRITER_HEX_DIGITS = 16        # of a student's hashed address: 64 bits, no two students of a school alike
+
 
 def init_app(app: Flask) -> None:
     """Register the store (opened lazily, on the first request that needs it) and the routes."""
@@ -113,8 +113,8 @@ def add_feedback():
         raise ApiError(400, f"The drawing holds {found} digit{'' if found == 1 else 's'} but the label has "
                             f"{len(label)}: send one digit of the label for each digit drawn, left to right.")
     copies = kept_copies(reading.image, reading.digits, mode)
-    ids = store().add(*(NewDrawing(image=copy, pixels=digit.pixels, label=int(digit_label), mode=mode,
     writer = writer_of_request()
+    ids = store().add(*(NewDrawing(image=copy, pixels=digit.pixels, label=int(digit_label), mode=mode,
                                    answers=drawing_scores.answers_to(reading, index), writer=writer,
                                    **shown_answer(shown, reading, index))
                         for index, (digit, digit_label, copy) in enumerate(zip(reading.digits, label, copies))))
@@ -124,7 +124,6 @@ def add_feedback():
     return jsonify(id=ids[0], ids=ids, label=label, **undo), 201
 
 
-def shown_answer(shown, reading: Reading, index: int) -> dict:
 def writer_of_request() -> str:
     """Who drew it, as fine-tuning needs to know (to hold out every student's drawings): the rate limits'
     client (an address, an IPv6 /64) hashed with the app's secret key, so the store never keeps an address."""
@@ -133,6 +132,7 @@ def writer_of_request() -> str:
                     hashlib.sha256).hexdigest()[:WRITER_HEX_DIGITS]
 
 
+def shown_answer(shown, reading: Reading, index: int) -> dict:
     """The model the person saw and its answer to digit `index`, as NewDrawing fields."""
     said = next((answer.probabilities[index] for answer in reading.answers if answer.classifier is shown), None)
     if said is None:
