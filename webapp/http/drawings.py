@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from dataclasses import asdict
 
 from flask import (
     Blueprint,
@@ -152,15 +153,38 @@ def kept_copies(image, digits: list[preprocess.Digit], mode: str) -> list[bytes]
 
 @bp.get("/api/drawings")
 def list_drawings():
-    """A page of stored drawings, newest first, with the total for paging."""
+    """A page of stored drawings, newest first, with the total for paging; with `after`, what a page following
+    the collection asks every few seconds (newer_drawings)."""
     limit = whole_number("limit", PAGE_SIZE, smallest=1, largest=MAX_PAGE_SIZE)
-    offset = whole_number("offset", 0)
     label = optional_label(request.args.get("label"))
-    items = [{"id": d.id, "created": d.created, "label": d.label, "prediction": d.prediction,
-              "model": d.model, "model_version": d.model_version, "mode": d.mode,
-              "probabilities": d.probabilities, "input": png_data_url(d.pixels)}
-             for d in store().page(limit, offset, label)]
+    if request.args.get("after") is not None:
+        return jsonify(newer_drawings(whole_number("after", 0, largest=LARGEST_ID), limit, label))
+    offset = whole_number("offset", 0)
+    items = [item_of(drawing) for drawing in store().page(limit, offset, label)]
     return jsonify(items=items, total=store().count(label), limit=limit, offset=offset, label=label)
+
+
+def item_of(drawing) -> dict:
+    return {"id": drawing.id, "created": drawing.created, "label": drawing.label, "prediction": drawing.prediction,
+            "model": drawing.model, "model_version": drawing.model_version, "mode": drawing.mode,
+            "probabilities": drawing.probabilities, "input": png_data_url(drawing.pixels)}
+
+
+def newer_drawings(after: int, limit: int, label: int | None) -> dict:
+    """The drawings with an id above `after` (newest first, at most `limit`; `more` when others arrived too),
+    the counts by label and each loaded model's score, read from counts every write keeps up to date: a poll
+    reads the newest rows by their index and never every drawing, however many there are."""
+    newest = [drawing for drawing in store().page(limit + 1, 0, label) if drawing.id > after]
+    total, _ = store().usage()   # the drawings' row counter
+    scores = [drawing_scores.score_of(classifier, store().confusion(drawing_scores.key_of(classifier)), total)
+              for classifier in models().ordered()]
+    # A model version that has read every drawing has one answer per drawing in its confusion counts, so their
+    # rows are the labels' counts; only while every loaded version is still catching up are they counted.
+    complete = next((score for score in scores if score.read == total), None)
+    label_counts = [sum(row) for row in complete.confusion_matrix] if complete else store().label_counts()
+    return {"items": [item_of(drawing) for drawing in newest[:limit]], "more": len(newest) > limit,
+            "total": total if label is None else label_counts[label], "limit": limit, "offset": 0, "label": label,
+            "after": after, "label_counts": label_counts, "scores": [asdict(score) for score in scores]}
 
 
 @bp.delete(f"/api/drawings/<int(max={LARGEST_ID}):drawing_id>")
