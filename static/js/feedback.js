@@ -3,21 +3,25 @@
  * The page announces predictions with the `digitdraw:prediction` event (detail: the PNG blob it
  * sent, the selected model's answer, the model and the mode); the person's answer goes to
  * /api/feedback with that same blob, so the server keeps exactly what the model read.
- * Every stored answer is confirmed with an Undo for a few seconds. When the teacher turns collecting
- * off the panel disappears (its keys with it); the page asks the server now and then whether it is on.
+ * Every stored answer is confirmed with an Undo for a few seconds. The page asks the server every few seconds
+ * whether the teacher collects drawings: a page opened while collecting was off shows no panel until it is turned
+ * on; turned off under the person, Right/Wrong give way to a sentence that says so (their keys go with them).
  */
 
 import { postForm, requestJson } from "./api.js";
 import { addShortcuts } from "./keyboard.js";
+import { askEvery } from "./poll.js";
 
 const UNDO_SHOWN_MS = 8000;             // the Undo button stays this long after a save
-const COLLECTING_CHECK_MS = 15000;      // at most one check of the teacher's setting in this time
+const COLLECTING_CHECK_MS = 4000;       // how often the teacher's setting is asked while the page is in view
+const PAUSED = "Your teacher has paused saving drawings.";
 
 const panel = document.getElementById("feedback");
 const rightButton = document.getElementById("feedback-right");
 const rightDigit = document.getElementById("feedback-right-digit");
 const hint = document.getElementById("feedback-hint");
 const statusLine = document.getElementById("feedback-status");
+const actions = panel.querySelector(".feedback-actions");
 const undoButton = document.getElementById("feedback-undo");
 const digitButtons = [...panel.querySelectorAll("button[data-label]")];
 const idleHint = hint.textContent;
@@ -26,16 +30,18 @@ const usesKeys = !matchMedia("(hover: none), (pointer: coarse)").matches;
 let pending = null;      // the latest one-digit prediction nobody has answered yet
 let lastSaved = null;    // {ids, undo} of the answer the Undo button takes back
 let undoTimer = 0;
-let collectingCheckedAt = Date.now();
+let collecting = !panel.hidden;
 
 function setButtonsEnabled(enabled) {
   rightButton.disabled = !enabled;
   for (const button of digitButtons) button.disabled = !enabled;
 }
 
-function showStatus(text, isError = false) {
+/** `tone`: "" (done), "error" or "note" (neither good nor bad news). */
+function showStatus(text, tone = "") {
   statusLine.textContent = text;
-  statusLine.classList.toggle("is-error", isError);
+  statusLine.classList.toggle("is-error", tone === "error");
+  statusLine.classList.toggle("is-note", tone === "note");
 }
 
 function offer(prediction) {
@@ -53,7 +59,7 @@ function offer(prediction) {
       ? "A label is one digit: draw a single digit to tell the model whether it was right."
       : idleHint;
   }
-  if (!lastSaved) showStatus("");
+  if (!lastSaved && collecting) showStatus("");
 }
 
 function withdraw() {
@@ -92,15 +98,14 @@ async function send(label) {
   showStatus("Saving…");
   try {
     const saved = await postAnswer(prediction, label);
-    const verdict = label === prediction.result.digit ? "right" : `it's a ${label}`;
-    showStatus(`Thanks, saved as #${saved.id} (${verdict}).`);
+    showStatus("Thanks! Your drawing is saved.");
     offerUndo(saved);
   } catch (error) {
     if (pending === null) {   // let the person try again unless a newer drawing replaced this one
       offer(prediction);
     }
-    showStatus(`Could not save your answer: ${error.message}`, true);
-    if (error.status === 403) checkCollecting();   // the teacher turned collecting off? then the panel goes
+    if (error.status === 403 && await checkCollecting() && !collecting) return;   // the sentence says why
+    showStatus(`Could not save your answer: ${error.message}`, "error");
   }
 }
 
@@ -111,33 +116,44 @@ async function undo() {
   showStatus("Taking it back…");
   try {
     await postForm(panel.dataset.undoUrl, { undo: saved.undo });
-    showStatus(`Taken back: drawing #${saved.ids.join(", #")} is deleted.`);
+    showStatus("Taken back: your drawing is deleted.");
   } catch (error) {
-    showStatus(`Could not take it back: ${error.message}`, true);
+    showStatus(`Could not take it back: ${error.message}`, "error");
   }
 }
 
-function showCollecting(collecting) {
-  if (panel.hidden === !collecting) return;
-  panel.hidden = !collecting;
-  if (!collecting) {
-    endUndo();
-    showStatus("");
-  }
+/** Saving is off: on a panel the person can see, Right/Wrong give way to the sentence; a hidden one stays so. */
+function pause() {
+  endUndo();
+  if (panel.hidden) return;
+  actions.hidden = true;
+  hint.hidden = true;
+  showStatus(PAUSED, "note");
 }
 
+function resume() {
+  panel.hidden = false;
+  actions.hidden = false;
+  hint.hidden = false;
+  if (statusLine.textContent === PAUSED) showStatus("");
+}
+
+function showCollecting(on) {
+  if (on === collecting) return;
+  collecting = on;
+  if (on) resume();
+  else pause();
+}
+
+/** Ask whether the teacher collects drawings and show it; false when the server could not be asked. */
 async function checkCollecting() {
-  collectingCheckedAt = Date.now();
   try {
-    const { collecting } = await requestJson(panel.dataset.classroomUrl);
-    showCollecting(collecting);
+    const classroom = await requestJson(panel.dataset.classroomUrl);
+    showCollecting(classroom.collecting);
+    return true;
   } catch {
-    // offline for a moment: keep what the page shows; the next prediction asks again
+    return false;   // a phone offline for a moment: the page keeps what it shows, and askEvery asks again later
   }
-}
-
-function checkCollectingNowAndThen() {
-  if (Date.now() - collectingCheckedAt >= COLLECTING_CHECK_MS) checkCollecting();
 }
 
 function sayRight() {
@@ -149,14 +165,9 @@ for (const button of digitButtons) {
   button.addEventListener("click", () => send(Number(button.dataset.label)));
 }
 undoButton.addEventListener("click", undo);
-document.addEventListener("digitdraw:prediction", (event) => {
-  offer(event.detail);
-  checkCollectingNowAndThen();
-});
+document.addEventListener("digitdraw:prediction", (event) => offer(event.detail));
 document.addEventListener("digitdraw:cleared", withdraw);
-document.addEventListener("visibilitychange", () => {
-  if (document.visibilityState === "visible") checkCollectingNowAndThen();
-});
+askEvery(COLLECTING_CHECK_MS, checkCollecting);
 addShortcuts({
   enter: rightButton,
   y: rightButton,

@@ -71,16 +71,21 @@ def browser():
 
 
 class BrowserProblems:
-    """Console errors and uncaught exceptions of every page a test opened."""
+    """Console errors and uncaught exceptions of every page a test opened, while the test runs: once it is over,
+    its servers may stop before its pages close, and a page still asking every few seconds then fails to load."""
 
     def __init__(self):
         self.messages: list[str] = []
         self.expected: list[str] = []
+        self.test_over = False
 
     def watch(self, page):
-        page.on("console", lambda message: message.type == "error" and self.messages.append(
-            f"console error: {message.text}"))
-        page.on("pageerror", lambda error: self.messages.append(f"uncaught exception: {error}"))
+        page.on("console", lambda message: message.type == "error" and self.note(f"console error: {message.text}"))
+        page.on("pageerror", lambda error: self.note(f"uncaught exception: {error}"))
+
+    def note(self, message: str):
+        if not self.test_over:
+            self.messages.append(message)
 
     def expect(self, fragment: str):
         """A test that provokes an error on purpose names it here."""
@@ -93,6 +98,14 @@ class BrowserProblems:
 @pytest.fixture()
 def browser_problems():
     return BrowserProblems()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    yield
+    problems = item.funcargs.get("browser_problems")
+    if problems is not None:
+        problems.test_over = True
 
 
 @pytest.fixture()

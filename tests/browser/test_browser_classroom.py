@@ -149,12 +149,12 @@ def test_in_presenter_mode_an_answer_is_confirmed_and_undone(open_page, feedback
     wait_for_answer(page)
     with page.expect_response("**/api/feedback"):
         page.keyboard.press("3")
-    expect(page.locator("#feedback-status")).to_have_text("Thanks, saved as #1 (it's a 3).")
+    expect(page.locator("#feedback-status")).to_have_text("Thanks! Your drawing is saved.")
     assert stored(app) == 1
     with page.expect_response("**/api/feedback/undo") as undone:
         page.keyboard.press("u")
     assert undone.value.status == 200
-    expect(page.locator("#feedback-status")).to_have_text("Taken back: drawing #1 is deleted.")
+    expect(page.locator("#feedback-status")).to_have_text("Taken back: your drawing is deleted.")
     expect(page.locator("#feedback-undo")).to_be_hidden()
     assert stored(app) == 0
 
