@@ -300,7 +300,8 @@ def test_drawings_page_refuses_bad_parameters(client, query):
 
 def test_drawings_page_with_no_drawings_says_so(client):
     page = client.get("/drawings").get_data(as_text=True)
-    assert "No drawings yet" in page and 'class="confusion"' not in page
+    assert "No drawings yet" in page
+    assert 'id="confusion-card" aria-labelledby="confusion-title" hidden' in page   # shown by the first drawing
     assert 'aria-current="page">Drawings</a>' in page   # the site navigation leads here
 
 
