@@ -34,7 +34,8 @@ FORM_FIELD_TOO_LARGE = ("A form field is too large or the form has too many part
                         "128 KiB.")   # MAX_FORM_MEMORY_SIZE's default
 # from the app's URL map
 ENDPOINTS = ("/api/classroom, /api/drawings, /api/drawings/<drawing_id>, /api/drawings/<drawing_id>/original, "
-             "/api/explain, /api/explain/<name>, /api/feedback, /api/feedback/undo, /api/finetune, /api/health, "
+             "/api/explain, /api/explain/<name>, /api/feedback, /api/feedback/undo, /api/finetune, "
+             "/api/finetune/readiness, /api/health, "
              "/api/models, /api/models/<name>/versions, /api/models/<name>/versions/<version_id>/serve, "
              "/api/predict and /api/reports/<name>")
 

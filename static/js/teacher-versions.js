@@ -204,7 +204,8 @@ modelSelect.addEventListener("change", showVersions);
 async function start() {
   try {
     const models = await requestJson(card.dataset.modelsUrl);
-    modelSelect.replaceChildren(...models.map((model) => element("option", { value: model.name, text: model.name })));
+    modelSelect.replaceChildren(...models.map((model) => element("option",
+      { value: model.name, text: `${model.title} (${model.name})` })));
   } catch (error) {
     showError(versionsStatus, error);
     return;
