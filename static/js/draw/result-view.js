@@ -2,6 +2,7 @@
 
 import { BarChart } from "./bar-chart.js";
 import { element, percent } from "../dom.js";
+import { withArticle } from "../words.js";
 
 const EMPTY_MESSAGE = "Draw a digit in the box and I will read it as you draw.";
 
@@ -110,8 +111,8 @@ function runnerUp(probabilities) {
 }
 
 function digitSentence(found, unsure) {
-  if (unsure) return `Not sure. Maybe a ${found.digit}, maybe a ${runnerUp(found.probabilities)}?`;
-  return `It's a ${found.digit}.`;
+  if (!unsure) return `It's ${withArticle(found.digit)}.`;
+  return `Not sure. Maybe ${withArticle(found.digit)}, maybe ${withArticle(runnerUp(found.probabilities))}?`;
 }
 
 function numberSentence(result, unsureThreshold) {
@@ -120,5 +121,6 @@ function numberSentence(result, unsureThreshold) {
   const unclear = result.digits.findIndex((found) => found.confidence < unsureThreshold);
   if (unclear < 0) return read;
   const found = result.digits[unclear];
-  return `Digit ${unclear + 1} is unclear: a ${found.digit} or a ${runnerUp(found.probabilities)}?`;
+  const other = runnerUp(found.probabilities);
+  return `Digit ${unclear + 1} is unclear: ${withArticle(found.digit)} or ${withArticle(other)}?`;
 }

@@ -1,6 +1,7 @@
 /** Test digits as small pictures with what the model said, and its ten probabilities as a sparkline. */
 
 import { element, percent } from "../dom.js";
+import { withArticle } from "../words.js";
 
 /** `record` is {image, true, predicted, confidence, probabilities} from the report. */
 export function digitFigure(record) {
@@ -12,7 +13,7 @@ export function digitFigure(record) {
     return bar;
   }));
   const caption = right
-    ? element("figcaption", {}, element("strong", { text: `a ${record.true}` }),
+    ? element("figcaption", {}, element("strong", { text: withArticle(record.true) }),
       element("span", { class: "said", text: percent(record.confidence) }))
     : element("figcaption", {},
       element("strong", { text: `${record.true} → ${record.predicted}` }),
