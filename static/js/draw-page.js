@@ -4,6 +4,7 @@
  */
 
 import { EVERY_MODEL, predict } from "./api.js";
+import { percent } from "./dom.js";
 import { CompareView } from "./draw/compare-view.js";
 import { LivePredictor } from "./draw/live-predictor.js";
 import { clearNumberBoxes, showNumberBoxes } from "./draw/number-boxes.js";
@@ -28,6 +29,7 @@ const eraserButton = document.querySelector("#eraser");
 const models = modelSelect
   ? [...modelSelect.options].map((option) => ({
     name: option.value,
+    title: option.dataset.title,
     accuracy: option.dataset.accuracy ? Number(option.dataset.accuracy) : null,
     description: option.dataset.description,
   }))
@@ -41,6 +43,7 @@ const insideRoot = document.querySelector("#inside");
 const insideButton = document.querySelector("#look-inside");
 const inside = new InsideView(insideRoot, {
   url: insideRoot.dataset.explainUrl,
+  titleOf: (name) => models.find((model) => model.name === name)?.title ?? name,
   onToggle: (open) => {
     insideButton?.setAttribute("aria-pressed", String(open));
     document.body.classList.toggle("inside-open", open);
@@ -148,9 +151,13 @@ function readFile(file) {
   predictor.now();
 }
 
+/** Under the picker, which shows the plain title: the technical name, the test score and the description. */
 function describeModel() {
   const model = models.find((m) => m.name === selectedModel());
-  document.querySelector("#model-description").textContent = model?.description ?? "";
+  const score = model && model.accuracy !== null ? `${percent(model.accuracy, 2)} right on test digits` : "";
+  const parts = model ? [model.name, score, model.description] : [];
+  const line = document.querySelector("#model-description");
+  if (line) line.textContent = parts.filter(Boolean).join(" · ");
 }
 
 function setMode() {
@@ -199,3 +206,4 @@ addShortcuts({
   ...(insideButton ? { l: insideButton } : {}),
 });
 updateButtons();
+describeModel();

@@ -40,7 +40,7 @@ def test_look_inside_shows_every_part_and_explains_another_digit(open_page, scre
     wait_for_answer(page)
     page.locator("#look-inside").click()
     wait_for_explanation(page, 7)
-    expect(page.locator("[data-part='title']")).to_have_text("Inside cnn: why 7?")
+    expect(page.locator("[data-part='title']")).to_have_text("Inside the convolutional network: why 7?")
     stages = page.locator(".inside-stage img")
     assert stages.count() >= 4
     assert all(stages.nth(i).get_attribute("alt") for i in range(stages.count())), "every image has a text"
@@ -48,7 +48,9 @@ def test_look_inside_shows_every_part_and_explains_another_digit(open_page, scre
     expected = page.context.request.get("/api/explain/cnn").json()["layers"]
     assert layers.count() == len(expected)
     assert [layers.nth(i).locator("strong").text_content() for i in range(layers.count())] == \
-        [f"{i + 1}. {layer['name']}" for i, layer in enumerate(expected)]
+        [f"{i + 1}. {layer['plain']}" for i, layer in enumerate(expected)]
+    assert [layers.nth(i).locator(".technical").text_content().split(" · ")[0] for i in range(layers.count())] == \
+        [layer["name"] for layer in expected]
     expect(page.locator(".inside-neighbour")).to_have_count(8)
     assert page.locator(".inside-neighbour.is-other").count() <= 1
     expect(page.locator(".inside-filters img")).to_have_count(1)
@@ -60,7 +62,7 @@ def test_look_inside_shows_every_part_and_explains_another_digit(open_page, scre
     else:
         page.locator("#bars .bar[data-digit='1']").click()
     wait_for_explanation(page, 1)
-    expect(page.locator("[data-part='title']")).to_have_text("Inside cnn: why not 1?")
+    expect(page.locator("[data-part='title']")).to_have_text("Inside the convolutional network: why not 1?")
     assert heat(page) != own, "the heat map shows what speaks for 1 now"
     assert page.locator("[data-part='heat']").get_attribute("aria-label").startswith("Heat map over the 28 by 28")
     assert page.evaluate("document.documentElement.scrollWidth") <= SCREENS[screen]["viewport"]["width"]

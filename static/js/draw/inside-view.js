@@ -8,11 +8,14 @@
 import { postForm } from "../api.js";
 import { element, percent } from "../dom.js";
 import { clearHeatMap, drawHeatMap, heatMapLabel } from "../heat-map.js";
+import { inSentence, withArticle } from "../words.js";
 
 export class InsideView {
-  constructor(root, { url, onToggle }) {
+  /** `titleOf(name)`: a model's plain title ("The convolutional network" for cnn). */
+  constructor(root, { url, titleOf, onToggle }) {
     this.root = root;
     this.url = url;
+    this.titleOf = titleOf;
     this.onToggle = onToggle;
     this.asked = 0;
     this.last = null;           // {blob, model}: the drawing to explain again for another digit
@@ -82,7 +85,7 @@ export class InsideView {
       return;
     }
     const why = answer.target === answer.digit ? `why ${answer.digit}?` : `why not ${answer.target}?`;
-    this.parts.title.textContent = `Inside ${answer.model}: ${why}`;
+    this.parts.title.textContent = `Inside ${inSentence(this.titleOf(answer.model))}: ${why}`;
     this.parts.status.textContent = answer.target === answer.digit
       ? `It reads ${answer.digit} (${percent(answer.confidence)}). Choose another digit to ask why not that one.`
       : `It reads ${answer.digit}; the heat map shows what speaks for ${answer.target} `
@@ -92,23 +95,18 @@ export class InsideView {
       element("img", { src: stage.image, alt: `Step ${index + 1}: ${stage.caption}`, class: "pixelated" }),
       element("span", { text: `${index + 1}. ${stage.caption}` }))));
     this.drawHeat(answer.input, answer.saliency, answer.target, answer.evidence);
-    this.parts.layers.replaceChildren(...answer.layers.map((layer, index) => element("li", { class: "inside-layer" },
-      element("span", { class: "inside-layer-name" }, element("strong", { text: `${index + 1}. ${layer.name}` }),
-        ` ${layer.kind} · ${layer.shape.join("×")}`),
-      element("img", { src: layer.image, class: "pixelated",
-        alt: `What layer ${layer.name} (${layer.kind}, ${layer.shape.join(" by ")}) made of the drawing: `
-          + (layer.shape.length === 3 ? `${layer.shape[2]} feature maps, bright where they respond`
-            : `${layer.shape.reduce((a, b) => a * b, 1)} units, bright where they respond`) }))));
+    this.parts.layers.replaceChildren(...answer.layers.map(layerItem));
     this.parts.filters.replaceChildren(...(answer.filters ? [
       element("img", { src: answer.filters.image, class: "pixelated",
         alt: `The ${answer.filters.count} filters the first convolution (${answer.filters.layer}) learned: `
           + "light where a filter wants ink, dark where it wants none" }),
-      element("figcaption", { text: `The ${answer.filters.count} filters the first convolution learned` })] : []));
+      element("figcaption", {}, `The ${answer.filters.count} stroke patterns its first look searches for `,
+        element("small", { class: "technical", text: `(filters of ${answer.filters.layer})` }))] : []));
     this.parts.neighbours.replaceChildren(...answer.neighbours.map((neighbour) => element("li",
       { class: neighbour.label === answer.digit ? "inside-neighbour" : "inside-neighbour is-other" },
       element("img", { src: neighbour.image, class: "pixelated",
         alt: `A training ${neighbour.label}, similarity ${neighbour.similarity.toFixed(2)}` }),
-      element("span", { text: `a ${neighbour.label}` }))));
+      element("span", { text: withArticle(neighbour.label) }))));
   }
 
   drawHeat(inputUrl, saliency, target, evidence) {
@@ -122,4 +120,16 @@ export class InsideView {
   markTarget(target) {
     this.targetButtons.forEach((button, digit) => button.setAttribute("aria-pressed", String(digit === target)));
   }
+}
+
+/** One layer: its plain name first, the technical name, kind and shape smaller, and what it made of the drawing. */
+function layerItem(layer, index) {
+  const what = layer.shape.length === 3 ? `${layer.shape[2]} feature maps, bright where they respond`
+    : `${layer.shape.reduce((a, b) => a * b, 1)} units, bright where they respond`;
+  return element("li", { class: "inside-layer" },
+    element("span", { class: "inside-layer-name" }, element("strong", { text: `${index + 1}. ${layer.plain}` }),
+      element("small", { class: "technical", text: `${layer.name} · ${layer.kind} · ${layer.shape.join("×")}` })),
+    element("img", { src: layer.image, class: "pixelated",
+      alt: `What layer ${index + 1}, ${layer.plain} (${layer.name}, ${layer.kind}, ${layer.shape.join(" by ")}), `
+        + `made of the drawing: ${what}` }));
 }
