@@ -12,6 +12,7 @@ import { digitGallery, sampleGrid } from "./evaluation/digit-gallery.js";
 import { renderPerClass } from "./evaluation/per-class.js";
 import { renderScores } from "./evaluation/scores.js";
 import { explainableGallery, firstLayerFilters } from "./evaluation/why-wrong.js";
+import { inSentence } from "./words.js";
 
 const WRONG_SHOWN = 12;
 
@@ -20,16 +21,19 @@ const TOPICS = {
   confusion: (report) => renderConfusion(report),
   curves: (report) => renderCurves(report),
   calibration: (report) => renderCalibration(report),
-  "per-class": (report) => renderPerClass(report, `Precision, recall and F1 per digit for ${report.name}`),
+  "per-class": (report, model) => renderPerClass(report,
+    `How well ${inSentence(model.title)} reads each digit: precision, recall and F1`),
   wrong: (report, model) => {
     const records = (report.misclassified ?? []).slice(0, WRONG_SHOWN);
-    return explainableGallery(digitGallery(records), records, { url: explainUrl, model: model.name });
+    return explainableGallery(digitGallery(records), records,
+      { url: explainUrl, model: model.name, title: model.title });
   },
 };
 const explainUrl = document.querySelector("[data-topic='wrong']")?.dataset.explainUrl;
 
 const models = [...document.querySelectorAll("#model-list li")].map((item, index) => ({
   name: item.dataset.name,
+  title: item.dataset.title,
   description: item.dataset.description,
   reportUrl: item.dataset.reportUrl,
   insideUrl: item.dataset.insideUrl,
@@ -42,7 +46,8 @@ function placeCards(model) {
   for (const row of document.querySelectorAll(".models-row[data-topic]")) {
     const topic = row.dataset.topic;
     const body = element("div", { class: "card-body" }, element("p", { class: "muted loading", text: "Loading the report…" }));
-    const heading = element("header", { class: "model-card-head" }, element("h3", { text: model.name }));
+    const heading = element("header", { class: "model-card-head" }, element("h3", { text: model.title }),
+      element("small", { class: "technical", text: model.name }));
     if (topic === "scores") heading.append(element("p", { class: "muted", text: model.description }));
     row.append(element("article", { class: "card model-card", "data-model": model.name }, heading, body));
     cards[topic] = body;

@@ -97,7 +97,7 @@ def test_the_evaluation_page_shows_filters_and_where_a_wrong_answer_looked(open_
     first = json.loads((PROJECT_ROOT / "model" / "cnn.explain.json").read_text())["first_convolution"]["layer"]
     expect(filters).to_have_attribute("alt", f"The 32 filters of {first}: light where a filter wants ink, "
                                              "dark where it wants none")
-    expect(page.locator("[data-topic='filters'] .model-card[data-model='mlp']")).to_contain_text("No convolution")
+    expect(page.locator("[data-topic='filters'] .model-card[data-model='mlp']")).to_contain_text("No stroke patterns")
     card = page.locator("[data-topic='wrong'] .model-card[data-model='cnn']")
     first = card.locator(".why-button").first
     label = first.get_attribute("aria-label")

@@ -27,9 +27,10 @@ function reliabilityDiagram(name, before, after) {
   }
   chart.append(
     svgElement("line", { class: "diagonal", x1: x(0), y1: y(0), x2: x(1), y2: y(1) }),
-    svgElement("text", { class: "axis-label", x: x(0.5), y: SIZE - 4, "text-anchor": "middle", text: "confidence" }),
+    svgElement("text", { class: "axis-label", x: x(0.5), y: SIZE - 4, "text-anchor": "middle",
+      text: "how sure it was" }),
     svgElement("text", { class: "axis-label", transform: `translate(11 ${y(0.5)}) rotate(-90)`, "text-anchor": "middle",
-      text: "right" }));
+      text: "how often right" }));
   for (const [result, className, label] of [[before, "before", "before"], [after, "after", "after"]]) {
     const points = result.bins.map((bin) => [x(bin.confidence), y(bin.accuracy)]);
     chart.append(svgElement("polyline", { class: `series ${className}`,
@@ -53,13 +54,19 @@ export function renderCalibration(report) {
   const servedBefore = calibration.activation_before === "sigmoid" ? "sigmoids divided by their sum" : "softmax";
   return element("div", { class: "calibration" },
     element("dl", { class: "calibration-figures" },
-      element("dt", { text: "ECE before" }), element("dd", { class: "ece-before", text: percent(before.ece, 2) }),
-      element("dt", { text: "ECE after" }), element("dd", { class: "ece-after", text: percent(after.ece, 2) }),
-      element("dt", { text: "Temperature" }), element("dd", { text: calibration.temperature.toFixed(3) })),
+      ...figure("Gap between sure and right, before", "ECE", percent(before.ece, 2), "ece-before"),
+      ...figure("Gap after", "ECE", percent(after.ece, 2), "ece-after"),
+      ...figure("Scores divided by", "temperature", calibration.temperature.toFixed(3))),
     reliabilityDiagram(report.name, before, after),
     element("p", { class: "legend" },
       element("span", { class: "key before", text: `before (${servedBefore})` }),
       element("span", { class: "key after", text: "after: what is served" })),
-    element("p", { class: "muted small", text: `Temperature fitted on the ${calibration.fitted_on}; `
-      + `ECE and dots on the ${(before.bins.reduce((sum, bin) => sum + bin.count, 0)).toLocaleString("en")} test digits.` }));
+    element("p", { class: "muted small", text: `Temperature fitted on the ${calibration.fitted_on}; gaps (ECE) and `
+      + `dots on the ${(before.bins.reduce((sum, bin) => sum + bin.count, 0)).toLocaleString("en")} test digits.` }));
+}
+
+/** One figure of the list: its plain name with the technical one beside it, and its value. */
+function figure(plain, technical, value, className = null) {
+  return [element("dt", {}, `${plain} `, element("small", { class: "technical", text: technical })),
+    element("dd", { class: className, text: value })];
 }

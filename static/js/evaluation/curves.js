@@ -24,14 +24,14 @@ export function renderCurves(report) {
   const charts = [];
   if (loss.length) {
     const high = Math.max(...loss.flatMap((s) => s.values));
-    charts.push(chartFigure("Loss (lower is better)", lineChart({
-      label: summary("Loss", loss, (v) => v.toFixed(3)),
+    charts.push(chartFigure("How far off, lower is better", "loss", lineChart({
+      label: summary("How far off (loss)", loss, (v) => v.toFixed(3)),
       series: loss, domain: [0, high], format: (v, exact) => v.toFixed(exact ? 4 : 2) })));
   }
   if (accuracy.length) {
     const low = Math.min(...accuracy.flatMap((s) => s.values));
-    charts.push(chartFigure("Accuracy (higher is better)", lineChart({
-      label: summary("Accuracy", accuracy, (v) => percent(v)),
+    charts.push(chartFigure("How often right, higher is better", "accuracy", lineChart({
+      label: summary("How often right (accuracy)", accuracy, (v) => percent(v)),
       series: accuracy, domain: [low, 1],
       format: (v, exact) => percent(v, exact ? 2 : 0) })));
   }
@@ -43,8 +43,9 @@ function seriesOf(history, metric, held) {
     .map(({ key, name, className }) => ({ name: key ? held : name, className, values: history[key + metric] }));
 }
 
-function chartFigure(title, chart) {
-  return element("figure", { class: "chart" }, element("figcaption", { text: title }), chart);
+function chartFigure(plain, technical, chart) {
+  return element("figure", { class: "chart" },
+    element("figcaption", {}, `${plain} `, element("small", { class: "technical", text: technical })), chart);
 }
 
 function legend(series) {
@@ -54,5 +55,5 @@ function legend(series) {
 
 function summary(metric, series, format) {
   const parts = series.map(({ name, values }) => `${name} from ${format(values[0])} to ${format(values[values.length - 1])}`);
-  return `${metric} per epoch: ${parts.join("; ")}.`;
+  return `${metric} after each pass over the training digits (epoch): ${parts.join("; ")}.`;
 }

@@ -46,7 +46,7 @@ export function lineChart({ label, series, domain: [low, high], format }) {
       "text-anchor": "middle", text: String(epoch) }));
   }
   chart.append(svgElement("text", { class: "axis-label", x: MARGIN.left + plotWidth / 2, y: HEIGHT - 4,
-    "text-anchor": "middle", text: "epoch" }));
+    "text-anchor": "middle", text: "passes over the training digits (epochs)" }));
   for (const { name, values, className } of series) {
     const points = values.map((value, index) => [x(index + 1), y(value)]);
     chart.append(svgElement("polyline", { class: `series ${className}`,

@@ -1,12 +1,16 @@
-/** Precision, recall, F1 and support per digit, as a table; the weakest digit is marked. */
+/** Precision, recall, F1 and support per digit, as a table headed in plain words; the weakest digit is marked. */
 
 import { element, percent } from "../dom.js";
 import { count } from "./format.js";
 
+const COLUMNS = [["Right when it says it", "precision"], ["Finds the real ones", "recall"], ["Both together", "F1"],
+  ["Test digits", "support"]];
+
 export function renderPerClass(report, caption) {
   const worst = report.per_class.reduce((low, row) => (row.f1 < low.f1 ? row : low));
-  const header = element("tr", {}, ...["Digit", "Precision", "Recall", "F1", "Support"].map(
-    (name) => element("th", { scope: "col", text: name })));
+  const header = element("tr", {}, element("th", { scope: "col", text: "Digit" }),
+    ...COLUMNS.map(([plain, technical]) => element("th", { scope: "col" }, plain,
+      element("small", { class: "technical", text: technical }))));
   const rows = report.per_class.map((row) => element("tr", { class: row === worst ? "is-worst" : "" },
     element("th", { scope: "row", text: String(row.digit) }),
     element("td", { text: percent(row.precision) }),
@@ -17,5 +21,6 @@ export function renderPerClass(report, caption) {
     element("table", { class: "per-class" },
       element("caption", { class: "visually-hidden", text: caption }),
       element("thead", {}, header), element("tbody", {}, ...rows)),
-    element("p", { class: "muted table-note", text: `Hardest digit for this model: ${worst.digit} (F1 ${percent(worst.f1)}).` }));
+    element("p", { class: "muted table-note",
+      text: `Hardest digit for this model: ${worst.digit} (both together ${percent(worst.f1)}, the F1 score).` }));
 }

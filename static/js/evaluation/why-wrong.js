@@ -6,17 +6,20 @@
 import { postForm, requestJson } from "../api.js";
 import { element } from "../dom.js";
 import { drawHeatMap, heatMapLabel } from "../heat-map.js";
+import { inSentence } from "../words.js";
 
 /** The gallery of wrong digits, each figure a button that explains it below the gallery. */
-export function explainableGallery(gallery, records, { url, model }) {
+/** `model`: the name requests send; `title`: its plain title, for the sentences. */
+export function explainableGallery(gallery, records, { url, model, title }) {
   const detail = element("div", { class: "why-wrong", "aria-live": "polite" });
   [...gallery.querySelectorAll("figure")].forEach((figure, index) => {
     const record = records[index];
     figure.classList.add("why-button");
     figure.setAttribute("role", "button");
     figure.setAttribute("tabindex", "0");
-    figure.setAttribute("aria-label", `Where ${model} looked: a test ${record.true} it read as ${record.predicted}`);
-    const open = () => explainWrong(detail, record, { url, model });
+    figure.setAttribute("aria-label",
+      `Where ${inSentence(title)} looked: a test ${record.true} it read as ${record.predicted}`);
+    const open = () => explainWrong(detail, record, { url, model, title });
     figure.addEventListener("click", open);
     figure.addEventListener("keydown", (event) => {
       if (event.key !== "Enter" && event.key !== " ") return;
@@ -27,7 +30,7 @@ export function explainableGallery(gallery, records, { url, model }) {
   return element("div", {}, gallery, detail);
 }
 
-async function explainWrong(detail, record, { url, model }) {
+async function explainWrong(detail, record, { url, model, title }) {
   const ticket = String(Number(detail.dataset.ticket ?? 0) + 1);   // a newer click wins over a slower answer
   detail.dataset.ticket = ticket;
   detail.replaceChildren(element("p", { class: "muted", text: "Looking inside…" }));
@@ -38,7 +41,7 @@ async function explainWrong(detail, record, { url, model }) {
     if (detail.dataset.ticket !== ticket) return;
     const again = answers[0].digit;   // the picture goes through the preprocessing once more
     detail.replaceChildren(
-      element("p", { text: `A test ${record.true} that ${model} read as ${record.predicted}`
+      element("p", { text: `A test ${record.true} that ${inSentence(title)} read as ${record.predicted}`
         + (again === record.predicted ? ":" : ` (read again from its picture, it says ${again}):`) }),
       element("div", { class: "why-pair" }, ...answers.map((answer, index) => {
         const canvas = element("canvas", { width: 280, height: 280, role: "img",
@@ -66,15 +69,17 @@ export async function firstLayerFilters(url) {
     const inside = await requestJson(url);
     if (!inside.filters) {
       const first = inside.layers.find((layer) => layer.kind === "dense");
-      return element("p", { class: "muted", text: `No convolution: its first learning layer (${first?.name ?? "dense"}, `
-        + `${first?.shape.join("×") ?? "?"} units) sees every pixel of the digit at once.` });
+      return element("p", { class: "muted" }, "No stroke patterns to show: its first layer's "
+        + `${first?.shape.join("×") ?? ""} units each weigh every pixel of the digit at once. `,
+      element("small", { class: "technical", text: `(no convolution; ${first?.name ?? "dense"})` }));
     }
     return element("figure", { class: "filters" },
       element("img", { class: "pixelated", src: inside.filters.image,
         alt: `The ${inside.filters.count} filters of ${inside.filters.layer}: light where a filter wants ink, `
           + "dark where it wants none" }),
-      element("figcaption", { text: `${inside.filters.count} filters of ${inside.filters.layer}, `
-        + `${inside.filters.size.join(" by ")} pixels each` }));
+      element("figcaption", {}, `${inside.filters.count} stroke patterns its first look searches for, `
+        + `${inside.filters.size.join(" by ")} pixels each `,
+      element("small", { class: "technical", text: `(filters of ${inside.filters.layer})` })));
   } catch (error) {
     return element("p", { class: "notice", text: error.message });
   }
