@@ -1,11 +1,7 @@
 /** A tile of the /drawings grid built from one drawing of GET /api/drawings, as templates/drawings.html draws it. */
 
 import { element } from "../dom.js";
-
-/** "a 7", "an 8". */
-export function aDigit(digit) {
-  return `${digit === 8 ? "an" : "a"} ${digit}`;
-}
+import { withArticle } from "../words.js";
 
 function answerOf(drawing) {
   if (drawing.prediction === null) return "no answer kept";
@@ -25,8 +21,8 @@ export function tileFor(drawing, { withTools }) {
   const wrong = drawing.prediction !== null && drawing.prediction !== drawing.label;
   const tile = element("li", { class: wrong ? "drawing is-wrong" : "drawing", "data-id": drawing.id },
     element("img", { src: drawing.input, width: 28, height: 28,
-      alt: `Drawing #${drawing.id}, ${aDigit(drawing.label)}` }),
-    element("span", { class: "drawing-label", text: `#${drawing.id}: ${aDigit(drawing.label)}` }),
+      alt: `Drawing #${drawing.id}, ${withArticle(drawing.label)}` }),
+    element("span", { class: "drawing-label", text: `#${drawing.id}: ${withArticle(drawing.label)}` }),
     element("span", { class: "drawing-answer", text: answerOf(drawing) }));
   if (withTools) tile.append(toolsFor(drawing.id));
   return tile;
