@@ -144,7 +144,7 @@ def run(repeats: int = 5, only: list[str] | None = None) -> list[dict]:
     warm_up, warm_up_type = multipart_body(canvas_png(load_mnist().x_test[0]))
     port = free_port()
     store = tempfile.TemporaryDirectory(prefix="bench-abuse-")
-    server = start_server(port, {"DIGITDRAW_RATELIMIT_ENABLED": "false", "DIGITDRAW_DELETE_TOKEN": DELETE_TOKEN,
+    server = start_server(port, {"DIGITDRAW_RATELIMIT_ENABLED": "false", "DIGITDRAW_TEACHER_TOKEN": DELETE_TOKEN,
                                  "DIGITDRAW_DATABASE": str(Path(store.name) / "drawings.sqlite")})
     try:
         wait_for_first_prediction(port, warm_up, warm_up_type, server)

@@ -3,7 +3,7 @@
     python benchmarks/bench_drawings_page.py [--sizes 100 100000] [--repeats 5]
 
 For each size a fresh store in a temporary folder is filled through
-`FeedbackStore.add` in batches of 10,000 (one transaction each), every row with a
+`Store.add` in batches of 10,000 (one transaction each), every row with a
 real kept copy of a canvas drawing, its 28x28 input and every shipped model's
 answer, as POST /api/feedback stores them. Each timed run builds a new app on
 that file, as a freshly started worker would be, and times its first
@@ -24,9 +24,9 @@ from pathlib import Path
 from benchmarks.canvas import canvas_png
 from training.mnist import load_mnist
 from webapp import create_app
-from webapp.feedback import drawing_scores
-from webapp.feedback.store import NewDrawing
 from webapp.inference.reading import read
+from webapp.store import drawing_scores
+from webapp.store.drawings import NewDrawing
 from webapp.vision import kept_images
 
 DISTINCT_DRAWINGS = 200   # rows cycle through these: what they look like does not change what the page costs
@@ -55,7 +55,7 @@ def sample_drawings(app, mnist) -> list[NewDrawing]:
 
 def fill(app, drawings: list[NewDrawing], count: int) -> float:
     """Store `count` drawings; the seconds it took."""
-    store = app.extensions["feedback"]
+    store = app.extensions["store"]
     started = time.perf_counter()
     for first in range(0, count, BATCH):
         store.add(*(drawings[i % len(drawings)] for i in range(first, min(count, first + BATCH))))

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_feedback.py [--posts 400] [--threads 1 4 16] [--model-dir model]
 
-1. `FeedbackStore.add` from T threads into a fresh SQLite file: rows per second.
+1. `Store.add` from T threads into a fresh SQLite file: rows per second.
 2. POST /api/feedback over loopback HTTP to the real app (werkzeug, threaded, rate
    limits off) from T clients, each a real MNIST test digit as a canvas PNG: posts
    per second and p50/p95 latency, every post checked to be stored.
@@ -27,13 +27,13 @@ from benchmarks.bench_load import multipart_body
 from benchmarks.canvas import canvas_png
 from training.mnist import load_mnist
 from webapp import create_app
-from webapp.feedback.store import FeedbackStore, NewDrawing
+from webapp.store.drawings import NewDrawing, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def store_adds_per_second(folder: Path, mnist, adds: int, threads: int) -> float:
-    store = FeedbackStore(folder / f"store-{threads}.sqlite")
+    store = Store(folder / f"store-{threads}.sqlite")
     store.count()   # create the file first: the schema step is not what is measured
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
@@ -73,7 +73,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        print("FeedbackStore.add (one connection and one BEGIN IMMEDIATE transaction per row)")
+        print("Store.add (one connection and one BEGIN IMMEDIATE transaction per row)")
         for threads in args.threads:
             rate = store_adds_per_second(folder, mnist, args.posts, threads)
             print(f"  {threads:>2} threads: {rate:7.0f} rows/s")
@@ -89,7 +89,7 @@ def main() -> None:
         for threads in args.threads:
             seconds, latencies = http_posts(server.server_port, bodies, threads)
             stored += len(bodies)
-            assert app.extensions["feedback"].count() == stored
+            assert app.extensions["store"].count() == stored
             p50, p95 = np.percentile(latencies, [50, 95]) * 1000
             print(f"  {threads:>2} clients: {len(bodies) / seconds:6.0f} posts/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms")
 

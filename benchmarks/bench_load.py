@@ -12,20 +12,22 @@ server's resident memory (all gunicorn processes) before and after.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
-import signal
 import subprocess
 import threading
 import time
-import uuid
 from pathlib import Path
 
 from benchmarks.bench_predict import percentile
 from benchmarks.canvas import canvas_png
-from deploy.local_servers import free_port  # noqa: F401  (benchmarks and tests import it from here)
+from deploy.local_servers import (  # noqa: F401  (the benchmarks import them from here)
+    free_port,
+    multipart_body,
+    start_make_run,
+    stop_server,
+)
 from training.mnist import load_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,16 +36,6 @@ HOST = "127.0.0.1"
 START_TIMEOUT = 120
 STOP_SECONDS = 5
 REQUEST_TIMEOUT = 30
-
-
-def multipart_body(png: bytes, filename: str = "canvas.png", **fields) -> tuple[bytes, str]:
-    """A multipart form as a browser sends it: the text `fields`, then the PNG as `image`."""
-    boundary = uuid.uuid4().hex
-    texts = "".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-                    for name, value in fields.items())
-    body = (f"{texts}--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"{filename}\"\r\n"
-            f"Content-Type: image/png\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
-    return body, f"multipart/form-data; boundary={boundary}"
 
 
 def post(connection: http.client.HTTPConnection, body: bytes, content_type: str) -> tuple[int, bytes]:
@@ -62,34 +54,9 @@ SYNC_WORKERS = [".venv/bin/gunicorn", "--workers", "2", "--threads", "1", "--pre
 
 def start_server(port: int, env_overrides: dict, log_path: Path | None = None,
                  sync_workers: bool = False) -> subprocess.Popen:
-    """`make run` with HOST/PORT set (or the old sync-worker command), in its own process group
-    so it can be stopped whole; its output goes to `log_path` or nowhere."""
-    env = {**os.environ, "HOST": HOST, "PORT": str(port), **env_overrides}
-    command = ([*SYNC_WORKERS, "--bind", f"{HOST}:{port}", "--no-control-socket"] if sync_workers
-               else ["make", "--no-print-directory", "run"])
-    output = open(log_path, "wb") if log_path else subprocess.DEVNULL
-    try:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    finally:
-        if log_path:
-            output.close()
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    """Stop the server's whole process group (the one it was started in, nothing else).
-
-    A gunicorn worker that gets SIGTERM while it is still booting misses it (the master
-    then waits its 30 s graceful timeout), so after STOP_SECONDS the group is killed."""
-    try:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=STOP_SECONDS)
-    except ProcessLookupError:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=20)
+    """`make run` on HOST:`port` (or the old sync-worker command), stopped whole by stop_server."""
+    command = [*SYNC_WORKERS, "--bind", f"{HOST}:{port}", "--no-control-socket"] if sync_workers else None
+    return start_make_run(port, env_overrides, log_path, command=command)
 
 
 def wait_for_first_prediction(port: int, body: bytes, content_type: str, server: subprocess.Popen) -> float:

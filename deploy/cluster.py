@@ -29,7 +29,7 @@ Tests and benchmarks use the same class in their own process:
 
 Each instance is started as `make run` starts the app, one worker each (two cores are shared by all), with
 the settings that make it one of several (CLUSTER_SETTINGS); every other DIGITDRAW_* variable of the caller
-(DIGITDRAW_DELETE_TOKEN, DIGITDRAW_SECRET_KEY, ...) reaches every instance as it is.
+(DIGITDRAW_TEACHER_TOKEN, DIGITDRAW_SECRET_KEY, ...) reaches every instance as it is.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ child: its pid is the process we hold, and `stop()` ends exactly that process.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -17,6 +18,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,3 +168,49 @@ def start_redis(folder: str | Path, port: int | None = None) -> Server:
         server.stop()
         raise
     return server
+
+
+# The app itself, as `make run` serves it, for the tests and benchmarks that talk to a real gunicorn.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+APP_STOP_SECONDS = 5
+
+
+def start_make_run(port: int, env_overrides: dict, log_path: Path | None = None,
+                   command: list[str] | None = None) -> subprocess.Popen:
+    """`make run` on 127.0.0.1:`port` (or another `command`), in its own process group so that
+    stop_server stops it whole; its output goes to `log_path` or nowhere."""
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env_overrides}
+    command = command or ["make", "--no-print-directory", "run"]
+    output = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    finally:
+        if log_path:
+            output.close()
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """Stop the server's whole process group (the one it was started in, nothing else).
+
+    A gunicorn worker that gets SIGTERM while it is still booting misses it (the master
+    then waits its 30 s graceful timeout), so after APP_STOP_SECONDS the group is killed."""
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=APP_STOP_SECONDS)
+    except ProcessLookupError:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=20)
+
+
+def multipart_body(png: bytes, filename: str = "canvas.png", **fields) -> tuple[bytes, str]:
+    """A multipart form as a browser sends it: the text `fields`, then the PNG as `image`."""
+    boundary = uuid.uuid4().hex
+    texts = "".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                    for name, value in fields.items())
+    body = (f"{texts}--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"{filename}\"\r\n"
+            f"Content-Type: image/png\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"

@@ -106,7 +106,7 @@ def postgres_database(postgres_server):
     this process's pools to it closed)."""
     import psycopg
 
-    from webapp.feedback.postgres_database import close_all
+    from webapp.store.database import close_all
 
     made = []
 

@@ -20,10 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.bench_load import multipart_body
 from benchmarks.canvas import canvas_png
 from deploy.cluster import NGINX_PLACEHOLDERS, Cluster, cluster_settings
-from deploy.local_servers import ServerMissing, free_port
+from deploy.local_servers import ServerMissing, free_port, multipart_body
 from webapp import PROJECT_ROOT
 
 # Limits on (the client address decides them), but never reached: every request here comes from loopback.

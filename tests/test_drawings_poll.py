@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from support import TEACHER_TOKEN, canvas_png, make_app, post_image
-from webapp.feedback import drawing_scores
-from webapp.feedback.store import FeedbackStore, NewDrawing
+from webapp.store import drawing_scores
+from webapp.store.drawings import NewDrawing, Store
 
 
 @pytest.fixture()
@@ -35,7 +35,7 @@ def test_a_poll_answers_only_the_newer_drawings_with_the_pages_counts_and_scores
     assert [item["id"] for item in answer["items"]] == newer[::-1]
     assert answer["more"] is False and answer["total"] == 10 and answer["offset"] == 0
     assert answer["label_counts"] == np.bincount(mnist.y_test[:10], minlength=10).tolist()
-    store, registry = app.extensions["feedback"], app.extensions["models"]
+    store, registry = app.extensions["store"], app.extensions["models"]
     expected = drawing_scores.scores(store, registry)
     assert [(s["name"], s["read"], s["drawings"], s["errors"], s["accuracy"], s["confusion_matrix"])
             for s in answer["scores"]] == [(s.name, s.read, s.drawings, s.errors, s.accuracy, s.confusion_matrix)
@@ -73,8 +73,8 @@ def test_a_poll_never_reads_every_drawing(client, mnist, monkeypatch):
     def reads_every_drawing(*args, **kwargs):
         raise AssertionError("a poll read every drawing")
 
-    monkeypatch.setattr(FeedbackStore, "count", reads_every_drawing)
-    monkeypatch.setattr(FeedbackStore, "label_counts", reads_every_drawing)
+    monkeypatch.setattr(Store, "count", reads_every_drawing)
+    monkeypatch.setattr(Store, "label_counts", reads_every_drawing)
     answer = client.get(f"/api/drawings?after={ids[2]}")
     assert answer.status_code == 200
     assert answer.get_json()["total"] == 5 and sum(answer.get_json()["label_counts"]) == 5
@@ -82,7 +82,7 @@ def test_a_poll_never_reads_every_drawing(client, mnist, monkeypatch):
 
 def test_the_label_counts_are_right_while_no_model_has_read_every_drawing(app, client, mnist):
     ids = post_digits(client, mnist, range(3))
-    app.extensions["feedback"].add(NewDrawing(image=b"png", pixels=np.zeros((28, 28), np.uint8), label=3))
+    app.extensions["store"].add(NewDrawing(image=b"png", pixels=np.zeros((28, 28), np.uint8), label=3))
     answer = client.get(f"/api/drawings?after={ids[-1]}").get_json()
     expected = np.bincount([*mnist.y_test[:3], 3], minlength=10).tolist()
     assert answer["label_counts"] == expected and answer["total"] == 4

@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from support import TEACHER_TOKEN, canvas_png, make_app, number_png
-from webapp.feedback import drawing_scores
-from webapp.feedback.store import NewDrawing
+from webapp.store import drawing_scores
+from webapp.store.drawings import NewDrawing
 from webapp.vision import preprocess
 
 TOKEN = TEACHER_TOKEN
@@ -89,7 +89,7 @@ def test_200_concurrent_posts_are_all_stored_with_unique_ids(app, mnist):
     assert [r.status_code for r in responses] == [201] * count
     ids = [r.get_json()["id"] for r in responses]
     assert len(set(ids)) == count
-    store = app.extensions["feedback"]
+    store = app.extensions["store"]
     stored_ids, x, y = store.labelled_inputs()
     assert sorted(ids) == stored_ids.tolist()
     assert sorted(y.tolist()) == sorted(mnist.y_test[:count].tolist())
@@ -162,7 +162,7 @@ def phone_photo_with_gps(mnist) -> bytes:
 
 
 def stored_images(app) -> list[bytes]:
-    return [bytes(row[0]) for row in app.extensions["feedback"].read("SELECT image FROM drawings ORDER BY id")]
+    return [bytes(row[0]) for row in app.extensions["store"].read("SELECT image FROM drawings ORDER BY id")]
 
 
 def test_a_phone_photo_is_kept_downscaled_without_its_exif_or_gps(app, client, mnist):
@@ -241,7 +241,7 @@ def test_a_failed_token_attempt_is_logged_without_the_token(client, mnist, caplo
 
 
 def test_deleting_is_off_when_no_token_is_configured(tmp_path, mnist):
-    client = make_app(tmp_path / "open.sqlite", DELETE_TOKEN=None).test_client()
+    client = make_app(tmp_path / "open.sqlite", TEACHER_TOKEN=None).test_client()
     drawing_id = post_digit(client, mnist, 0).get_json()["id"]
     response = client.delete(f"/api/drawings/{drawing_id}", headers={"Authorization": "Bearer None"})
     assert response.status_code == 403
@@ -250,7 +250,7 @@ def test_deleting_is_off_when_no_token_is_configured(tmp_path, mnist):
 
 def page_scores_match_the_models(app, page: str) -> None:
     """Each model's accuracy on the page equals running it now on every stored input."""
-    _, x, y = app.extensions["feedback"].labelled_inputs()
+    _, x, y = app.extensions["store"].labelled_inputs()
     for name in app.extensions["models"].names:
         predicted = app.extensions["models"].classifiers[name].predict(x / 255.0).argmax(axis=1)
         right = int(np.sum(predicted == y))
@@ -316,7 +316,7 @@ def test_export_writes_keras_layout_arrays(app, client, mnist, tmp_path):
         x, y = exported["x"], exported["y"]
     assert x.dtype == np.uint8 and x.shape == (10, 28, 28)
     assert y.dtype == np.uint8 and y.tolist() == mnist.y_test[:10].tolist()
-    _, stored_x, _ = app.extensions["feedback"].labelled_inputs()
+    _, stored_x, _ = app.extensions["store"].labelled_inputs()
     np.testing.assert_array_equal(x, stored_x)
 
 
@@ -370,7 +370,7 @@ def test_a_number_is_kept_as_one_row_per_digit_with_its_own_label_and_crop(app, 
     items = client.get("/api/drawings").get_json()["items"][::-1]
     assert [item["label"] for item in items] == [int(digit) for digit in label]
     assert {item["mode"] for item in items} == {"number"}
-    _, x, _ = app.extensions["feedback"].labelled_inputs()
+    _, x, _ = app.extensions["store"].labelled_inputs()
     default = app.extensions["models"].default
     assert [item["prediction"] for item in items] == default.predict(x / 255.0).argmax(axis=1).tolist()
     crops = [Image.open(io.BytesIO(image)) for image in stored_images(app)]
@@ -412,7 +412,7 @@ def test_drawings_page_scores_come_from_answers_kept_at_store_time(app, client, 
 
 def test_a_new_model_version_reads_older_drawings_in_batches_and_the_page_says_how_far(app, client, mnist,
                                                                                        monkeypatch):
-    store = app.extensions["feedback"]
+    store = app.extensions["store"]
     store.add(*(NewDrawing(image=b"png", pixels=mnist.x_test[i], label=int(mnist.y_test[i])) for i in range(25)))
     monkeypatch.setattr(drawing_scores, "CATCH_UP_BATCH", 10)
     for read in (10, 20):

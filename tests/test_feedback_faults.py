@@ -11,11 +11,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from deploy.local_servers import ServerMissing, start_postgres
 from support import canvas_png, make_app
 from training.mnist import load_mnist
-from webapp.feedback.postgres_database import close_all
+from webapp.store.database import close_all
 
 MIB = 1024 * 1024
 
@@ -69,16 +70,9 @@ def test_a_full_disk_is_507_simulated_with_sqlites_page_limit(tmp_path, pngs, mo
     database = tmp_path / "drawings.sqlite"
     client = make_client(database)
     assert post(client, pngs[0]).status_code == 201
-    pool = client.application.extensions["feedback"].database._pool
-    opened = pool._open
-
-    def capped():
-        connection = opened()
-        connection.execute("PRAGMA max_page_count = 1")   # SQLite keeps the current size as the cap
-        return connection
-
-    monkeypatch.setattr(pool, "_open", capped)
-    pool._retire()
+    engine = client.application.extensions["store"].database.engine
+    event.listen(engine, "connect", lambda connection, _: connection.execute("PRAGMA max_page_count = 1"))
+    engine.dispose()   # every connection from now on is capped (SQLite keeps the current size as the cap)
     statuses = [post(client, pngs[i]) for i in range(1, 40)]
     refused = next(response for response in statuses if response.status_code != 201)
     assert refused.status_code == 507 and "disk is full" in refused.get_json()["error"]

@@ -11,21 +11,22 @@ import numpy as np
 import pytest
 
 from support import make_app
-from webapp.feedback.model_versions import ModelVersions
-from webapp.feedback.store import NewDrawing
+from training.cli import finetune_command
+from webapp.store.drawings import NewDrawing
+from webapp.store.versions import ModelVersions
 
 pytest.importorskip("tensorflow")
 
 
 def keep_drawings(app, mnist, indexes, labels) -> None:
     """MNIST test digits kept as if students had labelled them (`labels`: what they said)."""
-    store = app.extensions["feedback"]
+    store = app.extensions["store"]
     store.add(*[NewDrawing(image=cv2.imencode(".png", mnist.x_test[i])[1].tobytes(), pixels=mnist.x_test[i],
                            label=int(label)) for i, label in zip(indexes, labels)])
 
 
 def run_finetune(app, *options) -> dict:
-    result = app.test_cli_runner().invoke(args=["finetune", "--model", "mlp", "--json", *options])
+    result = app.test_cli_runner().invoke(finetune_command, args=["--model", "mlp", "--json", *options])
     assert result.exit_code == 0, result.output + (result.stderr or "")
     assert "[1/5]" in result.stderr and "[5/5]" in result.stderr   # progress while it runs
     return json.loads(result.stdout)   # nothing but the result on standard output
@@ -43,7 +44,7 @@ def test_corrections_that_agree_with_mnist_are_published_as_a_new_version(tmp_pa
         assert set(scores) == {"held_out_drawings", "mnist_validation", "mnist_test"}
     assert result["after"]["mnist_test"] >= result["before"]["mnist_test"] - 0.001
 
-    versions = ModelVersions(app.extensions["feedback"]).of_model("mlp")
+    versions = ModelVersions(app.extensions["store"]).of_model("mlp")
     assert [(v.number, v.current) for v in versions] == [(2, True), (1, False)]
     new = versions[0]
     assert new.parent_id == versions[1].id and new.trained_on["drawings"] == result["drawings_used"]
@@ -65,7 +66,7 @@ def test_deliberately_wrong_labels_are_refused_and_the_old_version_stays(tmp_pat
     result = run_finetune(app, "--epochs", "4", "--replay", "0")
     assert not result["published"] and result["version"] is None and result["reason"]
     assert result["after"]["held_out_drawings"] is not None
-    versions = ModelVersions(app.extensions["feedback"]).of_model("mlp")
+    versions = ModelVersions(app.extensions["store"]).of_model("mlp")
     assert [(v.number, v.current) for v in versions] == [(1, True)]
 
 
@@ -73,7 +74,7 @@ def test_a_class_of_eight_with_twenty_drawings_can_fine_tune(tmp_path, mnist):
     """20 drawings by 8 students: 4 held out, from 4 students and 4 digits; the version records them."""
     app = make_app(tmp_path / "drawings.sqlite")
     indexes = np.arange(500, 520)
-    store = app.extensions["feedback"]
+    store = app.extensions["store"]
     store.add(*[NewDrawing(image=cv2.imencode(".png", mnist.x_test[i])[1].tobytes(), pixels=mnist.x_test[i],
                            label=int(mnist.y_test[i]), writer=f"student-{n % 8}") for n, i in enumerate(indexes)])
     result = run_finetune(app, "--epochs", "1", "--replay", "500")
@@ -93,5 +94,5 @@ def test_a_class_of_eight_with_twenty_drawings_can_fine_tune(tmp_path, mnist):
 def test_too_few_drawings_is_one_sentence_and_exit_status_1(tmp_path, mnist):
     app = make_app(tmp_path / "drawings.sqlite")
     keep_drawings(app, mnist, range(19), mnist.y_test[:19])
-    result = app.test_cli_runner().invoke(args=["finetune", "--model", "mlp"])
+    result = app.test_cli_runner().invoke(finetune_command, args=["--model", "mlp"])
     assert result.exit_code == 1 and "at least 20 collected drawings and there are 19: collect 1 more" in result.stderr

@@ -73,6 +73,6 @@ def test_each_drawing_remembers_its_student_as_a_hash_never_the_address(database
     app = make_app(database())
     client = app.test_client()
     send_drawings(client, mnist, 6, students=3)
-    writers = app.extensions["feedback"].labelled_drawings().writers
+    writers = app.extensions["store"].labelled_drawings().writers
     assert len(set(writers)) == 3 and writers[0] == writers[3] != writers[1]
     assert all(len(writer) == 16 and "10.0.0" not in writer for writer in writers)

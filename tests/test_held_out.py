@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp.feedback.held_out import MIN_DRAWINGS, MIN_HELD_OUT, choose_held_out, held_out_count, run_possible
+from webapp.store.held_out import MIN_DRAWINGS, MIN_HELD_OUT, choose_held_out, held_out_count, run_possible
 
 
 def held_ids(ids, labels, writers, learnt=(), held_before=()) -> set[int]:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import text
 
 from support import TEACHER_TOKEN, make_app, post_image
 from support.versions import MODEL_DIR, files_of, publish_network_as, report_of
-from webapp.feedback.model_versions import ModelVersions
+from webapp.store.versions import ModelVersions
 
 BEARER = {"Authorization": f"Bearer {TEACHER_TOKEN}"}
 
@@ -29,7 +30,7 @@ def live_app(database):
 
 
 def publish_other_network(app, as_model: str, from_model: str):
-    return publish_network_as(app.extensions["feedback"], as_model, from_model)
+    return publish_network_as(app.extensions["store"], as_model, from_model)
 
 
 def probabilities(client, png: bytes, model: str) -> np.ndarray:
@@ -48,18 +49,18 @@ def test_the_shipped_model_is_listed_as_version_1_and_a_listing_writes_nothing(c
     assert shipped["sha256"] == app.extensions["models"].classifiers["mlp"].sha256
     assert not Path(app.config["DATABASE"]).exists()   # a public GET never writes
 
-    ModelVersions(app.extensions["feedback"]).register_folder(MODEL_DIR, ["mlp"])   # as a teacher's action does
+    ModelVersions(app.extensions["store"]).register_folder(MODEL_DIR, ["mlp"])   # as a teacher's action does
     stored = client.get("/api/models/mlp/versions").json
     first = stored["versions"][0]
     assert first["number"] == 1 and first["current"] and first["parent"] is None and first["id"] is not None
     assert first["origin"] == "shipped" and first["created"]   # kept now, and still the shipped one
     assert first["sha256"] == shipped["sha256"] and stored["current"] == first["id"]
-    ModelVersions(app.extensions["feedback"]).register_folder(MODEL_DIR, ["mlp"])
+    ModelVersions(app.extensions["store"]).register_folder(MODEL_DIR, ["mlp"])
     assert client.get("/api/models/mlp/versions").json["versions"] == [first]   # registered twice, kept once
 
 
 def test_a_fine_tuned_version_says_so_and_the_shipped_one_stays_shipped(client, app):
-    versions = ModelVersions(app.extensions["feedback"])
+    versions = ModelVersions(app.extensions["store"])
     versions.register_folder(MODEL_DIR, ["mlp"])
     report = {**report_of("mlp-wide"), "finetune": {"before": {}, "after": {}}}   # as training/finetune.py writes
     tuned = versions.publish("mlp", files_of("mlp-wide"), report, {"source": "fine-tuned on collected drawings"},
@@ -77,7 +78,7 @@ def test_folder_files_that_do_not_belong_together_are_not_kept_as_a_version(app,
     for suffix, content in files_of("mlp").items():
         (folder / f"mlp.{suffix}").write_bytes(content)
     (folder / "mlp.json").write_text(json.dumps(report_of("mlp-wide")))   # train.py half way through writing
-    versions = ModelVersions(app.extensions["feedback"])
+    versions = ModelVersions(app.extensions["store"])
     versions.register_folder(folder, ["mlp"])
     assert versions.of_model("mlp") == []
 
@@ -109,7 +110,7 @@ def test_another_worker_follows_a_publish_within_its_reload_interval(database, s
     publish_other_network(publisher, "mlp", "mlp-wide")
     assert not np.allclose(probabilities(client, seven, "mlp"), before, atol=1e-4)
     assert worker.extensions["live_models"].served["mlp"] == \
-        ModelVersions(publisher.extensions["feedback"]).current()["mlp"].id
+        ModelVersions(publisher.extensions["store"]).current()["mlp"].id
 
 
 def test_look_inside_follows_the_served_version(live_app, seven):
@@ -128,43 +129,43 @@ def test_a_damaged_version_is_never_served_and_the_previous_one_stays(live_app, 
     live_app.config["MODEL_RELOAD_SECONDS"] = 3600.0   # publish without this worker loading it yet
     live_app.extensions["live_models"].interval = 3600.0
     version = publish_other_network(live_app, "mlp", "mlp-wide")
-    content = live_app.extensions["feedback"].read(
-        "SELECT content FROM model_files WHERE version_id = ? AND suffix = 'tflite'", (version.id,))[0][0]
-    live_app.extensions["feedback"].transaction(lambda connection: connection.execute(   # zeroed on disk
-        "UPDATE model_files SET content = ? WHERE version_id = ? AND suffix = 'tflite'",
-        (bytes(len(content)), version.id)))
+    content = live_app.extensions["store"].read(
+        "SELECT content FROM model_files WHERE version_id = :id AND suffix = 'tflite'", {"id": version.id})[0][0]
+    live_app.extensions["store"].transaction(lambda connection: connection.execute(text(   # zeroed on disk
+        "UPDATE model_files SET content = :zeros WHERE version_id = :id AND suffix = 'tflite'"),
+        {"zeros": bytes(len(content)), "id": version.id}))
     live_app.extensions["live_models"].interval = 0.0
     assert np.allclose(probabilities(client, seven, "mlp"), before, atol=1e-6)
     assert "is not served" in caplog.text and "sha256" in caplog.text
-    first = ModelVersions(live_app.extensions["feedback"]).of_model("mlp")[-1]
+    first = ModelVersions(live_app.extensions["store"]).of_model("mlp")[-1]
     client.post(f"/api/models/mlp/versions/{first.id}/serve", headers=BEARER)
     refused = client.post(f"/api/models/mlp/versions/{version.id}/serve", headers=BEARER)   # the teacher tries it
     assert refused.status_code == 409 and "cannot be served" in refused.json["error"]
-    assert ModelVersions(live_app.extensions["feedback"]).current()["mlp"].id == first.id
+    assert ModelVersions(live_app.extensions["store"]).current()["mlp"].id == first.id
 
 
 def test_a_version_without_its_model_file_is_never_served(live_app, seven):
     client = live_app.test_client()
     before = probabilities(client, seven, "mlp")
-    versions = ModelVersions(live_app.extensions["feedback"])
+    versions = ModelVersions(live_app.extensions["store"])
     versions.register_folder(MODEL_DIR, ["mlp"])
     def half_written(connection):   # a row whose files never arrived
-        version_id = connection.execute(
+        version_id = connection.execute(text(
             "INSERT INTO model_versions (model, number, created, parent_id, sha256, trained_on, report)"
-            " VALUES ('mlp', 9, '2026-11-23T00:00:00+00:00', NULL, 'ab', '{}', '{}') RETURNING id").fetchone()[0]
-        connection.execute("UPDATE current_versions SET version_id = ? WHERE model = 'mlp'", (version_id,))
+            " VALUES ('mlp', 9, '2026-11-23T00:00:00+00:00', NULL, 'ab', '{}', '{}') RETURNING id")).scalar_one()
+        connection.execute(text("UPDATE current_versions SET version_id = :id WHERE model = 'mlp'"), {"id": version_id})
 
-    live_app.extensions["feedback"].transaction(half_written)
+    live_app.extensions["store"].transaction(half_written)
     assert np.allclose(probabilities(client, seven, "mlp"), before, atol=1e-6)
 
 
 def test_publishing_needs_the_served_and_the_keras_file(app):
     with pytest.raises(ValueError, match="keras"):
-        ModelVersions(app.extensions["feedback"]).publish("mlp", {"tflite": b"x"}, {}, {}, None)
+        ModelVersions(app.extensions["store"]).publish("mlp", {"tflite": b"x"}, {}, {}, None)
 
 
 def test_the_same_file_published_twice_is_one_version(app):
-    versions = ModelVersions(app.extensions["feedback"])
+    versions = ModelVersions(app.extensions["store"])
     versions.register_folder(MODEL_DIR, ["mlp"])
     first = versions.current()["mlp"]
     again = versions.publish("mlp", files_of("mlp"), report_of("mlp"), {}, parent_id=first.id)
@@ -185,7 +186,7 @@ def test_choosing_versions_and_fine_tuning_are_the_teachers(client, headers, pat
 
 
 def test_a_version_of_another_model_cannot_be_served_as_this_one(client, app):
-    ModelVersions(app.extensions["feedback"]).register_folder(MODEL_DIR, ["cnn"])
+    ModelVersions(app.extensions["store"]).register_folder(MODEL_DIR, ["cnn"])
     cnn = client.get("/api/models/cnn/versions").json["versions"][0]
     response = client.post(f"/api/models/mlp/versions/{cnn['id']}/serve", headers=BEARER)
     assert response.status_code == 404
@@ -199,7 +200,7 @@ def test_a_bad_fine_tuning_request_is_a_4xx_sentence(client, payload):
 
 
 def test_the_model_versions_do_not_count_against_the_drawings_quota(app):
-    store = app.extensions["feedback"]
+    store = app.extensions["store"]
     ModelVersions(store).register_folder(MODEL_DIR, ["cnn", "mlp", "mlp-wide"])
     rows, used = store.usage()
     assert rows == 0 and used < 1024 * 1024   # the versions' ~12 MB of files are not drawings

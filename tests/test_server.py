@@ -13,14 +13,16 @@ import subprocess
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
-from benchmarks.bench_load import HOST, free_port, start_server, stop_server
+from deploy.local_servers import free_port, multipart_body, start_make_run, stop_server
 from support.versions import MODEL_DIR, publish_network_as
-from webapp.feedback.model_versions import ModelVersions
-from webapp.feedback.store import FeedbackStore
+from webapp.store.drawings import Store
+from webapp.store.versions import ModelVersions
 
+HOST = "127.0.0.1"
 STARTUP_SECONDS = 60
 ANSWER_SECONDS = 10   # a bound for "answered at all", not a speed target (those are in benchmarks/)
 
@@ -30,7 +32,7 @@ def running_server(tmp_path, **settings):
     port = free_port()
     env = {"DIGITDRAW_DATABASE": str(tmp_path / "drawings.sqlite"), **settings}
     log = tmp_path / f"server-{port}.log"
-    server = start_server(port, env, log_path=log)
+    server = start_make_run(port, env, log_path=log)
     try:
         wait_until_healthy(port, server, log)
         yield port, log
@@ -146,12 +148,12 @@ def test_two_instances_on_one_host_both_serve(tmp_path, seven):
 
 @pytest.mark.parametrize("variable, value, expected", [
     ("DIGITDRAW_MAX_CONTENT_LENGTH", "8MB", "a whole number"),
-    ("DIGITDRAW_DELETE_TOKEN", "1e3", "at least 16 characters"),
+    ("DIGITDRAW_TEACHER_TOKEN", "1e3", "at least 16 characters"),
 ])
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, variable, value, expected):
     port = free_port()
     log = tmp_path / "server.log"
-    server = start_server(port, {variable: value, "DIGITDRAW_DATABASE": str(tmp_path / "d.sqlite")}, log_path=log)
+    server = start_make_run(port, {variable: value, "DIGITDRAW_DATABASE": str(tmp_path / "d.sqlite")}, log_path=log)
     try:
         server.wait(timeout=STARTUP_SECONDS)
     finally:
@@ -163,24 +165,22 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, variable
 
 
 def post_feedback(port: int, png: bytes, label: str):
-    from benchmarks.bench_load import multipart_body
     body, content_type = multipart_body(png, label=label)
     return request(port, "POST", "/api/feedback", body, {"Content-Type": content_type})
 
 
-def test_a_database_restored_with_mv_gets_every_workers_writes(tmp_path, seven):
-    """Two workers; a backup is moved over the live file; the next writes all land in it, intact."""
-    import shutil
+def test_a_backup_restored_with_sqlite_gets_every_workers_writes(tmp_path, seven):
+    """Two workers; a backup is restored into the live file with SQLite's `.restore` (the README's way); the
+    next writes all land in it, intact, on both workers."""
     import sqlite3
 
     database = tmp_path / "drawings.sqlite"
     with running_server(tmp_path, WORKERS="2", DIGITDRAW_RATELIMIT_ENABLED="false") as (port, _):
         assert all(post_feedback(port, seven, "7")[0] == 201 for _ in range(6))
         backup = tmp_path / "backup.sqlite"
-        with sqlite3.connect(database) as live, sqlite3.connect(backup) as copy:
-            live.backup(copy)
+        copy_with_sqlite(database, backup)   # `sqlite3 drawings.sqlite ".backup backup.sqlite"`
         assert all(post_feedback(port, seven, "7")[0] == 201 for _ in range(4))   # not in the backup
-        shutil.move(backup, database)
+        copy_with_sqlite(backup, database)   # `sqlite3 drawings.sqlite ".restore backup.sqlite"`
         after = [post_feedback(port, seven, "1")[0] for _ in range(20)]
         health = json.loads(request(port, "GET", "/api/health")[1])
     assert after == [201] * 20
@@ -189,6 +189,16 @@ def test_a_database_restored_with_mv_gets_every_workers_writes(tmp_path, seven):
         labels = [label for (label,) in restored.execute("SELECT label FROM drawings ORDER BY id")]
     assert labels == [7] * 6 + [1] * 20
     assert health["store"]["rows"] == 26
+
+
+def copy_with_sqlite(source: Path, target: Path) -> None:
+    """What the sqlite3 shell's .backup and .restore do: SQLite's online backup, under its locks."""
+    import sqlite3
+
+    with sqlite3.connect(source) as origin, sqlite3.connect(target) as destination:
+        origin.backup(destination)
+    origin.close()
+    destination.close()
 
 
 def test_on_every_interface_the_start_up_lines_name_each_network_address():
@@ -219,9 +229,9 @@ def test_a_running_server_follows_a_publish_and_a_roll_back_with_every_request_a
     predictions sent all along are all answered."""
     token = "teacher-token-for-the-server-test"
     database = tmp_path / "drawings.sqlite"
-    store = FeedbackStore(database)
+    store = Store(database)
     ModelVersions(store).register_folder(MODEL_DIR, ["mlp"])   # version 1: the shipped file
-    with running_server(tmp_path, DIGITDRAW_MODEL_RELOAD_SECONDS="0.5", DIGITDRAW_DELETE_TOKEN=token,
+    with running_server(tmp_path, DIGITDRAW_MODEL_RELOAD_SECONDS="0.5", DIGITDRAW_TEACHER_TOKEN=token,
                         DIGITDRAW_RATELIMIT_ENABLED="false") as (port, _):
         statuses, stop = [], threading.Event()
 
@@ -265,8 +275,7 @@ def test_a_worker_waiting_on_postgresql_goes_on_answering_predictions(tmp_path, 
     the whole worker until then."""
     import psycopg
 
-    from benchmarks.bench_load import multipart_body
-    from webapp.feedback.postgres_database import WRITERS_LOCK
+    from webapp.store.database import WRITERS_LOCK
 
     url = postgres_database()
     body, content_type = multipart_body(seven, label="7")

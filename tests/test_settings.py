@@ -11,6 +11,7 @@ from webapp import create_app, settings
     ("DIGITDRAW_MAX_CONTENT_LENGTH", "8MB", "a whole number from 1,024 to 67,108,864"),
     ("DIGITDRAW_MAX_CONTENT_LENGTH", "0", "a whole number"),
     ("DIGITDRAW_MAX_IMAGE_PIXELS", "9" * 4300, "a whole number"),
+    ("DIGITDRAW_TEACHER_TOKEN", "1e3", "at least 16 characters"),
     ("DIGITDRAW_DELETE_TOKEN", "1e3", "at least 16 characters"),
     ("DIGITDRAW_UNSURE_THRESHOLD", "2", "a number from 0 to 1"),
     ("DIGITDRAW_UNSURE_THRESHOLD", "nan", "a number from 0 to 1"),
@@ -35,12 +36,12 @@ def test_a_bad_value_stops_start_up_naming_the_variable(monkeypatch, variable, v
 
 def test_values_keep_their_type(monkeypatch, tmp_path):
     monkeypatch.setenv("DIGITDRAW_DATABASE", str(tmp_path / "d.sqlite"))
-    monkeypatch.setenv("DIGITDRAW_DELETE_TOKEN", "1e3-but-long-enough")
+    monkeypatch.setenv("DIGITDRAW_TEACHER_TOKEN", "1e3-but-long-enough")
     monkeypatch.setenv("DIGITDRAW_MAX_CONTENT_LENGTH", "4_194_304")
     monkeypatch.setenv("DIGITDRAW_UNSURE_THRESHOLD", "0.5")
     monkeypatch.setenv("DIGITDRAW_RATELIMIT_ENABLED", "false")
     config = create_app().config
-    assert config["DELETE_TOKEN"] == "1e3-but-long-enough"
+    assert config["TEACHER_TOKEN"] == "1e3-but-long-enough"
     assert config["MAX_CONTENT_LENGTH"] == 4 * 1024 * 1024
     assert config["UNSURE_THRESHOLD"] == 0.5
     assert config["RATELIMIT_ENABLED"] is False
@@ -54,10 +55,22 @@ def test_a_redis_storage_uri_is_accepted_without_connecting(monkeypatch, tmp_pat
     assert create_app().config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:1"
 
 
-def test_an_empty_token_turns_deleting_off(monkeypatch, tmp_path):
+def test_an_empty_token_turns_teacher_mode_off(monkeypatch, tmp_path):
     monkeypatch.setenv("DIGITDRAW_DATABASE", str(tmp_path / "d.sqlite"))
-    monkeypatch.setenv("DIGITDRAW_DELETE_TOKEN", "")
-    assert create_app().config["DELETE_TOKEN"] is None
+    monkeypatch.setenv("DIGITDRAW_TEACHER_TOKEN", "")
+    assert create_app().config["TEACHER_TOKEN"] is None
+
+
+def test_the_teachers_token_is_still_accepted_under_its_earlier_name(monkeypatch, tmp_path, caplog):
+    monkeypatch.setenv("DIGITDRAW_DATABASE", str(tmp_path / "d.sqlite"))
+    monkeypatch.setenv("DIGITDRAW_DELETE_TOKEN", "an-older-servers-token")
+    assert create_app().config["TEACHER_TOKEN"] == "an-older-servers-token"
+    assert "unknown setting" not in caplog.text
+    monkeypatch.setenv("DIGITDRAW_TEACHER_TOKEN", "an-older-servers-token")   # both, alike: fine
+    assert create_app().config["TEACHER_TOKEN"] == "an-older-servers-token"
+    monkeypatch.setenv("DIGITDRAW_TEACHER_TOKEN", "another-token-altogether")
+    with pytest.raises(settings.SettingError, match="set only DIGITDRAW_TEACHER_TOKEN"):
+        create_app()
 
 
 def test_an_unknown_variable_is_reported_not_fatal(monkeypatch, tmp_path, caplog):

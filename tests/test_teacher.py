@@ -122,10 +122,10 @@ def test_signing_out_needs_the_forms_csrf_token(client):
 
 
 def test_teacher_mode_is_off_without_a_token(tmp_path):
-    client = make_app(tmp_path / "d.sqlite", DELETE_TOKEN=None).test_client()
+    client = make_app(tmp_path / "d.sqlite", TEACHER_TOKEN=None).test_client()
     assert b"Teacher mode is off" in client.get("/teacher").data
     refused = client.post("/api/classroom", json={"collecting": False})
-    assert refused.status_code == 403 and "DIGITDRAW_DELETE_TOKEN" in refused.get_json()["error"]
+    assert refused.status_code == 403 and "DIGITDRAW_TEACHER_TOKEN" in refused.get_json()["error"]
 
 
 def test_the_signed_in_teacher_deletes_one_drawing_and_sees_its_original(client, seven):
@@ -166,7 +166,7 @@ def test_clearing_every_drawing_empties_the_store_and_its_scores(client, seven, 
     sign_in(client)
     response = client.delete("/api/drawings", headers=teacher_headers(client))
     assert response.status_code == 200 and response.get_json() == {"deleted": 3}
-    store = app.extensions["feedback"]
+    store = app.extensions["store"]
     assert store.count() == 0 and not store.confusion(("cnn", app.extensions["models"].get("cnn").version)).any()
     assert save_drawing(client, seven)["id"] == 4   # ids are never reused: an old link names no new drawing
 
@@ -184,7 +184,7 @@ def test_collecting_off_hides_the_controls_and_the_api_refuses_for_every_student
     assert refused.status_code == 403
     assert refused.get_json() == {"error": "The teacher has turned collecting drawings off, so answers are not "
                                            "kept now."}
-    assert app.extensions["feedback"].count() == 0
+    assert app.extensions["store"].count() == 0
     client.post("/api/classroom", json={"collecting": True}, headers=teacher_headers(client))
     assert post_image(student, seven, "/api/feedback", label="7").status_code == 201
 
@@ -232,7 +232,7 @@ def test_a_new_token_signs_every_teacher_out(tmp_path):
     sign_in(old)
     cookie = old.get_cookie(COOKIE)
     restarted = make_app(tmp_path / "d.sqlite", SECRET_KEY=secret,
-                         DELETE_TOKEN="a-brand-new-teacher-token").test_client()
+                         TEACHER_TOKEN="a-brand-new-teacher-token").test_client()
     restarted.set_cookie(COOKIE, cookie.value)
     assert b"Sign in as the teacher" in restarted.get("/teacher").data
 
@@ -282,7 +282,7 @@ def test_a_student_takes_back_their_own_answer_once(client, seven, app):
     assert response.status_code == 200 and response.get_json() == {"deleted": [saved["id"]]}
     again = client.post("/api/feedback/undo", data={"undo": saved["undo"]})
     assert again.status_code == 404 and again.get_json()["error"] == "This answer was already taken back or deleted."
-    assert [d.id for d in app.extensions["feedback"].page(10)] == [other["id"]]
+    assert [d.id for d in app.extensions["store"].page(10)] == [other["id"]]
 
 
 def test_a_number_is_taken_back_whole(client, app, mnist):
@@ -290,7 +290,7 @@ def test_a_number_is_taken_back_whole(client, app, mnist):
                        label=f"{mnist.y_test[1]}{mnist.y_test[2]}").get_json()
     assert len(saved["ids"]) == 2
     response = client.post("/api/feedback/undo", data={"undo": saved["undo"]})
-    assert response.get_json() == {"deleted": saved["ids"]} and app.extensions["feedback"].count() == 0
+    assert response.get_json() == {"deleted": saved["ids"]} and app.extensions["store"].count() == 0
 
 
 @pytest.mark.parametrize("token", ["", "garbage", "WzFd.awPsHg.BUDp5H1OxQukU0xcJzzMW-ufVjo"])

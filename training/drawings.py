@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from webapp.feedback.held_out import choose_held_out
 from webapp.mnist_format import CLASSES, IMAGE_SIDE
+from webapp.store.held_out import choose_held_out
 
 
 def load_extra_data(path):

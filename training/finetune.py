@@ -40,9 +40,9 @@ from training.export import export_tflite  # noqa: E402
 from training.mnist import load_mnist, validation_split  # noqa: E402
 from training.recipes import RECIPES  # noqa: E402
 from training.report import build_report, cpu_name  # noqa: E402
-from webapp.feedback.held_out import MIN_DRAWINGS, choose_held_out, held_out_count  # noqa: E402
-from webapp.feedback.model_versions import KERAS, ModelVersions, Version  # noqa: E402
-from webapp.feedback.store import FeedbackStore  # noqa: E402
+from webapp.store.drawings import Store  # noqa: E402
+from webapp.store.held_out import MIN_DRAWINGS, choose_held_out, held_out_count  # noqa: E402
+from webapp.store.versions import KERAS, ModelVersions, Version  # noqa: E402
 
 DRAWING_REPEATS = 4         # each training drawing is seen this often per epoch
 REPLAY_PER_DRAWING = 4      # MNIST digits replayed per drawing seen, at least MIN_REPLAY
@@ -90,7 +90,7 @@ def why_refused(before: dict, after: dict, guards: Guards) -> str | None:
     return None
 
 
-def finetune(store: FeedbackStore, model_folder: Path, model_name: str, *, guards: Guards = Guards(),
+def finetune(store: Store, model_folder: Path, model_name: str, *, guards: Guards = Guards(),
              limit: int | None = None, epochs: int = EPOCHS, replay: int | None = None,
              progress: Callable[[str], None] = lambda message: None,
              superseded: Callable[[], str | None] = lambda: None) -> dict:

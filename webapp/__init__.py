@@ -23,7 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         MODEL_DIR=str(PROJECT_ROOT / "model"),
         DATABASE=os.path.join(app.instance_path, "drawings.sqlite"),
-        DELETE_TOKEN=None,   # deleting drawings is off until a teacher sets DIGITDRAW_DELETE_TOKEN
+        TEACHER_TOKEN=None,   # teacher mode is off until DIGITDRAW_TEACHER_TOKEN is set
         **settings.defaults(),
     )
     if test_config is None:
@@ -41,9 +41,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["models"] = ModelRegistry.from_folder(Path(app.config["MODEL_DIR"]))
     logs.model_problems(app.extensions["models"], app.config["MODEL_DIR"])
 
-    from webapp import cli
-    from webapp.http import api, drawings, explain, join, pages, teacher, versions
+    from webapp import cli, store
+    from webapp.http import api, drawings, explain, join, pages, same_origin, teacher, versions
 
+    store.init_app(app)
     app.register_blueprint(api.bp)
     explain.init_app(app)
     app.register_blueprint(pages.bp)
@@ -53,9 +54,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     versions.init_app(app)
     serve_current_versions(app)
     ratelimits.init_app(app)
+    same_origin.init_app(app)   # after the limits: a refused request still counts against its client
     app.cli.add_command(cli.predict_command)
     app.cli.add_command(cli.export_drawings_command)
-    app.cli.add_command(cli.finetune_command)
     return app
 
 
@@ -63,11 +64,10 @@ def serve_current_versions(app: Flask) -> None:
     """Every worker follows the store's current model versions (webapp/inference/live_models.py)."""
     from flask import request
 
-    from webapp.feedback.model_versions import ModelVersions
     from webapp.inference.live_models import LiveModels
+    from webapp.store.versions import ModelVersions
 
-    store = app.extensions["feedback"]
-    live = LiveModels(app.extensions, ModelVersions(store), Path(app.config["MODEL_DIR"]),
+    live = LiveModels(app.extensions, ModelVersions(app.extensions["store"]), Path(app.config["MODEL_DIR"]),
                       app.config["MODEL_RELOAD_SECONDS"])
     app.extensions["live_models"] = live
 

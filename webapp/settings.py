@@ -29,7 +29,9 @@ MIN_TOKEN_LENGTH = 16
 BINARY_UNITS = (("GiB", 1024 * MIB), ("MiB", MIB), ("KiB", 1024))
 # Read by other tools, not by the server: known, so they are not reported as typos.
 NOT_SERVER_SETTINGS = {"MNIST"}
-ALIASES = {"RATELIMIT_STORAGE": "RATELIMIT_STORAGE_URI"}   # the name the multi-machine docs use
+# Other names a setting answers to: the multi-machine docs' name, and the teacher's token's name before it
+# also signed teachers in.
+ALIASES = {"RATELIMIT_STORAGE": "RATELIMIT_STORAGE_URI", "DELETE_TOKEN": "TEACHER_TOKEN"}
 
 
 class SettingError(SystemExit):
@@ -201,11 +203,10 @@ SETTINGS = (
             "where the drawings, model versions and the teacher's choices are kept: a SQLite file's path (one "
             "machine) or `postgresql://user:password@host:5432/db` (shared by several instances)",
             "`instance/drawings.sqlite`"),
-    Setting("DELETE_TOKEN", None, token,
-            f"token a teacher sends as `Authorization: Bearer ...` to delete drawings; "
-            f"the teacher's token: signs in to teacher mode on the pages (`/teacher`) and deletes drawings "
-            f"by API as `Authorization: Bearer ...`; at least {MIN_TOKEN_LENGTH} characters; unset: teacher mode "
-            f"and deleting are off"),
+    Setting("TEACHER_TOKEN", None, token,
+            f"the teacher's token: signs in to teacher mode on the pages (`/teacher`), and scripts send it as "
+            f"`Authorization: Bearer ...`; at least {MIN_TOKEN_LENGTH} characters; also accepted as "
+            f"`DIGITDRAW_DELETE_TOKEN`, its earlier name; unset: teacher mode is off"),
     Setting("SECRET_KEY", None, token,
             "signs the teacher's session cookie and undo tokens; unset: a random key made once and kept in "
             "the drawings store (shared by every worker and instance using it)"),
@@ -274,11 +275,16 @@ def defaults() -> dict[str, Any]:
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """The `DIGITDRAW_*` values, each parsed by its setting; SettingError names the first bad one."""
     values: dict[str, Any] = {}
+    given_as: dict[str, str] = {}
     for variable in sorted(environ):
         if not variable.startswith(PREFIX):
             continue
         name = variable[len(PREFIX):]
         name = ALIASES.get(name, name)
+        if name in given_as and environ[given_as[name]] != environ[variable]:
+            raise SettingError(f"Bad setting {variable}: {given_as[name]} is set to another value; set only "
+                               f"{PREFIX}{name}.")
+        given_as[name] = variable
         setting = BY_NAME.get(name)
         if setting is None:
             if name not in NOT_SERVER_SETTINGS:

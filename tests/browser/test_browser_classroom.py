@@ -57,7 +57,7 @@ def inside(box: dict, width: int, height: int) -> bool:
 
 
 def stored(app) -> int:
-    return app.extensions["feedback"].count()
+    return app.extensions["store"].count()
 
 
 def start_presenter(page):
@@ -231,10 +231,10 @@ def test_the_teacher_moderates_and_turns_collecting_off_from_the_browser(open_pa
     expect(teacher.get_by_role("button", name=f"Undo deleting drawing #{second}")).to_be_visible()
     teacher.reload()   # leaving the page sends the waiting deletion at once (test_browser_drawings_live.py)
     for _ in range(50):
-        if [d.id for d in app.extensions["feedback"].page(10)] == [first]:
+        if [d.id for d in app.extensions["store"].page(10)] == [first]:
             break
         teacher.wait_for_timeout(100)
-    assert [d.id for d in app.extensions["feedback"].page(10)] == [first]
+    assert [d.id for d in app.extensions["store"].page(10)] == [first]
 
     student.goto("/drawings")
     expect(student.locator("[data-action]")).to_have_count(0)   # students never see the teacher's controls

@@ -57,7 +57,7 @@ def test_a_pause_under_a_student_is_said_and_lifted(open_page, feedback_app):
     expect(page.locator("#feedback-right")).to_be_hidden()
     page.keyboard.press("Enter")   # keys press only what is on the screen
     page.wait_for_timeout(300)
-    assert app.extensions["feedback"].count() == 0
+    assert app.extensions["store"].count() == 0
 
     set_collecting(app, True)
     expect(page.locator("#feedback-right")).to_be_enabled(timeout=NOTICED_WITHIN_MS)
@@ -75,7 +75,7 @@ def test_right_clicked_after_the_teacher_paused_says_so(open_page, feedback_app,
     assert refused.value.status == 403
     expect(page.locator("#feedback-status")).to_have_text(PAUSED)
     expect(page.locator("#feedback-status")).not_to_have_class("feedback-status is-error")
-    assert app.extensions["feedback"].count() == 0
+    assert app.extensions["store"].count() == 0
 
     set_collecting(app, True)   # the same drawing can be answered once saving is back
     expect(page.locator("#feedback-right")).to_be_enabled(timeout=NOTICED_WITHIN_MS)

@@ -38,7 +38,7 @@ def sign_in(page):
 
 
 def stored_ids(app) -> list[int]:
-    return [drawing.id for drawing in app.extensions["feedback"].page(200)]
+    return [drawing.id for drawing in app.extensions["store"].page(200)]
 
 
 def wait_until(condition, seconds: float) -> bool:

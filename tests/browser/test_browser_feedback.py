@@ -14,7 +14,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from pad_strokes import ONE, SEVEN, canvas_png, draw_with_mouse, wait_for_answer
-from webapp.feedback.store import NewDrawing
+from webapp.store.drawings import NewDrawing
 
 SAVED = "Thanks! Your drawing is saved."   # students never see a drawing's id
 
@@ -36,7 +36,7 @@ def test_wrong_its_a_4_is_saved_and_shown_on_the_drawings_page(open_page, feedba
     expect(page.locator("#feedback-status")).to_have_text(SAVED)
     expect(page.get_by_role("button", name="Wrong, it's a 4")).to_be_disabled()   # one answer per prediction
 
-    _, stored_x, stored_y = app.extensions["feedback"].labelled_inputs()
+    _, stored_x, stored_y = app.extensions["store"].labelled_inputs()
     assert stored_y.tolist() == [4]
     assert np.abs(stored_x[0].astype(int) - model_input_for(app, canvas_png(page))).max() <= 1
 
@@ -63,14 +63,14 @@ def test_keys_answer_once_per_prediction_and_clearing_withdraws_the_question(ope
     page.keyboard.press("c")
     expect(page.locator("#feedback-right")).to_be_disabled()
     page.keyboard.press("4")
-    assert app.extensions["feedback"].labelled_inputs()[2].tolist() == [said]
+    assert app.extensions["store"].labelled_inputs()[2].tolist() == [said]
 
     draw_with_mouse(page, ONE)
     wait_for_answer(page)
     with page.expect_response("**/api/feedback"):
         page.keyboard.press("4")
     expect(page.locator("#feedback-status")).to_have_text(SAVED)
-    assert app.extensions["feedback"].labelled_inputs()[2].tolist() == [said, 4]
+    assert app.extensions["store"].labelled_inputs()[2].tolist() == [said, 4]
 
 
 def test_clicking_right_on_our_own_page_stores_the_drawing(open_page, feedback_app):
@@ -87,7 +87,7 @@ def test_clicking_right_on_our_own_page_stores_the_drawing(open_page, feedback_a
     sent = response.request.all_headers()
     assert sent["origin"] == url and sent["sec-fetch-site"] == "same-origin"   # really checked, not absent
     expect(page.locator("#feedback-status")).to_have_text(SAVED)
-    assert app.extensions["feedback"].labelled_inputs()[2].tolist() == [said]
+    assert app.extensions["store"].labelled_inputs()[2].tolist() == [said]
 
 
 def test_keys_answer_after_a_toggle_was_clicked(open_page, feedback_app):
@@ -113,7 +113,7 @@ def test_keys_answer_after_a_toggle_was_clicked(open_page, feedback_app):
         page.keyboard.press("4")
     assert answer.value.status == 201
     expect(page.locator("#feedback-status")).to_have_text(SAVED)
-    assert app.extensions["feedback"].labelled_inputs()[2].tolist() == [said, 4]
+    assert app.extensions["store"].labelled_inputs()[2].tolist() == [said, 4]
 
 
 def test_in_compare_mode_the_answer_is_stored_for_the_selected_model(open_page, feedback_app):
@@ -129,7 +129,7 @@ def test_in_compare_mode_the_answer_is_stored_for_the_selected_model(open_page, 
         page.locator("#feedback-right").click()
     assert answer.value.status == 201
     assert answer.value.json() == {"id": 1, "label": said, "undo": ANY, "undo_seconds": 60}
-    stored = app.extensions["feedback"].page(1)[0]
+    stored = app.extensions["store"].page(1)[0]
     assert (stored.model, stored.prediction, stored.label) == (chosen, said, said)
 
 
@@ -150,7 +150,7 @@ def test_an_unreachable_server_is_said_in_a_sentence(open_page, feedback_app, br
 
 def test_a_refused_answer_is_shown_and_can_be_given_again(open_page, feedback_app, browser_problems):
     url, app = feedback_app(FEEDBACK_MAX_ROWS=1)
-    app.extensions["feedback"].add(NewDrawing(image=b"png", pixels=np.zeros((28, 28), np.uint8), label=0))
+    app.extensions["store"].add(NewDrawing(image=b"png", pixels=np.zeros((28, 28), np.uint8), label=0))
     browser_problems.expect("507")   # Chromium logs the refused request on the console
     page = open_page("/", base_url=url)
     draw_with_mouse(page, ONE)

@@ -52,7 +52,7 @@ def classroom(tmp_path):
     project = fresh_copy(tmp_path / "digit-draw")
     port = free_port()
     guard_log = tmp_path / "network-attempts.log"
-    environment = {**os.environ, "DIGITDRAW_DELETE_TOKEN": TEACHER_TOKEN,
+    environment = {**os.environ, "DIGITDRAW_TEACHER_TOKEN": TEACHER_TOKEN,
                    "DIGITDRAW_DATABASE": str(tmp_path / "drawings.sqlite"),
                    "PYTHONPATH": str(GUARD), "DIGITDRAW_NETWORK_GUARD_LOG": str(guard_log)}
     environment.pop("DIGITDRAW_MNIST", None)

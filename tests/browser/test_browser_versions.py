@@ -7,7 +7,7 @@ import cv2
 from playwright.sync_api import expect
 
 from support import TEACHER_TOKEN
-from webapp.feedback.store import NewDrawing
+from webapp.store.drawings import NewDrawing
 
 RUN_SECONDS = 180   # a bound for "the run ends", not a speed target (benchmarks/bench_finetune.py has those)
 
@@ -22,7 +22,7 @@ def sign_in(page):
 def test_the_teacher_fine_tunes_watches_the_run_and_rolls_back(open_page, feedback_app, mnist, screenshot_dir):
     # Guards wide open: this test is about the page and the process, not about whether 48 drawings help.
     url, app = feedback_app(MODEL_RELOAD_SECONDS=0.0, FINETUNE_MAX_TEST_DROP=100.0, FINETUNE_MAX_DRAWINGS_DROP=100.0)
-    app.extensions["feedback"].add(*[
+    app.extensions["store"].add(*[
         NewDrawing(image=cv2.imencode(".png", mnist.x_test[i])[1].tobytes(), pixels=mnist.x_test[i],
                    label=int(mnist.y_test[i])) for i in range(60)])
     teacher = open_page("/teacher", base_url=url)

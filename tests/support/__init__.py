@@ -21,7 +21,7 @@ TEACHER_TOKEN = "teacher-token-for-tests"
 def make_app(database: Path, **config) -> Flask:
     """The real app with the shipped models and its own database. Rate limits are off: the suite
     sends thousands of requests from one address (tests/test_ratelimits.py switches them on)."""
-    return create_app({"TESTING": True, "DATABASE": str(database), "DELETE_TOKEN": TEACHER_TOKEN,
+    return create_app({"TESTING": True, "DATABASE": str(database), "TEACHER_TOKEN": TEACHER_TOKEN,
                        "RATELIMIT_ENABLED": False, **config})
 
 

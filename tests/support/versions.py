@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from webapp import PROJECT_ROOT
-from webapp.feedback.model_versions import ModelVersions, Version
-from webapp.feedback.store import FeedbackStore
+from webapp.store.drawings import Store
+from webapp.store.versions import ModelVersions, Version
 
 MODEL_DIR = PROJECT_ROOT / "model"
 
@@ -22,7 +22,7 @@ def report_of(name: str) -> dict:
     return json.loads((MODEL_DIR / f"{name}.json").read_text())
 
 
-def publish_network_as(store: FeedbackStore, as_model: str, from_model: str) -> Version:
+def publish_network_as(store: Store, as_model: str, from_model: str) -> Version:
     """Publish a version of `as_model` whose network is `from_model`'s, after the shipped version 1."""
     versions = ModelVersions(store)
     versions.register_folder(MODEL_DIR, [as_model])

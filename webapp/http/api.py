@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 from flask import Blueprint, current_app, jsonify
 
-from webapp.feedback.model_versions import SHIPPED
-from webapp.feedback.store import StoreRefused
 from webapp.http.errors import ApiError
 from webapp.http.requests import (
     ALL_MODELS,
@@ -18,6 +16,9 @@ from webapp.http.requests import (
     uploaded_image_bytes,
 )
 from webapp.inference.reading import Answer, read
+from webapp.store import get_store
+from webapp.store.refusals import StoreRefused
+from webapp.store.versions import SHIPPED
 from webapp.vision.images import png_data_url
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -75,7 +76,7 @@ def health():
     registry = models()
     status = 200 if registry.classifiers else 503
     return jsonify(status="ok" if registry.classifiers else "unavailable", models=registry.names,
-                   broken=registry.broken, store=current_app.extensions["feedback"].health()), status
+                   broken=registry.broken, store=get_store().health()), status
 
 
 @bp.get("/reports/<name>")

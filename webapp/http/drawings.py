@@ -27,8 +27,6 @@ from flask import (
 )
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from webapp.feedback import drawing_scores
-from webapp.feedback.store import FeedbackStore, NewDrawing
 from webapp.http.errors import ApiError
 from webapp.http.ratelimits import client_key
 from webapp.http.requests import (
@@ -40,9 +38,11 @@ from webapp.http.requests import (
     uploaded_image_bytes,
     whole_number,
 )
-from webapp.http.same_origin import require_same_origin
-from webapp.http.teacher import collecting, ensure_secret_key, require_teacher
+from webapp.http.teacher import collecting, ensure_secret_key, teacher_required
 from webapp.inference.reading import Reading, read
+from webapp.store import drawing_scores
+from webapp.store import get_store as store
+from webapp.store.drawings import NewDrawing
 from webapp.vision import kept_images, preprocess, segment
 from webapp.vision.images import png_data_url
 
@@ -57,25 +57,8 @@ WRITER_HEX_DIGITS = 16        # of a student's hashed address: 64 bits, no two s
 
 
 def init_app(app: Flask) -> None:
-    """Register the store (opened lazily, on the first request that needs it) and the routes."""
-    app.extensions["feedback"] = FeedbackStore(
-        app.config["DATABASE"], max_rows=app.config["FEEDBACK_MAX_ROWS"],
-        max_bytes=app.config["FEEDBACK_MAX_BYTES"], wal_limit=app.config["DATABASE_WAL_LIMIT"])
     app.register_blueprint(bp)
 
-
-def store() -> FeedbackStore:
-    return current_app.extensions["feedback"]
-
-
-# Writes a site named in DIGITDRAW_CORS_ORIGINS may make for its visitors; deleting never.
-OPEN_TO_LISTED_ORIGINS = {"feedback.add_feedback", "feedback.undo_feedback"}
-
-
-@bp.before_request
-def refuse_cross_site_writes() -> None:
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        require_same_origin(allow_listed_origins=request.endpoint in OPEN_TO_LISTED_ORIGINS)
 
 
 def optional_label(value: str | None) -> int | None:
@@ -188,8 +171,8 @@ def newer_drawings(after: int, limit: int, label: int | None) -> dict:
 
 
 @bp.delete(f"/api/drawings/<int(max={LARGEST_ID}):drawing_id>")
+@teacher_required("Deleting a drawing")
 def delete_drawing(drawing_id: int):
-    require_teacher("Deleting a drawing")
     if not store().delete(drawing_id):
         raise ApiError(404, f"There is no drawing #{drawing_id}.")
     log.info("drawing #%d deleted by the teacher", drawing_id)
@@ -197,19 +180,19 @@ def delete_drawing(drawing_id: int):
 
 
 @bp.delete("/api/drawings")
+@teacher_required("Clearing every drawing")
 def clear_drawings():
     """The teacher empties the whole collection (the page asks first); 200 with how many went."""
-    require_teacher("Clearing every drawing")
     deleted = store().clear()
     log.info("all %d drawings deleted by the teacher", deleted)
     return jsonify(deleted=deleted)
 
 
 @bp.get(f"/api/drawings/<int(max={LARGEST_ID}):drawing_id>/original")
+@teacher_required("Seeing a drawing as it was drawn", changes_state=False)
 def original_image(drawing_id: int):
     """The kept copy of what was drawn (at most FEEDBACK_IMAGE_SIDE pixels), for the teacher only:
     an uploaded photo may show more than a digit."""
-    require_teacher("Seeing a drawing as it was drawn", changes_state=False)
     image = store().original(drawing_id)
     if image is None:
         raise ApiError(404, f"There is no drawing #{drawing_id}.")

@@ -16,9 +16,9 @@ from flask import Flask, current_app, jsonify, render_template, request
 from flask.globals import request_ctx
 from werkzeug.exceptions import BadHost, HTTPException
 
-from webapp.feedback.store import StoreRefused
 from webapp.http.echo import shortened
 from webapp.settings import size_in_words
+from webapp.store.refusals import StoreRefused
 from webapp.vision.preprocess import ImageRejected
 
 API_PREFIX = "/api/"

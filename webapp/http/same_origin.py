@@ -17,11 +17,28 @@ any other site. Nothing looser than the exact origin (a prefix, a subdomain) pas
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 
 from webapp.http.errors import ApiError
 
 OWN_SITE = ("same-origin", "none")   # `none`: typed by the person, not sent by a page
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# The blueprints whose writes change what the app keeps: drawings, model versions, the teacher's choices.
+CHECKED_BLUEPRINTS = {"feedback", "versions", "teacher"}
+# Writes a site named in DIGITDRAW_CORS_ORIGINS may make for its visitors (saving and taking back a drawing);
+# every other checked write (deleting, the teacher's actions) only from this app's own pages.
+OPEN_TO_LISTED_ORIGINS = {"feedback.add_feedback", "feedback.undo_feedback"}
+
+
+def init_app(app: Flask) -> None:
+    """The one check, before every request of the checked blueprints."""
+    app.before_request(refuse_cross_site_writes)
+
+
+def refuse_cross_site_writes() -> None:
+    if request.method in SAFE_METHODS or request.blueprint not in CHECKED_BLUEPRINTS:
+        return
+    require_same_origin(allow_listed_origins=request.endpoint in OPEN_TO_LISTED_ORIGINS)
 
 
 def require_same_origin(allow_listed_origins: bool = True) -> None:

@@ -9,11 +9,12 @@ app's own page (webapp/http/same_origin.py) and carry the page's CSRF token
 (Flask-WTF, checked explicitly here: the rest of the API has no cookies to
 abuse). Scripts keep using `Authorization: Bearer <token>`, which no page of
 another site can send for a teacher. The mark holds a fingerprint of the token,
-so changing DIGITDRAW_DELETE_TOKEN signs every teacher out.
+so changing DIGITDRAW_TEACHER_TOKEN signs every teacher out.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -37,10 +38,12 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from webapp.feedback.held_out import MIN_HELD_OUT
-from webapp.feedback.store import StoreRefused
 from webapp.http.errors import ApiError
-from webapp.http.same_origin import require_same_origin
+from webapp.store import EXTENSION as STORE
+from webapp.store import get_store
+from webapp.store.classroom import Classroom
+from webapp.store.held_out import MIN_HELD_OUT
+from webapp.store.refusals import StoreRefused
 from webapp.training_tools import why_finetuning_unavailable
 
 log = logging.getLogger("digitdraw")
@@ -77,7 +80,7 @@ def ensure_secret_key(app: Flask | None = None) -> str:
     app = app or current_app
     if not app.secret_key or app.extensions.get("signing_with_fallback"):
         try:
-            app.secret_key = app.extensions["feedback"].shared_secret()
+            app.secret_key = Classroom(app.extensions[STORE]).shared_secret()
             app.extensions["signing_with_fallback"] = False
         except StoreRefused as error:
             log.warning("no shared secret key in the drawings store (%s); signing with this process's own key "
@@ -113,17 +116,17 @@ def collecting() -> bool:
     """Are drawings kept? On unless the teacher turned it off; read from the store, so it holds for every
     worker and instance. A store that cannot be read does not hide the controls: saving then says why."""
     try:
-        return current_app.extensions["feedback"].classroom_setting(COLLECTING, "on") == "on"
+        return Classroom(get_store()).setting(COLLECTING, "on") == "on"
     except StoreRefused:
         return True
 
 
 def set_collecting(on: bool) -> None:
-    current_app.extensions["feedback"].set_classroom_setting(COLLECTING, "on" if on else "off")
+    Classroom(get_store()).set_setting(COLLECTING, "on" if on else "off")
 
 
 def teacher_token() -> str | None:
-    return current_app.config.get("DELETE_TOKEN")
+    return current_app.config.get("TEACHER_TOKEN")
 
 
 def fingerprint(token: str) -> str:
@@ -163,7 +166,7 @@ def require_teacher(action: str, changes_state: bool = True) -> None:
     """
     if not teacher_token():
         raise ApiError(403, f"{action} is turned off on this server: the teacher's token "
-                            "(DIGITDRAW_DELETE_TOKEN) is not set.")
+                            "(DIGITDRAW_TEACHER_TOKEN) is not set.")
     given = bearer_token()
     if given is not None:
         if not token_matches(given):
@@ -178,6 +181,17 @@ def require_teacher(action: str, changes_state: bool = True) -> None:
     if not has_current_csrf_token():
         raise ApiError(403, "This page's security token is missing or out of date: reload the page and "
                             "try again.")
+
+
+def teacher_required(action: str, changes_state: bool = True):
+    """The view answers only the teacher (require_teacher); `action` starts the refusal's sentence."""
+    def decorate(view):
+        @functools.wraps(view)
+        def checked(*args, **kwargs):
+            require_teacher(action, changes_state)
+            return view(*args, **kwargs)
+        return checked
+    return decorate
 
 
 def hours_text() -> str:
@@ -197,11 +211,8 @@ def safe_next(target: str | None) -> str:
 
 
 @bp.before_request
-def refuse_other_sites() -> None:
-    """Every change here comes from this app's own pages (or a script), never from another site,
-    not even one DIGITDRAW_CORS_ORIGINS lets call the API. The page's forms need the key for their CSRF token."""
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        require_same_origin(allow_listed_origins=False)
+def key_for_the_forms() -> None:
+    """The page's forms need the key for their CSRF token."""
     if request.endpoint == "teacher.page":
         ensure_secret_key()
 
@@ -221,7 +232,7 @@ def sign_in():
     if not has_current_csrf_token():
         return refused_sign_in("The sign-in form was out of date: try again.", 400)
     if not teacher_token():
-        return refused_sign_in("Teacher mode is off on this server: start it with DIGITDRAW_DELETE_TOKEN set.", 403)
+        return refused_sign_in("Teacher mode is off on this server: start it with DIGITDRAW_TEACHER_TOKEN set.", 403)
     if not token_matches(request.form.get("token", "")):
         log.warning("teacher sign-in refused: a wrong token from %s", request.remote_addr)
         return refused_sign_in("That is not the teacher's token.", 403)
@@ -270,9 +281,9 @@ def classroom():
 
 
 @bp.post("/api/classroom")
+@teacher_required("Turning collecting on or off")
 def change_classroom():
     """The teacher turns collecting on or off for everyone: JSON `{"collecting": true|false}`."""
-    require_teacher("Turning collecting on or off")
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("collecting"), bool):
         raise ApiError(400, 'Send JSON such as {"collecting": false}.')

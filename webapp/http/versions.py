@@ -22,15 +22,15 @@ import threading
 from flask import Blueprint, Flask, current_app, jsonify, request
 
 from webapp import PROJECT_ROOT
-from webapp.feedback.finetune_jobs import FinetuneJobs, JobRunning
-from webapp.feedback.held_out import MIN_DRAWINGS, held_out_count, run_possible
-from webapp.feedback.model_versions import SHIPPED, ModelVersions, VersionDamaged
-from webapp.feedback.store import StoreRefused
 from webapp.http.errors import ApiError
 from webapp.http.requests import models, unknown_model
-from webapp.http.same_origin import require_same_origin
-from webapp.http.teacher import require_teacher
+from webapp.http.teacher import teacher_required
 from webapp.inference.classifier import Classifier
+from webapp.store import get_store
+from webapp.store.held_out import MIN_DRAWINGS, held_out_count, run_possible
+from webapp.store.jobs import FinetuneJobs, JobRunning
+from webapp.store.refusals import StoreRefused
+from webapp.store.versions import SHIPPED, ModelVersions, VersionDamaged
 from webapp.training_tools import why_finetuning_unavailable
 
 log = logging.getLogger("digitdraw")
@@ -45,14 +45,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-@bp.before_request
-def refuse_cross_site_writes() -> None:
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        require_same_origin(allow_listed_origins=False)
-
-
 def versions() -> ModelVersions:
-    return ModelVersions(current_app.extensions["feedback"])
+    return ModelVersions(get_store())
 
 
 def known_model(name: str) -> str:
@@ -73,7 +67,7 @@ def in_store(work):
 def list_versions(name: str):
     """Read-only: before any version is kept, the model folder's file is listed as version 1 (id null)."""
     known_model(name)
-    store = current_app.extensions["feedback"]
+    store = get_store()
     listed = in_store(lambda: [version.summary() for version in versions().of_model(name)]) \
         if store.exists() else []   # no store yet: nothing kept, and a listing does not create one
     if not listed:
@@ -89,9 +83,9 @@ def list_versions(name: str):
 
 
 @bp.post(f"/models/<name>/versions/<int(max={LARGEST_ID}):version_id>/serve")
+@teacher_required("Choosing the model version")
 def serve_version(name: str, version_id: int):
     """Make a version the one every worker serves (within MODEL_RELOAD_SECONDS), after checking it loads."""
-    require_teacher("Choosing the model version")
     known_model(name)
     kept = versions()
     in_store(lambda: kept.register_folder(current_app.config["MODEL_DIR"], [name]))
@@ -120,8 +114,8 @@ def optional_int(payload: dict, key: str, low: int, high: int) -> int | None:
 
 
 @bp.post("/finetune")
+@teacher_required("Fine-tuning")
 def start_finetune():
-    require_teacher("Fine-tuning")
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise ApiError(400, 'Send JSON such as {"model": "cnn"}.')
@@ -135,12 +129,12 @@ def start_finetune():
     unavailable = why_finetuning_unavailable()
     if unavailable:
         raise ApiError(503, unavailable)
-    total = in_store(current_app.extensions["feedback"].count)
+    total = in_store(get_store().count)
     if not run_possible(min(total, limit or total)):
         raise ApiError(409, f"Fine-tuning needs at least {MIN_DRAWINGS} collected drawings; collect "
                             f"{MIN_DRAWINGS - min(total, limit or total)} more.")
     reap()
-    jobs = FinetuneJobs(current_app.extensions["feedback"])
+    jobs = FinetuneJobs(get_store())
     try:
         job_id = in_store(lambda: jobs.start(name))
     except JobRunning as error:
@@ -156,18 +150,18 @@ def start_finetune():
 
 
 @bp.get("/finetune")
+@teacher_required("Watching fine-tuning", changes_state=False)
 def finetune_status():
-    require_teacher("Watching fine-tuning", changes_state=False)
     reap()
-    job = in_store(FinetuneJobs(current_app.extensions["feedback"]).latest)
+    job = in_store(FinetuneJobs(get_store()).latest)
     return jsonify(job.as_json()) if job else ("", 204)   # no run yet
 
 
 @bp.get("/finetune/readiness")
+@teacher_required("Fine-tuning", changes_state=False)
 def finetune_readiness():
     """What the teacher sees before pressing Fine-tune: whether it can run here and on these drawings."""
-    require_teacher("Fine-tuning", changes_state=False)
-    collected = in_store(current_app.extensions["feedback"].collected)
+    collected = in_store(get_store().collected)
     total = collected["drawings"]
     held_out = held_out_count(max(total, MIN_DRAWINGS))
     unavailable = why_finetuning_unavailable()
@@ -201,7 +195,7 @@ def reap() -> None:
     with _children_lock:
         ended = [(child, job_id) for child, job_id in _children if child.poll() is not None]
         _children[:] = [entry for entry in _children if entry not in ended]
-    jobs = FinetuneJobs(current_app.extensions["feedback"])
+    jobs = FinetuneJobs(get_store())
     for child, job_id in ended:
         if child.returncode != 0:
             try:

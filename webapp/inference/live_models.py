@@ -20,10 +20,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from webapp.feedback.model_versions import ModelVersions, VersionDamaged
-from webapp.feedback.store import StoreRefused
 from webapp.inference.classifier import Classifier, ModelLoadError, ModelRegistry
 from webapp.inference.explainer import Explainer, ExplainUnavailable, Sample, load_sample
+from webapp.store.refusals import StoreRefused
+from webapp.store.versions import ModelVersions, VersionDamaged
 
 log = logging.getLogger("digitdraw")
 UNREACHABLE_BACKOFF_SECONDS = 30.0

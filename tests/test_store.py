@@ -1,9 +1,9 @@
-"""FeedbackStore on a real SQLite file and on a real PostgreSQL server (every test that takes `store` or
-`database` runs on both): round trips, transactions, migrations, writers in several processes, answers and
-confusion counts, the quota; on SQLite also the WAL limit and files replaced or made read-only under it; on
-PostgreSQL three instances creating one schema at the same moment."""
+"""Store on a real SQLite file and on a real PostgreSQL server (every test that takes `store` or
+`database` runs on both): round trips, transactions, writers in several processes, answers and confusion
+counts, the quota; on SQLite also the WAL limit, a backup restored through SQLite and a file made read-only
+under it; on PostgreSQL three instances creating one schema at the same moment. The schema itself, the
+Alembic revisions and stores made before them: tests/test_store_schema.py."""
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -14,28 +14,23 @@ from pathlib import Path
 import numpy as np
 import psycopg
 import pytest
+import sqlalchemy as sa
 
-from webapp.feedback.schema import MIGRATIONS
-from webapp.feedback.store import (
-    SCHEMA_VERSION,
-    FeedbackStore,
-    NewDrawing,
-    SchemaTooNew,
-    StoreFull,
-    StoreUnavailable,
-)
+from webapp.store import migrate
+from webapp.store.drawings import NewDrawing, Store
+from webapp.store.refusals import SchemaTooNew, StoreFull, StoreUnavailable
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture()
 def store(database):
-    return FeedbackStore(database())
+    return Store(database())
 
 
 @pytest.fixture()
 def sqlite_store(tmp_path):
-    return FeedbackStore(tmp_path / "instance" / "drawings.sqlite")
+    return Store(tmp_path / "instance" / "drawings.sqlite")
 
 
 def add_digit(store, mnist, index, **fields):
@@ -49,9 +44,10 @@ def test_a_new_file_is_created_on_first_use_in_wal_mode_at_the_latest_schema(sql
     assert not store.path.exists()
     assert store.count() == 0
     assert store.path.is_file()
-    assert schema_version(store.path) == SCHEMA_VERSION
+    assert revision_of(store.path) == migrate.head()
     with sqlite3.connect(store.path) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    connection.close()
 
 
 def test_a_drawing_reads_back_as_it_was_stored(store, mnist):
@@ -92,61 +88,35 @@ def test_page_count_filter_and_delete(store, mnist):
 
 def test_a_failed_write_leaves_nothing_behind(store, mnist):
     add_digit(store, mnist, 0)
-    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
+    with pytest.raises(sa.exc.IntegrityError):
         store.add(NewDrawing(image=b"png", pixels=mnist.x_test[1], label=12))   # the CHECK constraint refuses it
     assert store.count() == 1
 
 
-def write_version_1_file(path: Path, mnist, rows: int) -> None:
-    """A drawings file as the first schema left it, with a few rows in it."""
-    with sqlite3.connect(path) as connection:
-        for statement in MIGRATIONS[0]:
-            connection.execute(statement)
-        for index in range(rows):
-            connection.execute(
-                "INSERT INTO drawings (created, image, input, label, model, prediction, probabilities)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                ("2026-01-01T00:00:00.000+00:00", b"png", mnist.x_test[index].tobytes(),
-                 int(mnist.y_test[index]), "mlp", int(mnist.y_test[index]), None))
-        connection.execute("PRAGMA user_version = 1")
-    connection.close()
-
-
-def test_an_older_file_is_migrated_in_place_and_keeps_its_rows(tmp_path, mnist):
-    path = tmp_path / "old.sqlite"
-    write_version_1_file(path, mnist, rows=5)
-    store = FeedbackStore(path)
-    assert store.count() == 5
-    assert schema_version(store.path) == SCHEMA_VERSION
-    old = store.page(5)
-    assert {d.mode for d in old} == {"digit"} and {d.model_version for d in old} == {None}
-    assert [d.label for d in old] == mnist.y_test[:5][::-1].tolist()
-    new_id = add_digit(store, mnist, 5, model="cnn", model_version="abc123")
-    assert new_id == 6 and store.page(1)[0].model_version == "abc123"
-    with sqlite3.connect(path) as connection:
-        indexes = {row[1] for row in connection.execute("PRAGMA index_list(drawings)")}
-    assert "drawings_by_label" in indexes
-
-
-def test_a_file_from_a_newer_app_is_refused_untouched(tmp_path):
+@pytest.mark.parametrize("mark", ["alembic_version", "user_version"])
+def test_a_file_from_a_newer_app_is_refused_untouched(tmp_path, mark):
+    """A revision this app does not know, or a step number past those made before Alembic."""
     path = tmp_path / "newer.sqlite"
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE drawings (id INTEGER PRIMARY KEY, future TEXT)")
-        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        if mark == "alembic_version":
+            connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+            connection.execute("INSERT INTO alembic_version VALUES ('0100_from_the_future')")
+        else:
+            connection.execute("PRAGMA user_version = 99")
     connection.close()
+    before = path.read_bytes()
     with pytest.raises(SchemaTooNew, match="Update the app"):
-        FeedbackStore(path).count()
-    with sqlite3.connect(path) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
-    connection.close()
+        Store(path).count()
+    assert path.read_bytes() == before
 
 
 WRITER = textwrap.dedent("""
     import sys
     import numpy as np
-    from webapp.feedback.store import FeedbackStore, NewDrawing
+    from webapp.store.drawings import NewDrawing, Store
 
-    store = FeedbackStore(sys.argv[1])
+    store = Store(sys.argv[1])
     worker, count = int(sys.argv[2]), int(sys.argv[3])
     pixels = np.full((28, 28), worker, np.uint8)
     for n in range(count):
@@ -162,7 +132,7 @@ def test_writers_in_separate_processes_lose_nothing(database):
                  for worker in range(workers)]
     for process in processes:
         assert process.wait(timeout=120) == 0, process.stderr.read().decode()
-    store = FeedbackStore(path)
+    store = Store(path)
     ids, x, y = store.labelled_inputs()
     assert len(ids) == len(set(ids.tolist())) == workers * per_worker
     assert np.bincount(y, minlength=workers).tolist() == [per_worker] * workers
@@ -201,7 +171,7 @@ def test_a_new_model_version_answers_older_drawings_once_each(store, mnist):
 
 
 def test_adding_past_the_row_quota_keeps_nothing_of_that_write(database, mnist):
-    store = FeedbackStore(database("rows"), max_rows=3)
+    store = Store(database("rows"), max_rows=3)
     add_digit(store, mnist, 0)
     three = [NewDrawing(image=b"png", pixels=mnist.x_test[i], label=int(mnist.y_test[i]), answers={CNN: 1})
              for i in range(3)]
@@ -214,7 +184,7 @@ def test_adding_past_the_row_quota_keeps_nothing_of_that_write(database, mnist):
 
 
 def test_the_byte_quota_counts_the_pages_in_use(database, mnist):
-    store = FeedbackStore(database("bytes"), max_bytes=512 * 1024)
+    store = Store(database("bytes"), max_bytes=512 * 1024)
     image = np.random.default_rng(0).bytes(10_000)   # 10 kB that do not compress (PostgreSQL would try)
     added = 0
     with pytest.raises(StoreFull, match="at most 0.5 MiB"):
@@ -230,7 +200,7 @@ def test_the_byte_quota_counts_the_pages_in_use(database, mnist):
 def test_deleting_drawings_from_a_full_store_makes_room_again(database, mnist):
     """The teacher's way out of a full store (the 507 sentence says so): on PostgreSQL too, whose files keep
     the space of deleted rows."""
-    store = FeedbackStore(database("full"), max_bytes=256 * 1024)
+    store = Store(database("full"), max_bytes=256 * 1024)
     image = np.random.default_rng(1).bytes(10_000)
     ids = []
     with pytest.raises(StoreFull):
@@ -248,7 +218,7 @@ def test_deleting_drawings_from_a_full_store_makes_room_again(database, mnist):
 
 def test_the_wal_is_truncated_back_to_its_limit(tmp_path, mnist):
     limit = 256 * 1024
-    store = FeedbackStore(tmp_path / "wal.sqlite", wal_limit=limit)
+    store = Store(tmp_path / "wal.sqlite", wal_limit=limit)
     wal = Path(f"{store.path}-wal")
     largest = 0
     for index in range(300):
@@ -258,11 +228,11 @@ def test_the_wal_is_truncated_back_to_its_limit(tmp_path, mnist):
     assert largest <= limit + 16 * 1024            # a checkpoint's worth plus the transaction that passed it
 
 
-def schema_version(path: Path) -> int:
+def revision_of(path: Path) -> str:
     with sqlite3.connect(path) as connection:
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]
     connection.close()
-    return version
+    return revision
 
 
 def row_count(path: Path) -> int:
@@ -272,45 +242,32 @@ def row_count(path: Path) -> int:
     return count
 
 
-def test_a_file_replaced_under_the_store_is_reopened_by_every_store_on_the_path(tmp_path, mnist):
-    """Like restoring a backup with `mv` while two workers run: both must write to the restored file."""
+def test_a_backup_restored_through_sqlite_is_what_every_store_on_the_file_reads(tmp_path, mnist):
+    """The README's way to restore a backup while the server runs (`sqlite3 drawings.sqlite ".restore
+    backup.sqlite"`): SQLite writes it into the live file under its own locks, so every worker sees it."""
     live, backup = tmp_path / "drawings.sqlite", tmp_path / "backup.sqlite"
-    worker_a, worker_b = FeedbackStore(live), FeedbackStore(live)
+    worker_a, worker_b = Store(live), Store(live)
     add_digit(worker_a, mnist, 0)
     add_digit(worker_b, mnist, 1)
     with sqlite3.connect(live) as source, sqlite3.connect(backup) as copy:
-        source.backup(copy)   # what `sqlite3 drawings.sqlite .backup backup.sqlite` does
-    source.close()
-    copy.close()
+        source.backup(copy)   # `.backup backup.sqlite`
     for index in range(2, 6):
         add_digit(worker_a, mnist, index)
-        add_digit(worker_b, mnist, index)
-
-    os.replace(backup, live)
-    assert add_digit(worker_a, mnist, 20) == 3
-    assert add_digit(worker_b, mnist, 21) == 4
-    assert worker_a.count() == worker_b.count() == row_count(live) == 4
-    assert [d.label for d in worker_b.page(10)] == [mnist.y_test[i] for i in (21, 20, 1, 0)]
-    with sqlite3.connect(live) as connection:
-        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    connection.close()
-
-
-def test_a_deleted_file_is_created_again_with_the_schema(sqlite_store, mnist):
-    store = sqlite_store
-    add_digit(store, mnist, 0)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{store.path}{suffix}").unlink(missing_ok=True)
-    assert store.count() == 0
-    assert add_digit(store, mnist, 1) == 1
-    assert row_count(store.path) == 1 and schema_version(store.path) == SCHEMA_VERSION
+    with sqlite3.connect(backup) as source, sqlite3.connect(live) as target:
+        source.backup(target)   # `.restore backup.sqlite`
+    source.close()
+    target.close()
+    copy.close()
+    assert worker_a.count() == worker_b.count() == row_count(live) == 2
+    assert add_digit(worker_b, mnist, 20) == 3   # the restored file's own sequence
+    assert [d.label for d in worker_a.page(10)] == [mnist.y_test[i] for i in (20, 1, 0)]
 
 
 def test_a_read_only_file_refuses_writes_with_503_and_still_reads(sqlite_store, mnist, immutable):
     store = sqlite_store
     add_digit(store, mnist, 0)
     immutable(store.path)
-    reopened = FeedbackStore(store.path)
+    reopened = Store(store.path)
     assert reopened.count() == 1
     with pytest.raises(StoreUnavailable, match="read-only") as refused:
         add_digit(reopened, mnist, 1)
@@ -323,27 +280,22 @@ def test_a_full_disk_is_507_simulated_with_sqlites_page_limit(sqlite_store, mnis
     """SQLite's own SQLITE_FULL, raised by capping the file at its current size (a full disk cannot be made here)."""
     store = sqlite_store
     add_digit(store, mnist, 0)
-    opened = store.database._pool._open
-
-    def capped():
-        connection = opened()
-        connection.execute("PRAGMA max_page_count = 1")   # SQLite keeps the current size as the cap
-        return connection
-
-    monkeypatch.setattr(store.database._pool, "_open", capped)
-    store.database._pool._retire()
+    engine = store.database.engine
+    sa.event.listen(engine, "connect", lambda connection, _: connection.execute("PRAGMA max_page_count = 1"))
+    engine.dispose()   # every connection from now on is capped (SQLite keeps the current size as the cap)
     with pytest.raises(StoreFull, match="disk is full") as refused:
         store.add(NewDrawing(image=bytes(range(256)) * 64, pixels=mnist.x_test[1], label=2))
     assert refused.value.status == 507 and store.count() == 1
 
 
 STARTER = textwrap.dedent("""
-    import sys, time
-    from webapp.feedback.store import FeedbackStore
+    import logging, sys, time
+    from webapp.store.drawings import Store
 
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     start = float(sys.argv[2])
     time.sleep(max(0.0, start - time.time()))   # every instance opens the empty database at this moment
-    print(FeedbackStore(sys.argv[1]).count())
+    print(Store(sys.argv[1]).count())
 """)
 
 
@@ -355,20 +307,20 @@ def test_three_instances_starting_at_once_on_an_empty_postgresql_create_the_sche
     outputs = [process.communicate(timeout=120) for process in processes]
     assert [process.returncode for process in processes] == [0, 0, 0], [err for _, err in outputs]
     assert [out.strip() for out, _ in outputs] == ["0", "0", "0"]
+    upgraded = [err for _, err in outputs if "schema upgraded" in err]
+    assert len(upgraded) == 1, [err for _, err in outputs]   # by the instance that came first; the others waited
+    assert f"to {migrate.head()}" in upgraded[0]
     with psycopg.connect(url) as connection:
-        steps = connection.execute("SELECT version, applied_by FROM schema_migrations ORDER BY version").fetchall()
-    assert [version for version, _ in steps] == list(range(1, SCHEMA_VERSION + 1))   # each step once
-    assert len({applied_by for _, applied_by in steps}) == 1   # all by the one instance that came first
-    pids = {str(process.pid) for process in processes}
-    assert steps[0][1].rsplit(" ", 1)[1] in pids
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [(migrate.head(),)]
 
 
 def test_a_postgresql_database_from_a_newer_app_is_refused_untouched(postgres_database):
     url = postgres_database("newer")
-    FeedbackStore(url).count()
+    Store(url).count()
     with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("INSERT INTO schema_migrations VALUES (%s, 'later', 'a newer app')", (SCHEMA_VERSION + 1,))
+        connection.execute("UPDATE alembic_version SET version_num = '0100_from_the_future'")
+        connection.execute("CREATE TABLE future_things (id BIGINT)")
     with pytest.raises(SchemaTooNew, match="Update the app"):
-        FeedbackStore(url).count()
+        Store(url).count()
     with psycopg.connect(url) as connection:
-        assert connection.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] == SCHEMA_VERSION + 1
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0100_from_the_future"

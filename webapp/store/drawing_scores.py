@@ -1,6 +1,6 @@
 """How each loaded model does on the stored drawings, at a cost that does not grow with their number.
 
-Every loaded model reads a drawing once, when it is stored: FeedbackStore.add keeps
+Every loaded model reads a drawing once, when it is stored: Store.add keeps
 the answers and adds them to per-model-version confusion counts in the same
 transaction, and a delete takes them out again, so a page view reads 100 counts
 per model instead of running every model on every drawing (8 s at 20,000
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from webapp.feedback.store import FeedbackStore, ModelKey, StoreRefused
+from webapp.store.drawings import ModelKey, Store
+from webapp.store.refusals import StoreRefused
 
 CATCH_UP_BATCH = 200   # drawings per model per page view: ~60 ms for the CNN
 
@@ -39,11 +40,11 @@ def key_of(classifier) -> ModelKey:
 
 
 def answers_to(reading, index: int) -> dict[ModelKey, int]:
-    """Each model's digit for digit `index` of a Reading, as FeedbackStore.add keeps them."""
+    """Each model's digit for digit `index` of a Reading, as Store.add keeps them."""
     return {key_of(answer.classifier): answer.digits[index] for answer in reading.answers}
 
 
-def catch_up(store: FeedbackStore, registry, drawings: int) -> None:
+def catch_up(store: Store, registry, drawings: int) -> None:
     """Let each model version answer up to CATCH_UP_BATCH of the drawings it has not read yet.
 
     A store that cannot be written is left as it is: the page then shows what was read before.
@@ -61,7 +62,7 @@ def catch_up(store: FeedbackStore, registry, drawings: int) -> None:
                 return
 
 
-def scores(store: FeedbackStore, registry) -> list[ModelScore]:
+def scores(store: Store, registry) -> list[ModelScore]:
     """Each loaded model's score on the stored drawings, best model first, after one catch-up batch."""
     drawings = store.count()
     catch_up(store, registry, drawings)
@@ -93,7 +94,7 @@ class VersionScore:
         return round(self.right / self.read, 5) if self.read else None
 
 
-def version_scores(store: FeedbackStore) -> list[VersionScore]:
+def version_scores(store: Store) -> list[VersionScore]:
     """Every model version that has read drawings, by model and newest version first."""
     numbers = {(model, sha[:12]): (number, bool(current)) for model, number, sha, current in store.read(
         "SELECT model, number, sha256, EXISTS (SELECT 1 FROM current_versions WHERE version_id = model_versions.id)"

@@ -17,7 +17,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from webapp.feedback.store import FeedbackStore, StoreRefused
+from sqlalchemy import text
+
+from webapp.store.drawings import Store
+from webapp.store.refusals import StoreRefused
 
 HEARTBEAT_SECONDS = 15.0
 STALE_SECONDS = 90.0
@@ -53,36 +56,38 @@ def process_alive(pid: int) -> bool:
 
 
 class FinetuneJobs:
-    def __init__(self, store: FeedbackStore):
+    def __init__(self, store: Store):
         self.store = store
 
     def start(self, model: str) -> int:
         """A new running job, or JobRunning when a live one exists."""
         def insert(connection) -> int:
             mark_dead_runs_failed(connection)
-            running = connection.execute("SELECT id FROM finetune_jobs WHERE state = 'running'").fetchone()
+            running = connection.execute(text("SELECT id FROM finetune_jobs WHERE state = 'running'")).fetchone()
             if running:
                 raise JobRunning(f"Fine-tuning run {running[0]} is still under way; wait for it to finish.")
-            return connection.execute(
-                "INSERT INTO finetune_jobs (model, state, started, updated) VALUES (?, 'running', ?, ?) RETURNING id",
-                (model, datetime.now(timezone.utc).isoformat(timespec="seconds"), time.time())).fetchone()[0]
+            return connection.execute(text(
+                "INSERT INTO finetune_jobs (model, state, started, updated)"
+                " VALUES (:model, 'running', :started, :now) RETURNING id"),
+                {"model": model, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                 "now": time.time()}).scalar_one()
 
         return self.store.transaction(insert)
 
     def attach(self, job_id: int) -> None:
         """The run's own process says where it runs (so a dead one can be told from a slow one)."""
-        self.store.transaction(lambda connection: connection.execute(
-            "UPDATE finetune_jobs SET host = ?, pid = ?, updated = ? WHERE id = ?",
-            (socket.gethostname(), os.getpid(), time.time(), job_id)))
+        self.store.transaction(lambda connection: connection.execute(text(
+            "UPDATE finetune_jobs SET host = :host, pid = :pid, updated = :now WHERE id = :id"),
+            {"host": socket.gethostname(), "pid": os.getpid(), "now": time.time(), "id": job_id}))
 
     def heartbeat(self, job_id: int, stop: threading.Event) -> threading.Thread:
         """A thread of the run's process that says it is alive until `stop` is set."""
         def beat() -> None:
             while not stop.wait(HEARTBEAT_SECONDS):
                 try:
-                    self.store.transaction(lambda connection: connection.execute(
-                        "UPDATE finetune_jobs SET updated = ? WHERE id = ? AND state = 'running'",
-                        (time.time(), job_id)))
+                    self.store.transaction(lambda connection: connection.execute(text(
+                        "UPDATE finetune_jobs SET updated = :now WHERE id = :id AND state = 'running'"),
+                        {"now": time.time(), "id": job_id}))
                 except StoreRefused:
                     pass   # the next beat tries again
         thread = threading.Thread(target=beat, name="finetune-heartbeat", daemon=True)
@@ -92,31 +97,33 @@ class FinetuneJobs:
     def report(self, job_id: int, line: str) -> None:
         """Add one progress line (the last PROGRESS_LINES are kept)."""
         def append(connection) -> None:
-            row = connection.execute("SELECT progress FROM finetune_jobs WHERE id = ?", (job_id,)).fetchone()
+            row = connection.execute(text("SELECT progress FROM finetune_jobs WHERE id = :id"),
+                                     {"id": job_id}).fetchone()
             lines = (row[0].splitlines() if row and row[0] else []) + [line]
-            connection.execute("UPDATE finetune_jobs SET progress = ?, updated = ? WHERE id = ?",
-                               ("\n".join(lines[-PROGRESS_LINES:]), time.time(), job_id))
+            connection.execute(text("UPDATE finetune_jobs SET progress = :progress, updated = :now WHERE id = :id"),
+                               {"progress": "\n".join(lines[-PROGRESS_LINES:]), "now": time.time(), "id": job_id})
 
         self.store.transaction(append)
 
     def superseded(self, job_id: int) -> str | None:
         """Why this run must not publish (it was marked failed, e.g. taken for dead), or None."""
-        rows = self.store.read("SELECT state FROM finetune_jobs WHERE id = ?", (job_id,))
+        rows = self.store.read("SELECT state FROM finetune_jobs WHERE id = :id", {"id": job_id})
         if rows and rows[0][0] == "running":
             return None
         return "This run was given up for dead while it ran (no heartbeat), so it does not publish."
 
     def finish(self, job_id: int, state: str, result: dict) -> None:
         """The run's end; a run already marked failed stays failed."""
-        self.store.transaction(lambda connection: connection.execute(
-            "UPDATE finetune_jobs SET state = ?, result = ?, updated = ? WHERE id = ? AND state = 'running'",
-            (state, json.dumps(result), time.time(), job_id)))
+        self.store.transaction(lambda connection: connection.execute(text(
+            "UPDATE finetune_jobs SET state = :state, result = :result, updated = :now"
+            " WHERE id = :id AND state = 'running'"),
+            {"state": state, "result": json.dumps(result), "now": time.time(), "id": job_id}))
 
     def latest(self) -> Job | None:
         def read(connection):
             mark_dead_runs_failed(connection)
-            return connection.execute("SELECT id, model, state, started, progress, result FROM finetune_jobs"
-                                      " ORDER BY id DESC LIMIT 1").fetchone()
+            return connection.execute(text("SELECT id, model, state, started, progress, result FROM finetune_jobs"
+                                           " ORDER BY id DESC LIMIT 1")).fetchone()
 
         row = self.store.transaction(read)
         if row is None:
@@ -129,11 +136,11 @@ class FinetuneJobs:
 def mark_dead_runs_failed(connection) -> None:
     """Runs whose process is gone: no heartbeat for STALE_SECONDS, or a pid that no longer lives on this host."""
     host = socket.gethostname()
-    for job_id, updated, job_host, pid in connection.execute(
-            "SELECT id, updated, host, pid FROM finetune_jobs WHERE state = 'running'").fetchall():
+    for job_id, updated, job_host, pid in connection.execute(text(
+            "SELECT id, updated, host, pid FROM finetune_jobs WHERE state = 'running'")).fetchall():
         gone = time.time() - updated > STALE_SECONDS or (job_host == host and pid and not process_alive(pid))
         if gone:
-            connection.execute(
-                "UPDATE finetune_jobs SET state = 'failed', result = ? WHERE id = ?",
-                (json.dumps({"published": False, "reason": "The fine-tuning process stopped before it finished "
-                             "(it was killed, or the machine ran out of memory)."}), job_id))
+            connection.execute(text("UPDATE finetune_jobs SET state = 'failed', result = :result WHERE id = :id"), {
+                "result": json.dumps({"published": False, "reason": "The fine-tuning process stopped before it "
+                                      "finished (it was killed, or the machine ran out of memory)."}),
+                "id": job_id})

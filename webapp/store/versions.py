@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from webapp.feedback.store import FeedbackStore
+from sqlalchemy import text
+
+from webapp.store.drawings import Store
+from webapp.store.schema import model_files, model_versions
 
 # A version's files, by their suffix after the model's name: `cnn.tflite`, `cnn.explain.json`, ...
 SERVED = "tflite"
@@ -74,7 +77,7 @@ def now() -> str:
 class ModelVersions:
     """The versions kept in one drawings store."""
 
-    def __init__(self, store: FeedbackStore):
+    def __init__(self, store: Store):
         self.store = store
 
     def publish(self, model: str, files: dict[str, bytes], report: dict, trained_on: dict,
@@ -90,23 +93,22 @@ class ModelVersions:
         served = sha256(files[SERVED])
 
         def insert(connection) -> int:
-            known = connection.execute("SELECT id FROM model_versions WHERE model = ? AND sha256 = ?",
-                                       (model, served)).fetchone()
+            known = connection.execute(text("SELECT id FROM model_versions WHERE model = :model AND sha256 = :sha"),
+                                       {"model": model, "sha": served}).fetchone()
             if known:
                 version_id = known[0]
             else:
-                number = connection.execute("SELECT coalesce(max(number), 0) + 1 FROM model_versions"
-                                            " WHERE model = ?", (model,)).fetchone()[0]
-                version_id = connection.execute(
-                    "INSERT INTO model_versions (model, number, created, parent_id, sha256, trained_on, report)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    (model, number, now(), parent_id, served, json.dumps(trained_on),
-                     json.dumps(report, separators=(",", ":")))).fetchone()[0]
-                connection.executemany(
-                    "INSERT INTO model_files (version_id, suffix, sha256, content) VALUES (?, ?, ?, ?)",
-                    [(version_id, suffix, sha256(content), content) for suffix, content in files.items()])
-            served_now = connection.execute("SELECT version_id FROM current_versions WHERE model = ?",
-                                            (model,)).fetchone()
+                number = connection.execute(text("SELECT coalesce(max(number), 0) + 1 FROM model_versions"
+                                                 " WHERE model = :model"), {"model": model}).scalar_one()
+                version_id = connection.execute(model_versions.insert().returning(model_versions.c.id), {
+                    "model": model, "number": number, "created": now(), "parent_id": parent_id, "sha256": served,
+                    "trained_on": json.dumps(trained_on), "report": json.dumps(report, separators=(",", ":"))},
+                ).scalar_one()
+                connection.execute(model_files.insert(), [
+                    {"version_id": version_id, "suffix": suffix, "sha256": sha256(content), "content": content}
+                    for suffix, content in files.items()])
+            served_now = connection.execute(text("SELECT version_id FROM current_versions WHERE model = :model"),
+                                            {"model": model}).fetchone()
             if only_if_current is None or (served_now and served_now[0] == only_if_current):
                 make_current(connection, model, version_id)
             prune_files(connection, model)
@@ -121,8 +123,9 @@ class ModelVersions:
         folder = Path(folder)
         for model in models:
             files = consistent_folder_files(folder, model)
-            if files is None or self.store.read("SELECT 1 FROM model_versions WHERE model = ? AND sha256 = ?",
-                                                (model, sha256(files[SERVED]))):
+            if files is None or self.store.read(
+                    "SELECT 1 FROM model_versions WHERE model = :model AND sha256 = :sha",
+                    {"model": model, "sha": sha256(files[SERVED])}):
                 continue
             report = json.loads(files.pop("json"))
             current = self.current().get(model)
@@ -146,21 +149,21 @@ class ModelVersions:
     def get(self, version_id: int) -> Version | None:
         rows = self.store.read(
             f"SELECT {VERSION_COLUMNS}, EXISTS (SELECT 1 FROM current_versions WHERE version_id = model_versions.id)"
-            " FROM model_versions WHERE id = ?", (version_id,))
+            " FROM model_versions WHERE id = :id", {"id": version_id})
         return version_of(rows[0]) if rows else None
 
     def of_model(self, model: str) -> list[Version]:
         """Every version of a model, newest first."""
         rows = self.store.read(
             f"SELECT {VERSION_COLUMNS}, EXISTS (SELECT 1 FROM current_versions WHERE version_id = model_versions.id)"
-            " FROM model_versions WHERE model = ? ORDER BY number DESC", (model,))
+            " FROM model_versions WHERE model = :model ORDER BY number DESC", {"model": model})
         return [version_of(row) for row in rows]
 
     def files(self, version_id: int) -> dict[str, bytes]:
         """The version's files, each checked against the sha256 recorded when it was published."""
         files = {}
         for suffix, recorded, content in self.store.read(
-                "SELECT suffix, sha256, content FROM model_files WHERE version_id = ?", (version_id,)):
+                "SELECT suffix, sha256, content FROM model_files WHERE version_id = :id", {"id": version_id}):
             content = bytes(content)
             if sha256(content) != recorded:
                 raise VersionDamaged(f"version {version_id}'s {suffix} file does not match its sha256")
@@ -173,8 +176,8 @@ class ModelVersions:
     def make_current(self, model: str, version_id: int) -> Version:
         """Serve an earlier (or later) version of the model: a roll-back. ValueError when it is no version of it."""
         def switch(connection) -> None:
-            if not connection.execute("SELECT 1 FROM model_versions WHERE id = ? AND model = ?",
-                                      (version_id, model)).fetchone():
+            if not connection.execute(text("SELECT 1 FROM model_versions WHERE id = :id AND model = :model"),
+                                      {"id": version_id, "model": model}).fetchone():
                 raise ValueError(f"{model} has no version {version_id}")
             make_current(connection, model, version_id)
 
@@ -195,10 +198,10 @@ KEEP_FILES_OF = 8   # versions per model whose files are kept (and the current o
 def prune_files(connection, model: str) -> None:
     """Drop the files of a model's versions older than its newest KEEP_FILES_OF (never the current one's):
     their rows, reports and scores stay; they can no longer be served."""
-    connection.execute(
-        "DELETE FROM model_files WHERE version_id IN (SELECT id FROM model_versions WHERE model = ?"
-        " AND number <= (SELECT max(number) FROM model_versions WHERE model = ?) - ?"
-        " AND id NOT IN (SELECT version_id FROM current_versions))", (model, model, KEEP_FILES_OF))
+    connection.execute(text(
+        "DELETE FROM model_files WHERE version_id IN (SELECT id FROM model_versions WHERE model = :model"
+        " AND number <= (SELECT max(number) FROM model_versions WHERE model = :model) - :keep"
+        " AND id NOT IN (SELECT version_id FROM current_versions))"), {"model": model, "keep": KEEP_FILES_OF})
 
 
 def consistent_folder_files(folder: Path, model: str) -> dict[str, bytes] | None:
@@ -232,7 +235,7 @@ def version_of(row: tuple) -> Version:
 
 
 def make_current(connection, model: str, version_id: int) -> None:
-    connection.execute(
-        "INSERT INTO current_versions (model, version_id, changed) VALUES (?, ?, ?)"
-        " ON CONFLICT (model) DO UPDATE SET version_id = excluded.version_id, changed = excluded.changed",
-        (model, version_id, now()))
+    connection.execute(text(
+        "INSERT INTO current_versions (model, version_id, changed) VALUES (:model, :id, :changed)"
+        " ON CONFLICT (model) DO UPDATE SET version_id = excluded.version_id, changed = excluded.changed"),
+        {"model": model, "id": version_id, "changed": now()})

@@ -1,30 +1,23 @@
 """The drawings people labelled, kept so the app can learn from them.
 
-Each row is a small re-encoded copy of the drawing (webapp/vision/kept_images.py), the
-28x28 input the model saw, the digit the person says it is, and what the model
-answered; beside it every loaded model's answer and, per model version, how often
-each label got each answer (webapp/feedback/drawing_scores.py reads those). The
-same store also keeps the model versions, the fine-tuning runs and the teacher's
-choices, so every worker and instance sharing it agrees on them.
+Each row is a small re-encoded copy of the drawing (webapp/vision/kept_images.py), the 28x28 input the model
+saw, the digit the person says it is, what the model answered and who drew it (a keyed hash of the address);
+beside it every loaded model's answer and, per model version, how often each label got each answer
+(webapp/store/drawing_scores.py reads those). The same database keeps the model versions (versions.py), the
+fine-tuning runs (jobs.py) and the teacher's choices (classroom.py), so every worker and instance sharing it
+agrees on them.
 
-The database is one SQLite file (webapp/feedback/sqlite_database.py: the default,
-for one machine) or a PostgreSQL server (webapp/feedback/postgres_database.py: for
-several instances): `open_database` picks by the DATABASE setting. The SQL here is
-the same for both; each call borrows a pooled connection, and `transaction` runs
-its work holding the database's one write lock, so writers queue up instead of
-failing half way.
-
-The store never takes more than its quota (rows and bytes, checked inside the
-write transaction, so concurrent writers cannot overshoot it together), and a
-store that cannot write (read-only or full disk, a damaged file, a server that
-cannot be reached) raises StoreRefused with a sentence and the HTTP status to
-answer, never a bare database error.
+The queries are SQLAlchemy Core on the tables of webapp/store/schema.py, the same for SQLite and PostgreSQL
+(webapp/store/database.py); `transaction` runs its work holding the database's one write lock, so writers
+queue up instead of failing half way. The store never takes more than its quota (rows and bytes, checked
+inside the write transaction, so concurrent writers cannot overshoot it together), and a store that cannot
+write (read-only or full disk, a damaged file, a server that cannot be reached) raises StoreRefused with a
+sentence and the HTTP status to answer, never a bare database error.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -32,16 +25,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+import sqlalchemy as sa
 
-from webapp.feedback.postgres_database import PostgresDatabase
-from webapp.feedback.refusals import SchemaTooNew, StoreFull, StoreRefused, StoreUnavailable
-from webapp.feedback.schema import SCHEMA_VERSION
-from webapp.feedback.sqlite_database import SqliteDatabase
 from webapp.mnist_format import CLASSES, IMAGE_SIDE
+from webapp.store.database import Database, open_database
+from webapp.store.refusals import StoreFull, StoreRefused
+from webapp.store.schema import answers, confusion, drawings, drawings_usage
 from webapp.vision.images import to_uint8
-
-__all__ = ["FeedbackStore", "NewDrawing", "Drawing", "Labelled", "StoreRefused", "StoreUnavailable", "StoreFull",
-           "SchemaTooNew", "SCHEMA_VERSION", "open_database", "is_server_url"]
 
 ROW_OVERHEAD_BYTES = 1024           # a drawing's 28x28 input, its row, its answers and their index entries
 
@@ -88,7 +78,7 @@ class Drawing:
     pixels: np.ndarray   # the 28x28 uint8 model input
 
 
-class FeedbackStore:
+class Store:
     """The drawings of one database (a SQLite file or a PostgreSQL server), created and migrated on first use,
     within a quota.
 
@@ -98,7 +88,7 @@ class FeedbackStore:
 
     def __init__(self, database: str | Path, *, max_rows: int | None = None, max_bytes: int | None = None,
                  wal_limit: int | None = None):
-        self.database = open_database(database, wal_limit)
+        self.database: Database = open_database(database, wal_limit)
         self.max_rows = max_rows
         self.max_bytes = max_bytes
 
@@ -111,25 +101,24 @@ class FeedbackStore:
         """Whether anything was ever kept here (a SQLite file is created by the first write or read)."""
         return self.database.exists()
 
-    def add(self, *drawings: NewDrawing) -> list[int]:
+    def add(self, *new: NewDrawing) -> list[int]:
         """Keep the drawings, all or none, with their models' answers; their ids (never reused)."""
         created = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        insert_drawing = drawings.insert().returning(drawings.c.id)
 
         def insert(connection) -> list[int]:
             ids, answered = [], Counter()
-            for drawing in drawings:
-                drawing_id = connection.execute(
-                    "INSERT INTO drawings (created, image, input, label, model, model_version, prediction,"
-                    " probabilities, mode, writer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    row_of(drawing, created)).fetchone()[0]
-                connection.executemany(
-                    "INSERT INTO answers (model, version, drawing_id, digit) VALUES (?, ?, ?, ?)",
-                    [(name, version, drawing_id, int(digit)) for (name, version), digit in drawing.answers.items()])
+            for drawing in new:
+                drawing_id = connection.execute(insert_drawing, row_of(drawing, created)).scalar_one()
+                given = [{"model": name, "version": version, "drawing_id": drawing_id, "digit": int(digit)}
+                         for (name, version), digit in drawing.answers.items()]
+                if given:
+                    connection.execute(answers.insert(), given)
                 answered.update((name, version, int(drawing.label), int(digit))
                                 for (name, version), digit in drawing.answers.items())
                 ids.append(drawing_id)
             add_to_confusion(connection, answered)
-            count_usage(connection, len(drawings), sum(len(drawing.image) + ROW_OVERHEAD_BYTES for drawing in drawings))
+            count_usage(connection, len(new), sum(len(drawing.image) + ROW_OVERHEAD_BYTES for drawing in new))
             self._check_quota(connection)
             return ids
 
@@ -138,14 +127,15 @@ class FeedbackStore:
     def delete(self, drawing_id: int) -> bool:
         """Remove one drawing and take its answers out of the confusion counts; False when there was none."""
         def remove(connection) -> int:
-            connection.execute(
+            connection.execute(sa.text(
                 "UPDATE confusion SET count = count - 1 WHERE (model, version, label, digit) IN"
                 " (SELECT answers.model, answers.version, drawings.label, answers.digit FROM answers"
-                "  JOIN drawings ON drawings.id = answers.drawing_id WHERE answers.drawing_id = ?)", (drawing_id,))
-            connection.execute("DELETE FROM answers WHERE drawing_id = ?", (drawing_id,))
-            removed = connection.execute("DELETE FROM drawings WHERE id = ? RETURNING length(image)",
-                                         (drawing_id,)).fetchall()
-            count_usage(connection, -len(removed), -sum(length + ROW_OVERHEAD_BYTES for (length,) in removed))
+                "  JOIN drawings ON drawings.id = answers.drawing_id WHERE answers.drawing_id = :id)"),
+                {"id": drawing_id})
+            connection.execute(answers.delete().where(answers.c.drawing_id == drawing_id))
+            removed = connection.execute(drawings.delete().where(drawings.c.id == drawing_id)
+                                         .returning(sa.func.length(drawings.c.image))).scalars().all()
+            count_usage(connection, -len(removed), -sum(length + ROW_OVERHEAD_BYTES for length in removed))
             return len(removed)
 
         return self.transaction(remove) > 0
@@ -157,51 +147,27 @@ class FeedbackStore:
         before the clearing names no new drawing.
         """
         def remove_all(connection) -> int:
-            connection.execute("DELETE FROM confusion")
-            connection.execute("DELETE FROM answers")
-            connection.execute("UPDATE drawings_usage SET value = 0")
-            return connection.execute("DELETE FROM drawings").rowcount
+            connection.execute(confusion.delete())
+            connection.execute(answers.delete())
+            connection.execute(drawings_usage.update().values(value=0))
+            return connection.execute(drawings.delete()).rowcount
 
         return self.transaction(remove_all)
 
     def original(self, drawing_id: int) -> bytes | None:
         """The kept copy of the drawing as uploaded (downscaled, re-encoded), or None when there is none."""
-        rows = self.read("SELECT image FROM drawings WHERE id = ?", (drawing_id,))
+        rows = self.read(sa.select(drawings.c.image).where(drawings.c.id == drawing_id))
         return bytes(rows[0][0]) if rows else None
 
-    def classroom_setting(self, name: str, default: str) -> str:
-        """A teacher's choice that holds for every worker and instance sharing this file."""
-        rows = self.read("SELECT value FROM classroom WHERE name = ?", (name,))
-        return rows[0][0] if rows else default
-
-    def set_classroom_setting(self, name: str, value: str) -> None:
-        self.transaction(lambda connection: connection.execute(
-            "INSERT INTO classroom (name, value) VALUES (?, ?)"
-            " ON CONFLICT (name) DO UPDATE SET value = excluded.value", (name, value)))
-
-    def shared_secret(self) -> str:
-        """A random key made once for everything that shares this file (workers, instances, restarts)."""
-        rows = self.read("SELECT value FROM classroom WHERE name = 'secret_key'")
-        if rows:
-            return rows[0][0]
-
-        def make(connection) -> str:
-            connection.execute("INSERT INTO classroom (name, value) VALUES ('secret_key', ?) ON CONFLICT DO NOTHING",
-                               (secrets.token_hex(32),))
-            return connection.execute("SELECT value FROM classroom WHERE name = 'secret_key'").fetchone()[0]
-
-        return self.transaction(make)
-
     def count(self, label: int | None = None) -> int:
-        where, parameters = label_filter(label)
-        return self.read(f"SELECT count(*) FROM drawings {where}", parameters)[0][0]
+        return self.read(with_label(sa.select(sa.func.count()).select_from(drawings), label))[0][0]
 
     def page(self, limit: int, offset: int = 0, label: int | None = None) -> list[Drawing]:
         """Newest first, optionally only the drawings the people labelled `label`."""
-        where, parameters = label_filter(label)
-        rows = self.read(
-            "SELECT id, created, label, prediction, model, model_version, mode, probabilities, input"
-            f" FROM drawings {where} ORDER BY id DESC LIMIT ? OFFSET ?", (*parameters, limit, offset))
+        c = drawings.c
+        rows = self.read(with_label(sa.select(c.id, c.created, c.label, c.prediction, c.model, c.model_version,
+                                              c.mode, c.probabilities, c.input), label)
+                         .order_by(c.id.desc()).limit(limit).offset(offset))
         return [Drawing(id=row[0], created=row[1], label=row[2], prediction=row[3], model=row[4],
                         model_version=row[5], mode=row[6],
                         probabilities=None if row[7] is None else json.loads(row[7]),
@@ -210,50 +176,55 @@ class FeedbackStore:
     def label_counts(self) -> list[int]:
         """How many drawings carry each label 0-9."""
         counts = [0] * CLASSES
-        for label, number in self.read("SELECT label, count(*) FROM drawings GROUP BY label"):
+        for label, number in self.read(sa.select(drawings.c.label, sa.func.count()).group_by(drawings.c.label)):
             counts[label] = number
         return counts
 
     def labelled_inputs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every drawing in id order as (ids, x uint8 Nx28x28, y uint8 N): Keras' MNIST layout."""
-        return inputs_of(self.read("SELECT id, input, label FROM drawings ORDER BY id"))
+        return inputs_of(self.read(sa.select(drawings.c.id, drawings.c.input, drawings.c.label)
+                                   .order_by(drawings.c.id)))
 
     def labelled_drawings(self) -> Labelled:
         """Every drawing in id order with who drew it: what fine-tuning learns from and holds out."""
-        rows = self.read("SELECT id, input, label, writer FROM drawings ORDER BY id")
+        c = drawings.c
+        rows = self.read(sa.select(c.id, c.input, c.label, c.writer).order_by(c.id))
         return Labelled(*inputs_of([row[:3] for row in rows]), [row[3] for row in rows])
 
     def collected(self) -> dict:
         """How many drawings each label has and how many students drew them (the teacher's page)."""
         counts = self.label_counts()
-        writers = self.read("SELECT count(DISTINCT writer) FROM drawings")[0][0]
+        writers = self.read(sa.select(sa.func.count(sa.distinct(drawings.c.writer))))[0][0]
         return {"drawings": sum(counts), "per_label": counts, "students": writers}
 
     def confusion(self, model: ModelKey) -> np.ndarray:
         """10x10 counts of this model version's answers: rows the people's labels, columns its digits."""
         matrix = np.zeros((CLASSES, CLASSES), np.int64)
-        for label, digit, number in self.read(
-                "SELECT label, digit, count FROM confusion WHERE model = ? AND version = ?", model):
+        c = confusion.c
+        for label, digit, number in self.read(sa.select(c.label, c.digit, c.count)
+                                              .where(c.model == model[0], c.version == model[1])):
             matrix[label, digit] = number
         return matrix
 
     def unanswered(self, model: ModelKey, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Up to `limit` drawings this model version has not answered yet, newest first, as (ids, x, y)."""
-        return inputs_of(self.read(
-            "SELECT id, input, label FROM drawings WHERE NOT EXISTS (SELECT 1 FROM answers"
-            " WHERE answers.model = ? AND answers.version = ? AND answers.drawing_id = drawings.id)"
-            " ORDER BY id DESC LIMIT ?", (*model, limit)))
+        answered = sa.select(answers.c.drawing_id).where(answers.c.model == model[0], answers.c.version == model[1],
+                                                         answers.c.drawing_id == drawings.c.id)
+        return inputs_of(self.read(sa.select(drawings.c.id, drawings.c.input, drawings.c.label)
+                                   .where(~answered.exists()).order_by(drawings.c.id.desc()).limit(limit)))
 
     def add_answers(self, model: ModelKey, ids: np.ndarray, labels: np.ndarray, digits: np.ndarray) -> None:
         """Keep a model version's answers to drawings stored before it; counted once each, even when
         another worker answered the same drawings meanwhile or one was deleted."""
+        insert_answer = sa.text(
+            "INSERT INTO answers (model, version, drawing_id, digit)"
+            " SELECT :model, :version, id, :digit FROM drawings WHERE id = :id ON CONFLICT DO NOTHING")
+
         def insert(connection) -> None:
             answered = Counter()
             for drawing_id, label, digit in zip(ids.tolist(), labels.tolist(), digits.tolist()):
-                if connection.execute(
-                        "INSERT INTO answers (model, version, drawing_id, digit)"
-                        " SELECT ?, ?, id, ? FROM drawings WHERE id = ? ON CONFLICT DO NOTHING",
-                        (*model, digit, drawing_id)).rowcount:
+                if connection.execute(insert_answer, {"model": model[0], "version": model[1], "digit": digit,
+                                                      "id": drawing_id}).rowcount:
                     answered[(*model, label, digit)] += 1
             add_to_confusion(connection, answered)
 
@@ -289,8 +260,8 @@ class FeedbackStore:
     def typical_drawing_bytes(self) -> int:
         """About what one more drawing takes: the recent kept copies' average size, its 28x28 input and
         its row and answers (a small sample: health checks stay cheap at any size)."""
-        average = self.read("SELECT avg(length(image)) FROM (SELECT image FROM drawings ORDER BY id DESC"
-                             " LIMIT 100) AS recent")[0][0]
+        recent = sa.select(drawings.c.image).order_by(drawings.c.id.desc()).limit(100).subquery()
+        average = self.read(sa.select(sa.func.avg(sa.func.length(recent.c.image))))[0][0]
         return int(average) + ROW_OVERHEAD_BYTES if average else 0
 
     def _check_quota(self, connection) -> None:
@@ -305,10 +276,9 @@ class FeedbackStore:
             raise StoreFull(f"The drawings store is full: it may use at most {self.max_bytes / 2**20:g} MiB. "
                             "A teacher can export the drawings and delete some to make room.")
 
-    def read(self, sql: str, parameters=()) -> list[tuple]:
-        """The rows of one query, on a pooled connection."""
-        with self.database.connection() as connection:
-            return connection.execute(sql, parameters).fetchall()
+    def read(self, query, parameters: dict | None = None) -> list[sa.Row]:
+        """The rows of one query (a Core statement, or SQL text with :named parameters), on a pooled connection."""
+        return self.database.read(query, parameters)
 
     def transaction(self, work):
         """Run `work(connection)` in one write transaction (again from the start while the database is busy):
@@ -316,57 +286,51 @@ class FeedbackStore:
         return self.database.transaction(work)
 
 
-def open_database(location: str | Path, wal_limit: int | None = None) -> SqliteDatabase | PostgresDatabase:
-    """`postgresql://...` (or `postgres://...`): that PostgreSQL database; `sqlite:///path` or a path: that
-    SQLite file."""
-    text = str(location)
-    if is_server_url(text):
-        return PostgresDatabase(text)
-    return SqliteDatabase(text.removeprefix("sqlite://"), wal_limit)
-
-
-def is_server_url(location: str) -> bool:
-    return str(location).startswith(("postgresql://", "postgres://"))
-
-
-def label_filter(label: int | None) -> tuple[str, tuple]:
-    return ("", ()) if label is None else ("WHERE label = ?", (int(label),))
+def with_label(query: sa.Select, label: int | None) -> sa.Select:
+    return query if label is None else query.where(drawings.c.label == int(label))
 
 
 def pixels_from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.uint8).reshape(IMAGE_SIDE, IMAGE_SIDE)
 
 
-def row_of(drawing: NewDrawing, created: str) -> tuple:
+def row_of(drawing: NewDrawing, created: str) -> dict:
     model_input = to_uint8(np.asarray(drawing.pixels)).reshape(IMAGE_SIDE, IMAGE_SIDE)
     probabilities = (None if drawing.probabilities is None
                      else json.dumps([round(float(p), 6) for p in drawing.probabilities]))
     prediction = None if drawing.prediction is None else int(drawing.prediction)
-    return (created, bytes(drawing.image), model_input.tobytes(), int(drawing.label), drawing.model,
-            drawing.model_version, prediction, probabilities, drawing.mode, drawing.writer)
+    return {"created": created, "image": bytes(drawing.image), "input": model_input.tobytes(),
+            "label": int(drawing.label), "model": drawing.model, "model_version": drawing.model_version,
+            "prediction": prediction, "probabilities": probabilities, "mode": drawing.mode, "writer": drawing.writer}
+
+
+ADD_TO_CONFUSION = sa.text(
+    "INSERT INTO confusion (model, version, label, digit, count) VALUES (:model, :version, :label, :digit, :count)"
+    " ON CONFLICT (model, version, label, digit) DO UPDATE SET count = confusion.count + excluded.count")
 
 
 def add_to_confusion(connection, answered: Counter) -> None:
     """Add counts keyed by (model, version, label, digit) to the confusion table."""
-    connection.executemany(
-        "INSERT INTO confusion (model, version, label, digit, count) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (model, version, label, digit) DO UPDATE SET count = confusion.count + excluded.count",
-        [(*key, number) for key, number in answered.items()])
+    if answered:
+        connection.execute(ADD_TO_CONFUSION, [{"model": model, "version": version, "label": label, "digit": digit,
+                                               "count": number}
+                                              for (model, version, label, digit), number in answered.items()])
 
 
 def count_usage(connection, rows: int, size: int) -> None:
-    """Add to the drawings' counts (webapp/feedback/schema.py, step 6), in the caller's transaction."""
-    connection.executemany("UPDATE drawings_usage SET value = value + ? WHERE name = ?",
-                           [(rows, "rows"), (size, "bytes")])
+    """Add to the drawings' counts (kept up to date by every write), in the caller's transaction."""
+    for name, change in (("rows", rows), ("bytes", size)):
+        connection.execute(drawings_usage.update().where(drawings_usage.c.name == name)
+                           .values(value=drawings_usage.c.value + change))
 
 
 def stored_rows(connection) -> int:
-    return connection.execute("SELECT value FROM drawings_usage WHERE name = 'rows'").fetchone()[0]
+    return connection.execute(sa.select(drawings_usage.c.value).where(drawings_usage.c.name == "rows")).scalar_one()
 
 
-def inputs_of(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def inputs_of(rows: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(id, input, label) rows as (ids int64, x uint8 Nx28x28, y uint8 N)."""
     ids = np.array([row[0] for row in rows], dtype=np.int64)
-    x = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.uint8).reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
+    x = np.frombuffer(b"".join(bytes(row[1]) for row in rows), dtype=np.uint8).reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
     y = np.array([row[2] for row in rows], dtype=np.uint8)
     return ids, x, y

@@ -1,0 +1,124 @@
+"""The store's tables, defined once for SQLite and PostgreSQL (SQLAlchemy Core).
+
+The types mean the same on both: ids and every reference to one are 8-byte integers (SQLite's INTEGER
+PRIMARY KEY is its 8-byte row id; PostgreSQL's identity columns are BIGINT), binary is BLOB/BYTEA, Unix
+times are double precision, and timestamps are ISO-8601 text as they always were. Ids are never reused
+after a delete (SQLite's AUTOINCREMENT, PostgreSQL's identity sequences), so an id seen before a clearing
+names no new drawing. The schema is changed only by an Alembic revision (webapp/store/migrations/); a test
+reads both live databases back with SQLAlchemy's inspector and checks that they agree.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")   # SQLite's INTEGER PRIMARY KEY is 8 bytes
+metadata = sa.MetaData()
+
+
+def id_column() -> sa.Column:
+    return sa.Column("id", Id, sa.Identity(), primary_key=True)
+
+
+# The drawings people labelled: a small re-encoded copy, the 28x28 input the model read, the label, what the
+# model the person saw answered, and who drew it (a keyed hash of the address, never the address).
+drawings = sa.Table(
+    "drawings", metadata,
+    id_column(),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("image", sa.LargeBinary, nullable=False),
+    sa.Column("input", sa.LargeBinary, sa.CheckConstraint("length(input) = 784"), nullable=False),
+    sa.Column("label", sa.Integer, sa.CheckConstraint("label BETWEEN 0 AND 9"), nullable=False),
+    sa.Column("model", sa.Text),
+    sa.Column("prediction", sa.Integer, sa.CheckConstraint("prediction BETWEEN 0 AND 9")),
+    sa.Column("probabilities", sa.Text),
+    sa.Column("model_version", sa.Text),
+    sa.Column("mode", sa.Text, nullable=False, server_default="digit"),
+    sa.Column("writer", sa.Text),
+    sa.Index("drawings_by_label", "label", "id"),
+    sqlite_autoincrement=True,
+)
+
+# Each model version's answer to each drawing, and how often each label got each answer.
+answers = sa.Table(
+    "answers", metadata,
+    sa.Column("model", sa.Text, primary_key=True),
+    sa.Column("version", sa.Text, primary_key=True),
+    sa.Column("drawing_id", Id, primary_key=True),
+    sa.Column("digit", sa.Integer, sa.CheckConstraint("digit BETWEEN 0 AND 9"), nullable=False),
+    sa.Index("answers_by_drawing", "drawing_id"),
+    sqlite_with_rowid=False,
+)
+confusion = sa.Table(
+    "confusion", metadata,
+    sa.Column("model", sa.Text, primary_key=True),
+    sa.Column("version", sa.Text, primary_key=True),
+    sa.Column("label", sa.Integer, primary_key=True),
+    sa.Column("digit", sa.Integer, primary_key=True),
+    sa.Column("count", sa.Integer, sa.CheckConstraint("count >= 0"), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# What the teacher decided for everyone (collecting on or off) and the app's shared signing key.
+classroom = sa.Table(
+    "classroom", metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Every published version of every model with its files, and which one each model serves.
+model_versions = sa.Table(
+    "model_versions", metadata,
+    id_column(),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("parent_id", Id, sa.ForeignKey("model_versions.id")),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("trained_on", sa.Text, nullable=False),
+    sa.Column("report", sa.Text, nullable=False),
+    sa.UniqueConstraint("model", "sha256"),
+    sa.UniqueConstraint("model", "number"),
+    sqlite_autoincrement=True,
+)
+model_files = sa.Table(
+    "model_files", metadata,
+    sa.Column("version_id", Id, sa.ForeignKey("model_versions.id"), primary_key=True),
+    sa.Column("suffix", sa.Text, primary_key=True),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
+)
+current_versions = sa.Table(
+    "current_versions", metadata,
+    sa.Column("model", sa.Text, primary_key=True),
+    sa.Column("version_id", Id, sa.ForeignKey("model_versions.id"), nullable=False),
+    sa.Column("changed", sa.Text, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Fine-tuning runs started from the teacher's page, their progress and result.
+finetune_jobs = sa.Table(
+    "finetune_jobs", metadata,
+    id_column(),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, sa.CheckConstraint("state IN ('running', 'published', 'refused', 'failed')"),
+              nullable=False),
+    sa.Column("started", sa.Text, nullable=False),
+    sa.Column("updated", sa.Double, nullable=False),
+    sa.Column("host", sa.Text),
+    sa.Column("pid", sa.Integer),
+    sa.Column("progress", sa.Text, nullable=False, server_default=""),
+    sa.Column("result", sa.Text),
+    sqlite_autoincrement=True,
+)
+
+# How many drawings there are and what they take, kept up to date by every write (the quota reads these:
+# PostgreSQL's files never shrink after a delete, and no write counts every row).
+drawings_usage = sa.Table(
+    "drawings_usage", metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
