@@ -1,5 +1,5 @@
 /**
- * "Right" / "Wrong, it's a _" after each prediction of the drawing page.
+ * "Right" / "Wrong? It's _" after each prediction of the drawing page.
  * The page announces predictions with the `digitdraw:prediction` event (detail: the PNG blob it
  * sent, the selected model's answer, the model and the mode); the person's answer goes to
  * /api/feedback with that same blob, so the server keeps exactly what the model read.
@@ -8,6 +8,7 @@
  * on; turned off under the person, Right/Wrong give way to a sentence that says so (their keys go with them).
  */
 
+import { withArticle } from "./words.js";
 import { postForm, requestJson } from "./api.js";
 import { addShortcuts } from "./keyboard.js";
 import { askEvery } from "./poll.js";
@@ -49,7 +50,7 @@ function offer(prediction) {
   const oneDigit = result && result.digit !== null && Array.isArray(result.digits) && result.digits.length === 1;
   pending = oneDigit ? prediction : null;
   setButtonsEnabled(oneDigit);
-  rightDigit.textContent = oneDigit ? `, it's a ${result.digit}` : "";
+  rightDigit.textContent = oneDigit ? `, it's ${withArticle(result.digit)}` : "";
   if (oneDigit) {
     hint.textContent = usesKeys
       ? "Press Enter if it is right, or the digit you drew if it is wrong."

@@ -39,6 +39,7 @@ from webapp.http.requests import (
     whole_number,
 )
 from webapp.http.teacher import collecting, ensure_secret_key, teacher_required
+from webapp.inference.plain_names import model_title
 from webapp.inference.reading import Reading, read
 from webapp.store import drawing_scores
 from webapp.store import get_store as store
@@ -58,6 +59,7 @@ WRITER_HEX_DIGITS = 16        # of a student's hashed address: 64 bits, no two s
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.add_template_global(model_title)
 
 
 
