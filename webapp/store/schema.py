@@ -122,3 +122,15 @@ drawings_usage = sa.Table(
     sa.Column("value", sa.BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
+
+# Every teacher sign-in that is still good: the signed cookie carries a random id, this table a hash of it, so
+# signing out (here, or everywhere) ends it on every worker and instance, and a copy of the database gives no
+# cookie a live id. `expires` is Unix time; rows past it count as ended and are deleted at later sign-ins.
+teacher_sessions = sa.Table(
+    "teacher_sessions", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("created", sa.Double, nullable=False),
+    sa.Column("expires", sa.Double, nullable=False),
+    sa.Index("teacher_sessions_by_expiry", "expires"),
+    sqlite_with_rowid=False,
+)
