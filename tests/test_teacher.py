@@ -226,6 +226,93 @@ def test_signing_out_ends_the_session(client):
     assert refused.status_code == 403 and "sign in on the teacher page" in refused.get_json()["error"]
 
 
+def sign_out(client, everywhere: bool = False):
+    form_token = csrf_from(client.get("/teacher").data)
+    return client.post("/teacher/sign-out-everywhere" if everywhere else "/teacher/sign-out",
+                       data={"csrf_token": form_token}, headers={"Sec-Fetch-Site": "same-origin"})
+
+
+def copy_of(client, app):
+    """Another browser holding a copy of `client`'s teacher cookie (sniffed on a classroom's plain-HTTP wifi)."""
+    thief = app.test_client()
+    thief.set_cookie(COOKIE, client.get_cookie(COOKIE).value)
+    return thief
+
+
+def test_a_cookie_copied_before_signing_out_is_refused_afterwards(database):
+    app = make_app(database())
+    client = app.test_client()
+    sign_in(client)
+    headers = teacher_headers(client)   # the page's CSRF token, copied with the cookie
+    thief = copy_of(client, app)
+    assert thief.get("/api/finetune").status_code == 204   # the copy works while the teacher is signed in
+    assert sign_out(client).status_code == 303
+    watching = thief.get("/api/finetune")
+    assert watching.status_code == 403 and "sign in on the teacher page" in watching.get_json()["error"]
+    changing = thief.post("/api/classroom", json={"collecting": False}, headers=headers)
+    assert changing.status_code == 403 and "sign in on the teacher page" in changing.get_json()["error"]
+    assert b"Sign in as the teacher" in thief.get("/teacher").data
+    assert client.get("/api/classroom").get_json() == {"collecting": True}
+
+
+def test_signing_out_everywhere_ends_every_other_browsers_session_on_every_worker(database):
+    """Two apps on one store are two workers or instances: the other browser is signed out on both."""
+    shared = database("shared")
+    first, second = make_app(shared), make_app(shared)
+    here, there = first.test_client(), second.test_client()
+    sign_in(here)
+    sign_in(there)
+    signed_in_page = here.get("/teacher").data
+    assert b"Sign out everywhere" in signed_in_page and b"a copied cookie too" in signed_in_page
+    assert sign_out(here, everywhere=True).status_code == 303
+    for browser in (there, copy_of(there, first), here):   # the other browser, on either worker, and this one
+        assert b"Sign in as the teacher" in browser.get("/teacher").data
+        assert browser.get("/api/finetune").status_code == 403
+    sign_in(there)   # a new sign-in is a new session
+    assert there.get("/api/finetune").status_code == 204
+
+
+def test_signing_out_everywhere_needs_the_signed_in_teacher_and_the_forms_token(client):
+    form_token = csrf_from(client.get("/teacher").data)
+    stranger = client.post("/teacher/sign-out-everywhere", data={"csrf_token": form_token},
+                           headers={"Sec-Fetch-Site": "same-origin"})
+    assert stranger.status_code == 403 and b"Only the signed-in teacher" in stranger.data
+    sign_in(client)
+    no_token = client.post("/teacher/sign-out-everywhere", headers={"Sec-Fetch-Site": "same-origin"})
+    assert no_token.status_code == 400 and b"Collecting drawings" in client.get("/teacher").data
+
+
+def test_a_sign_in_or_out_the_store_cannot_record_is_refused_with_a_sentence(client, monkeypatch):
+    from webapp.store.refusals import StoreUnavailable
+    from webapp.store.teacher_sessions import TeacherSessions
+
+    def unavailable(*_args):
+        raise StoreUnavailable("The drawings store is busy; please try again in a moment.")
+
+    monkeypatch.setattr(TeacherSessions, "start", unavailable)
+    refused = sign_in(client)
+    assert refused.status_code == 503 and b"The sign-in cannot be recorded right now" in refused.data
+    monkeypatch.undo()
+    sign_in(client)
+    monkeypatch.setattr(TeacherSessions, "end", unavailable)
+    kept = sign_out(client)
+    assert kept.status_code == 503 and b"Signing out could not be recorded" in kept.data
+    assert b"Collecting drawings" in client.get("/teacher").data   # still signed in: try again
+
+
+def test_a_students_request_never_reaches_the_store(client, monkeypatch):
+    """The session check reads the store only for a browser with the teacher's cookie."""
+    from webapp.store.teacher_sessions import TeacherSessions
+
+    def must_not_be_called(*_args):
+        raise AssertionError("a student's request read the teacher sessions")
+
+    monkeypatch.setattr(TeacherSessions, "is_live", must_not_be_called)
+    for path in ("/", "/teacher", "/drawings", "/api/classroom"):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/api/finetune").status_code == 403
+
+
 def test_a_new_token_signs_every_teacher_out(tmp_path):
     secret = "the-same-secret-key-on-both-apps"
     old = make_app(tmp_path / "d.sqlite", SECRET_KEY=secret).test_client()

@@ -289,6 +289,28 @@ def test_a_page_of_another_origin_cannot_act_for_the_signed_in_teacher(open_page
     expect(teacher.locator("#collecting")).to_be_visible()   # still signed in: the sign-out was refused
 
 
+def test_signing_out_everywhere_ends_another_browsers_session_and_a_copied_cookie(open_page, feedback_app):
+    url, _app = feedback_app()
+    laptop, phone = open_page("/teacher", base_url=url), open_page("/teacher", base_url=url)
+    sign_in(laptop)
+    sign_in(phone)
+    # Someone on the classroom's wifi copies the laptop's cookie and its page's CSRF token into their browser.
+    thief = open_page("/", base_url=url)
+    thief.context.add_cookies(laptop.context.cookies())
+    csrf = {"X-CSRFToken": laptop.locator('meta[name="csrf-token"]').get_attribute("content")}
+    assert thief.request.get(f"{url}/api/finetune").status == 204
+    assert thief.request.post(f"{url}/api/classroom", data={"collecting": True}, headers=csrf).status == 200
+
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="Sign out everywhere").click()
+    expect(phone.locator("#token")).to_be_visible()
+    laptop.reload()
+    expect(laptop.locator("#token")).to_be_visible()   # the other browser is signed out too
+    assert thief.request.get(f"{url}/api/finetune").status == 403
+    assert thief.request.post(f"{url}/api/classroom", data={"collecting": False}, headers=csrf).status == 403
+    assert thief.request.get(f"{url}/api/classroom").json() == {"collecting": True}
+
+
 PHONE_390 = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 3}
 
 

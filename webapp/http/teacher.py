@@ -1,9 +1,13 @@
 """Teacher mode: the teacher signs in on the pages with the token and moderates from the browser.
 
-Signing in stores a mark and the time in Flask's signed session cookie
-(`HttpOnly`, `SameSite=Strict`); the sign-in ends TEACHER_SESSION_HOURS after it
-was made, however busy the teacher was. Students' pages set no cookie (only the
-teacher page's sign-in form does, for its CSRF token).
+Signing in stores a mark, the time and a random session id in Flask's signed
+session cookie (`HttpOnly`, `SameSite=Strict`); the sign-in ends TEACHER_SESSION_HOURS
+after it was made, however busy the teacher was, or when the teacher signs out
+(here or everywhere): the id is good only while the store has its row
+(webapp/store/teacher_sessions.py), so a copy of the cookie made before signing out
+is refused on every worker and instance. Checking it costs a teacher's request one
+read by primary key; students' pages set no cookie (only the teacher page's sign-in
+form does, for its CSRF token) and never reach the store.
 Every state-changing teacher request made with that cookie must come from this
 app's own page (webapp/http/same_origin.py) and carry the page's CSRF token
 (Flask-WTF, checked explicitly here: the rest of the API has no cookies to
@@ -44,6 +48,7 @@ from webapp.store import get_store
 from webapp.store.classroom import Classroom
 from webapp.store.held_out import MIN_HELD_OUT
 from webapp.store.refusals import StoreRefused
+from webapp.store.teacher_sessions import TeacherSessions
 from webapp.training_tools import why_finetuning_unavailable
 
 log = logging.getLogger("digitdraw")
@@ -52,6 +57,7 @@ csrf = CSRFProtect()
 
 SESSION_MARK = "teacher"
 SIGNED_IN_AT = "since"      # seconds since the epoch when the teacher signed in
+SESSION_ID = "session"      # the random id of this sign-in, live while the store has its row
 COLLECTING = "collecting"   # the store's classroom setting: are drawings kept ("on" / "off")
 
 
@@ -136,14 +142,29 @@ def fingerprint(token: str) -> str:
 
 
 def is_teacher() -> bool:
-    """True for a browser signed in with the token the server has now, less than the session's hours ago."""
+    """True for a browser signed in with the token the server has now, less than the session's hours ago, in a
+    session nobody signed out (one read of the store, asked once by a teacher check or a page's template)."""
     token = teacher_token()
     mark = session.get(SESSION_MARK) if token else None
-    since = session.get(SIGNED_IN_AT)
-    if not isinstance(mark, str) or not isinstance(since, int):   # no cookie: no key needed either
+    since, session_id = session.get(SIGNED_IN_AT), session.get(SESSION_ID)
+    if not isinstance(mark, str) or not isinstance(since, int) or not isinstance(session_id, str):
+        return False   # no cookie (every student): neither the key nor the store is needed
+    fresh = 0 <= time.time() - since <= session_seconds()
+    return fresh and hmac.compare_digest(mark, fingerprint(token)) and session_is_live(session_id)
+
+
+def session_is_live(session_id: str) -> bool:
+    """Not signed out, here or everywhere. While the store cannot be read nobody is signed in by cookie (a
+    session that cannot be checked may have been ended); scripts' Bearer token still works."""
+    try:
+        return TeacherSessions(get_store()).is_live(session_id)
+    except StoreRefused as error:
+        log.warning("teacher session not checked, so refused: %s", error)
         return False
-    fresh = 0 <= time.time() - since <= current_app.config["TEACHER_SESSION_HOURS"] * 3600
-    return fresh and hmac.compare_digest(mark, fingerprint(token))
+
+
+def session_seconds() -> float:
+    return current_app.config["TEACHER_SESSION_HOURS"] * 3600
 
 
 def token_matches(given: str) -> bool:
@@ -219,11 +240,17 @@ def key_for_the_forms() -> None:
 
 @bp.get("/teacher")
 def page():
-    return render_template("teacher.html", collecting=collecting(), next=safe_next(request.args.get("next")),
+    return teacher_page(request.args.get("next"))
+
+
+def teacher_page(next_target: str | None, **message):
+    """The teacher page: the sign-in form, or the signed-in teacher's controls; `message` an error to show."""
+    return render_template("teacher.html", collecting=collecting(), next=safe_next(next_target),
                            session_hours=hours_text(),
                            max_test_drop=f"{current_app.config['FINETUNE_MAX_TEST_DROP']:g}",
                            max_drawings_drop=f"{current_app.config['FINETUNE_MAX_DRAWINGS_DROP']:g}",
-                           held_out_minimum=MIN_HELD_OUT, finetune_unavailable=why_finetuning_unavailable())
+                           held_out_minimum=MIN_HELD_OUT, finetune_unavailable=why_finetuning_unavailable(),
+                           **message)
 
 
 @bp.post("/teacher/sign-in")
@@ -236,10 +263,15 @@ def sign_in():
     if not token_matches(request.form.get("token", "")):
         log.warning("teacher sign-in refused: a wrong token from %s", request.remote_addr)
         return refused_sign_in("That is not the teacher's token.", 403)
+    try:
+        session_id = TeacherSessions(get_store()).start(session_seconds())
+    except StoreRefused as error:
+        return refused_sign_in(f"The sign-in cannot be recorded right now: {error}", error.status)
     start_new_session()
     session.permanent = True
     session[SESSION_MARK] = fingerprint(teacher_token())
     session[SIGNED_IN_AT] = int(time.time())
+    session[SESSION_ID] = session_id
     log.info("teacher signed in from %s", request.remote_addr)
     return redirect(safe_next(request.form.get("next")), 303)
 
@@ -262,16 +294,47 @@ def start_new_session() -> None:
 
 
 def refused_sign_in(message: str, status: int):
-    return render_template("teacher.html", collecting=collecting(), next=safe_next(request.form.get("next")),
-                           session_hours=hours_text(), sign_in_error=message), status
+    return teacher_page(request.form.get("next"), sign_in_error=message), status
 
 
 @bp.post("/teacher/sign-out")
 def sign_out():
+    """End this browser's session in the store too, so a copy of its cookie is refused from now on."""
     if not has_current_csrf_token():
         return refused_sign_in("The sign-out form was out of date: reload the page and try again.", 400)
+    session_id = session.get(SESSION_ID)
+    if isinstance(session_id, str):
+        try:
+            TeacherSessions(get_store()).end(session_id)
+        except StoreRefused as error:
+            return refused_sign_out(error)
     start_new_session()
     return redirect(url_for("teacher.page"), 303)
+
+
+@bp.post("/teacher/sign-out-everywhere")
+def sign_out_everywhere():
+    """End every teacher session, on every browser, worker and instance: for a cookie that may have been
+    copied, or a browser left signed in somewhere."""
+    if not has_current_csrf_token():
+        return refused_sign_in("The sign-out form was out of date: reload the page and try again.", 400)
+    if not is_teacher():
+        return refused_sign_in("Only the signed-in teacher can sign every teacher out.", 403)
+    try:
+        ended = TeacherSessions(get_store()).end_all()
+    except StoreRefused as error:
+        return refused_sign_out(error)
+    log.info("teacher signed out everywhere from %s (%d sessions ended)", request.remote_addr, ended)
+    start_new_session()
+    return redirect(url_for("teacher.page"), 303)
+
+
+def refused_sign_out(error: StoreRefused):
+    """The browser keeps its session, still good in the store, so the teacher can sign out again once the
+    store can be written: clearing only the cookie would leave any copy of it working."""
+    log.warning("teacher sign-out not recorded: %s", error)
+    message = f"Signing out could not be recorded, so the sign-in still counts: {error} Try again in a moment."
+    return teacher_page(None, sign_out_error=message), error.status
 
 
 @bp.get("/api/classroom")

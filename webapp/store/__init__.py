@@ -2,6 +2,7 @@
 
     drawings.py   the drawings people labelled, each model version's answers to them, the quota (Store)
     classroom.py  the teacher's choices and the shared signing key
+    teacher_sessions.py  the teacher's sign-ins still good (signing out, here or everywhere, ends them)
     versions.py   every published model version with its files; which one each model serves
     jobs.py       the teacher's fine-tuning runs and their progress
     drawing_scores.py  how each model version does on the drawings, from counts kept by every write
