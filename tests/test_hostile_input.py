@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from support import canvas_png, post_image
+from support import TEACHER_TOKEN, canvas_png, post_image
 from support import hostile_images as images
 
 SEVEN, TWO = 0, 1   # indices of a 7 and a 2 in the MNIST test set
@@ -91,6 +91,35 @@ BAD_REQUESTS = {
 def test_bad_request_gets_a_sentence_and_the_server_keeps_working(client, digits, send, status, words):
     assert_error_sentence(send(client, digits), status, *words)
     assert_still_reads_a_seven(client, digits)
+
+
+TEACHER = {"Authorization": f"Bearer {TEACHER_TOKEN}"}
+HOSTILE_JSON = {   # bodies sent with the teacher's token to every endpoint that reads JSON
+    "10,000 brackets": ("[" * 10_000, 400, ("too deeply", "32")),
+    "3,000 objects deep": ('{"a":' * 3_000, 400, ("too deeply",)),
+    "33 arrays in one another": ("[" * 33 + "]" * 33, 400, ("too deeply",)),
+    "100,000 brackets": ("[" * 100_000, 413, ("too large", "16 KiB")),
+    "a 20 KiB body": ('{"model": "' + "x" * 20_000 + '"}', 413, ("too large", "16 KiB")),
+    "a 7 MiB body": ('{"model": "' + "x" * (7 * MB) + '"}', 413, ("too large", "16 KiB")),
+}
+
+
+@pytest.mark.parametrize("path", ["/api/classroom", "/api/finetune"])
+@pytest.mark.parametrize("body, status, words", HOSTILE_JSON.values(), ids=HOSTILE_JSON.keys())
+def test_nested_or_oversized_json_gets_a_sentence(client, digits, path, body, status, words):
+    response = client.post(path, data=body, content_type="application/json", headers=TEACHER)
+    assert_error_sentence(response, status, *words)
+    assert client.get("/api/classroom").get_json() == {"collecting": True}
+    assert_still_reads_a_seven(client, digits)
+
+
+def test_json_up_to_the_bounds_is_read_and_brackets_in_strings_do_not_count(client):
+    at_the_limit = '{"collecting": false, "deep": ' + "[" * 31 + "]" * 31 + "}"   # 32 deep with the object
+    assert client.post("/api/classroom", data=at_the_limit, content_type="application/json",
+                       headers=TEACHER).get_json() == {"collecting": False}
+    in_strings = '{"collecting": true, "note": "' + '[{\\"' * 2000 + '"}'
+    assert client.post("/api/classroom", data=in_strings, content_type="application/json",
+                       headers=TEACHER).get_json() == {"collecting": True}
 
 
 ODD_IMAGES = {

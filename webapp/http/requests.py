@@ -6,16 +6,24 @@ the valid values and repeats at most a short piece of what was sent.
 
 from __future__ import annotations
 
+import json
+import re
+
 from flask import current_app, request
 
 from webapp.http.echo import shortened
 from webapp.http.errors import ApiError
 from webapp.inference.classifier import Classifier, ModelRegistry
 from webapp.mnist_format import CLASSES
+from webapp.settings import size_in_words
 
 MODES = ("digit", "number")
 ALL_MODELS = "all"
 LARGEST_COUNT = 999_999_999   # counts have at most 9 digits: never too large for int() or SQLite
+JSON_MOST_BYTES = 16 * 1024   # the API's JSON bodies are a few dozen bytes ({"model": "cnn", "epochs": 3})
+JSON_MOST_DEPTH = 32          # arrays and objects inside one another; the API's bodies are one object
+# What decides a JSON text's nesting: an escape (so `\"` is no quote), a quote, a bracket.
+JSON_STRUCTURE = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
 
 
 def models() -> ModelRegistry:
@@ -103,3 +111,41 @@ def whole_number(name: str, default: int, smallest: int = 0, largest: int = LARG
         raise ApiError(400, f"`{name}` must be a whole number from {smallest} to {largest:,}, "
                             f"not {shortened(value)}.")
     return int(value)
+
+
+def json_body():
+    """The request's JSON body, or None when it sends no JSON (or JSON that does not parse), as Flask's
+    `get_json(silent=True)`, but bounded: Python's parser goes one level deeper on its stack for each `[` or
+    `{`, so `[` x 100,000 would end in a RecursionError (a 500), and megabytes would be parsed for nothing.
+    Too large is a 413, too deep a 400, each with a sentence. Every JSON endpoint reads its body here."""
+    if not request.is_json:
+        return None
+    data = request.get_data(cache=True) if (request.content_length or 0) <= JSON_MOST_BYTES else None
+    if data is None or len(data) > JSON_MOST_BYTES:   # said to be too large, or sent without its length
+        raise ApiError(413, f"The JSON body is too large: the API takes at most {size_in_words(JSON_MOST_BYTES)}.")
+    if nested_deeper_than(data.decode("utf-8", errors="replace"), JSON_MOST_DEPTH):
+        raise ApiError(400, f"The JSON body nests arrays and objects too deeply: at most {JSON_MOST_DEPTH} "
+                            "inside one another.")
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
+def nested_deeper_than(text: str, most: int) -> bool:
+    """Do arrays and objects nest more than `most` deep (brackets inside strings do not count)? One pass
+    over the quotes, escapes and brackets, without parsing: what the parser would recurse into, found first."""
+    depth, in_string = 0, False
+    for token in JSON_STRUCTURE.finditer(text):
+        symbol = token.group()
+        if symbol == '"':
+            in_string = not in_string
+        elif in_string or len(symbol) == 2:   # a bracket inside a string, or an escape
+            continue
+        elif symbol in "[{":
+            depth += 1
+            if depth > most:
+                return True
+        else:
+            depth -= 1
+    return False

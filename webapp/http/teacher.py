@@ -43,6 +43,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from webapp.http.errors import ApiError
+from webapp.http.requests import json_body
 from webapp.store import EXTENSION as STORE
 from webapp.store import get_store
 from webapp.store.classroom import Classroom
@@ -347,7 +348,7 @@ def classroom():
 @teacher_required("Turning collecting on or off")
 def change_classroom():
     """The teacher turns collecting on or off for everyone: JSON `{"collecting": true|false}`."""
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict) or not isinstance(body.get("collecting"), bool):
         raise ApiError(400, 'Send JSON such as {"collecting": false}.')
     set_collecting(body["collecting"])

@@ -19,11 +19,11 @@ import subprocess
 import sys
 import threading
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify
 
 from webapp import PROJECT_ROOT
 from webapp.http.errors import ApiError
-from webapp.http.requests import models, unknown_model
+from webapp.http.requests import json_body, models, unknown_model
 from webapp.http.teacher import teacher_required
 from webapp.inference.classifier import Classifier
 from webapp.store import get_store
@@ -116,7 +116,7 @@ def optional_int(payload: dict, key: str, low: int, high: int) -> int | None:
 @bp.post("/finetune")
 @teacher_required("Fine-tuning")
 def start_finetune():
-    payload = request.get_json(silent=True)
+    payload = json_body()
     if not isinstance(payload, dict):
         raise ApiError(400, 'Send JSON such as {"model": "cnn"}.')
     name = payload.get("model") or (models().names[0] if models().names else None)
