@@ -119,3 +119,19 @@ def test_uploaded_files_stay_in_memory(app):
     upload = {"image": (io.BytesIO(b"\0" * (2 * 1024 * 1024)), "big.png")}
     with app.test_request_context("/api/predict", method="POST", data=upload, content_type="multipart/form-data"):
         assert isinstance(request.files["image"].stream, io.BytesIO)
+
+
+@pytest.mark.parametrize("send", [REQUESTS[name] for name in ("drawing page", "health", "models", "prediction")],
+                         ids=["drawing page", "health", "models", "prediction"])
+def test_only_a_refusal_says_when_to_retry(tmp_path, seven, send):
+    """Flask-Limiter put `Retry-After` on every answer it counted, a 200 too; only 429 and 503 say it now."""
+    limited = make_app(tmp_path / "drawings.sqlite", RATELIMIT_ENABLED=True,
+                       RATELIMIT_DEFAULT="3 per minute", RATELIMIT_PREDICT="3 per minute").test_client()
+    answered = send(limited, seven)
+    assert answered.status_code == 200 and "Retry-After" not in answered.headers
+    assert answered.headers["X-RateLimit-Limit"] == "3"   # clients that pace themselves still can
+    refused = [send(limited, seven) for _ in range(3)][-1]
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    no_model = make_app(tmp_path / "other.sqlite", RATELIMIT_ENABLED=True, MODEL_DIR=str(tmp_path)).test_client()
+    unavailable = no_model.get("/api/health")
+    assert unavailable.status_code == 503 and int(unavailable.headers["Retry-After"]) >= 0

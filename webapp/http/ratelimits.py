@@ -18,6 +18,7 @@ from flask_limiter import Limiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 IPV6_CLIENT_PREFIX = 64
+RETRY_LATER = (429, 503)   # the statuses whose answer says when to come back
 # Endpoints with limits of their own (the setting that holds them); every other
 # endpoint but the static files gets RATELIMIT_DEFAULT.
 ENDPOINT_LIMITS = {
@@ -48,9 +49,14 @@ def client_key() -> str:
     return str(parsed)
 
 
-def retry_after_at_least_a_second(response: Response) -> Response:
-    """The moving window rounds the wait down, to 0 in its last second: "retry now" would be refused."""
-    if response.status_code == 429 and response.headers.get("Retry-After", "1") == "0":
+def retry_after_only_on_refusals(response: Response) -> Response:
+    """`Retry-After` on a refusal to come back later (429, 503) and on nothing else: Flask-Limiter puts its
+    window's reset on every answer it counts, and a 200 telling clients to retry would be read as one (the
+    X-RateLimit-* headers stay, for clients that pace themselves). The moving window rounds the wait down, to 0
+    in its last second: "retry now" would be refused, so a 429 says at least 1."""
+    if response.status_code not in RETRY_LATER:
+        response.headers.pop("Retry-After", None)
+    elif response.status_code == 429 and response.headers.get("Retry-After", "1") == "0":
         response.headers["Retry-After"] = "1"
     return response
 
@@ -60,7 +66,7 @@ def init_app(app: Flask) -> Limiter:
     hops = app.config.get("TRUSTED_PROXIES", 0)
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
-    app.after_request(retry_after_at_least_a_second)   # runs after the limiter's own headers
+    app.after_request(retry_after_only_on_refusals)   # runs after the limiter's own headers
     # A shared store (Redis) that cannot be reached must not fail requests: each process then counts in
     # memory until it is back.
     limiter = Limiter(client_key, app=app, headers_enabled=True, strategy="moving-window",
