@@ -24,6 +24,9 @@ COPY webapp/ webapp/
 COPY templates/ templates/
 COPY static/ static/
 COPY model/ model/
+# flask's commands load every command the package registers: `flask finetune` is training's (training/cli.py,
+# which says in one sentence that this image cannot fine-tune); nothing else of training/ is in the image.
+COPY training/__init__.py training/cli.py training/
 RUN pip install --no-deps -e . \
     && useradd --system --no-create-home --uid 10001 digitdraw \
     && mkdir instance && chown digitdraw instance   # the SQLite file when run without DIGITDRAW_DATABASE

@@ -45,7 +45,7 @@ run: $(VENV)/.serving
 
 # MNIST is read once here (checked, converted and cached in data/cache/), before students arrive.
 classroom: $(VENV)/.training
-	@test -n "$$DIGITDRAW_TEACHER_TOKEN" || { echo "make classroom needs the teacher's token (16 characters or more):" \
+	@test -n "$$DIGITDRAW_TEACHER_TOKEN$$DIGITDRAW_DELETE_TOKEN" || { echo "make classroom needs the teacher's token (16 characters or more):" \
 		"DIGITDRAW_TEACHER_TOKEN='a-long-teacher-secret' make classroom"; exit 2; }
 	@$(BIN)/python -m training.mnist
 	$(BIN)/gunicorn -c python:webapp.server --bind $(CLASSROOM_HOST):$(PORT) --workers $(WORKERS) 'webapp:create_app()'

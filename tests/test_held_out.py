@@ -1,4 +1,4 @@
-"""The held-out rule (webapp/feedback/held_out.py): which collected drawings a fine-tuning run only scores."""
+"""The held-out rule (webapp/store/held_out.py): which collected drawings a fine-tuning run only scores."""
 
 from __future__ import annotations
 

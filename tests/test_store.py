@@ -324,3 +324,31 @@ def test_a_postgresql_database_from_a_newer_app_is_refused_untouched(postgres_da
         Store(url).count()
     with psycopg.connect(url) as connection:
         assert connection.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0100_from_the_future"
+
+
+def test_a_file_another_program_holds_is_a_503_sentence_never_a_driver_error(tmp_path, monkeypatch):
+    """A store at the newest schema but back in rollback-journal mode (as a copy made outside SQLite's backup
+    may be), read by another program: switching it to WAL on first use cannot happen then. A busy store,
+    answered as such: the bare sqlite3 error there was a 500."""
+    from webapp.store import database
+
+    path = tmp_path / "drawings.sqlite"
+    made = Store(path)
+    made.count()
+    made.database.close()
+    journal = sqlite3.connect(path, isolation_level=None)
+    assert journal.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
+    journal.close()
+    monkeypatch.setattr(database, "SQLITE_BUSY_SECONDS", 0.2)   # the wait, not what is tested
+    other = sqlite3.connect(path, isolation_level=None, timeout=0.1)
+    other.execute("BEGIN")
+    other.execute("SELECT count(*) FROM drawings").fetchone()   # holds a read lock
+    store = Store(path)
+    try:
+        with pytest.raises(StoreUnavailable) as refused:
+            store.count()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert refused.value.status == 503
+    assert store.count() == 0   # and once the other program is done, the store is used as usual

@@ -16,7 +16,7 @@ def load_extra_data(path):
             or not np.isin(y, range(CLASSES)).all()):
         raise SystemExit(f"--extra-data {path} must hold x uint8 (N, {IMAGE_SIDE}, {IMAGE_SIDE}) and y digits (N,); "
                          f"it holds x {x.dtype} {x.shape} and y {y.shape}")
-    held_out = choose_held_out(ids, y, writers)   # the rule flask finetune uses (webapp/feedback/held_out.py)
+    held_out = choose_held_out(ids, y, writers)   # the rule flask finetune uses (webapp/store/held_out.py)
     return (x[~held_out], y[~held_out].astype(np.uint8)), (x[held_out], y[held_out].astype(np.uint8))
 
 

@@ -4,7 +4,7 @@
 
 1. Starts from the model's current version (its `.keras` file, kept with the version in the drawings store).
 2. Splits the collected drawings: a fifth of them, spread over the labels and the students who drew them, is
-   held out and only scored; the rest train (webapp/feedback/held_out.py: the same rule as train.py
+   held out and only scored; the rest train (webapp/store/held_out.py: the same rule as train.py
    --extra-data, the same drawings run after run, never ones an earlier version learnt from while others
    are there). It needs MIN_DRAWINGS drawings, however they are spread.
 3. Trains a few epochs at a small learning rate on those drawings (each seen DRAWING_REPEATS times an epoch)

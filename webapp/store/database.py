@@ -51,6 +51,7 @@ POSTGRES_LOCK_WAIT_SECONDS = 10        # for the writers' lock (as SQLite's busy
 POSTGRES_STATEMENT_SECONDS = 60
 
 _OPENED: weakref.WeakSet[Database] = weakref.WeakSet()
+_INHERITED_POOLS: list = []   # a parent's pooled connections, kept in a forked child and never closed there
 
 
 def is_server_url(location: str) -> bool:
@@ -88,7 +89,7 @@ class Database:
             yield
         except sa.exc.IntegrityError:
             raise
-        except (sa.exc.DBAPIError, sa.exc.TimeoutError, OSError) as error:
+        except (sa.exc.DBAPIError, sa.exc.TimeoutError, sqlite3.Error, psycopg.Error, OSError) as error:
             raise self.refusal_for(getattr(error, "orig", None) or error) from error
 
     @contextmanager
@@ -306,10 +307,12 @@ def close_all() -> None:
 
 
 def _fresh_pools_after_fork() -> None:
-    """A forked worker opens its own connections and never closes its parent's (they are the parent's)."""
+    """A forked worker opens its own connections and never closes its parent's: they are the parent's, and
+    closing a SQLite connection in the child (even by the garbage collector) could checkpoint the parent's WAL
+    or drop its locks, so the parent's pool stays referenced here for the child's life."""
     for database in list(_OPENED):
+        _INHERITED_POOLS.append(database.engine.pool)
         database.engine.dispose(close=False)
-        database._prepared_pid = 0
 
 
 os.register_at_fork(after_in_child=_fresh_pools_after_fork)

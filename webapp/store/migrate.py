@@ -4,8 +4,9 @@
 PostgreSQL's advisory lock), so instances and workers starting together on an empty database apply each
 revision once, all or nothing. A database made before Alembic (SQLite counting its steps in `PRAGMA
 user_version`, PostgreSQL in a `schema_migrations` table) is taken over in place: stamped with the revision of
-the step it had reached (PostgreSQL's `schema_migrations` then goes: `alembic_version` says it), then
-upgraded, losing nothing. A database whose revision this app does not know was
+the step it had reached, then upgraded, losing nothing; its old marks (SQLite's user_version, PostgreSQL's
+`schema_migrations`) stay as they were, so the release before Alembic can open it again after `flask db
+downgrade` to the revision of its step. A database whose revision this app does not know was
 written by a newer Digit Draw: it is refused before anything is written to it.
 
 `flask --app webapp db current|upgrade|downgrade|history` (webapp/store/commands.py) runs the same code.
@@ -85,8 +86,6 @@ def upgrade(connection: sa.Connection, target: str = "head") -> None:
     revision = check_known(connection)
     if revision is None and legacy_step(connection):
         command.stamp(alembic_config(connection), f"{legacy_step(connection):04d}")
-        if connection.dialect.name == "postgresql":   # alembic_version says it now
-            connection.exec_driver_sql("DROP TABLE schema_migrations")
         revision = current_revision(connection)
     if revision != (head() if target == "head" else target):
         command.upgrade(alembic_config(connection), target)

@@ -21,6 +21,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("drawings_by_label", "drawings")
-    with op.batch_alter_table("drawings") as batch:
-        batch.drop_column("mode")
-        batch.drop_column("model_version")
+    op.drop_column("drawings", "mode")   # plain DROP COLUMNs: see 0007's downgrade
+    op.drop_column("drawings", "model_version")

@@ -19,5 +19,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("drawings") as batch:
-        batch.drop_column("writer")
+    # A plain DROP COLUMN (SQLite 3.35 and later): a batch copy of the table would lose its AUTOINCREMENT and
+    # its unnamed CHECKs, and ids could then be given out again.
+    op.drop_column("drawings", "writer")
