@@ -313,6 +313,50 @@ def test_a_students_request_never_reaches_the_store(client, monkeypatch):
     assert client.get("/api/finetune").status_code == 403
 
 
+PRIVATE = {"Cache-Control": "private, no-store", "Cross-Origin-Resource-Policy": "same-origin"}
+BEARER = {"Authorization": f"Bearer {TEACHER_TOKEN}"}
+# What the signed-in teacher's browser (or a script with the token) is answered, given the client and a drawing.
+TEACHER_ANSWERS = {
+    "teacher page": lambda c, d: c.get("/teacher"),
+    "drawings page": lambda c, d: c.get("/drawings"),
+    "drawing page for the teacher": lambda c, d: c.get("/"),
+    "evaluation page for the teacher": lambda c, d: c.get("/evaluation"),
+    "drawings listing": lambda c, d: c.get("/api/drawings"),
+    "drawings since": lambda c, d: c.get("/api/drawings?after=0"),
+    "the original image": lambda c, d: c.get(f"/api/drawings/{d}/original"),
+    "the original image to a script": lambda c, d: c.get(f"/api/drawings/{d}/original", headers=BEARER),
+    "fine-tuning's progress": lambda c, d: c.get("/api/finetune"),
+    "fine-tuning's readiness": lambda c, d: c.get("/api/finetune/readiness"),
+    "collecting changed": lambda c, d: c.post("/api/classroom", json={"collecting": True}, headers=teacher_headers(c)),
+    "a change refused": lambda c, d: c.post("/api/classroom", json={}, headers=teacher_headers(c)),
+    "a drawing deleted": lambda c, d: c.delete(f"/api/drawings/{d}", headers=teacher_headers(c)),
+    "signed out": lambda c, d: sign_out(c),
+}
+
+
+@pytest.mark.parametrize("ask", TEACHER_ANSWERS.values(), ids=TEACHER_ANSWERS.keys())
+def test_every_answer_made_for_the_teacher_is_kept_by_no_cache_and_embedded_by_no_other_origin(client, seven, ask):
+    drawing = save_drawing(client, seven)["id"]
+    sign_in(client)
+    answer = ask(client, drawing)
+    assert answer.status_code < 500
+    assert {name: answer.headers.get(name) for name in PRIVATE} == PRIVATE
+
+
+@pytest.mark.parametrize("path", ["/teacher", "/drawings", "/api/drawings"])
+def test_the_sign_in_form_and_the_class_drawings_are_private_for_students_too(client, path):
+    answer = client.get(path)
+    assert answer.status_code == 200 and {name: answer.headers.get(name) for name in PRIVATE} == PRIVATE
+
+
+@pytest.mark.parametrize("path", ["/", "/evaluation", "/api/models", "/api/classroom", "/static/css/base.css"])
+def test_what_every_student_is_answered_stays_cacheable_and_embeddable(client, path):
+    answer = client.get(path)
+    assert answer.status_code == 200
+    assert "Cross-Origin-Resource-Policy" not in answer.headers and "no-store" not in answer.headers.get(
+        "Cache-Control", "")
+
+
 def test_a_new_token_signs_every_teacher_out(tmp_path):
     secret = "the-same-secret-key-on-both-apps"
     old = make_app(tmp_path / "d.sqlite", SECRET_KEY=secret).test_client()

@@ -263,16 +263,18 @@ def test_the_teacher_moderates_and_turns_collecting_off_from_the_browser(open_pa
     assert stored(app) == 0
 
 
+def other_site(environ, start_response):
+    """A page on another port of the same host: the same site, another origin."""
+    start_response("200 OK", [("Content-Type", "text/html")])
+    return [b"<!doctype html><title>elsewhere</title>"]
+
+
 def test_a_page_of_another_origin_cannot_act_for_the_signed_in_teacher(open_page, feedback_app, browser_problems):
     browser_problems.expect("status of 403")   # the refusal, shown as a page, asks for /favicon.ico (404)
     browser_problems.expect("status of 404")
     url, _app = feedback_app()
     teacher = open_page("/teacher", base_url=url)
     sign_in(teacher)
-
-    def other_site(environ, start_response):   # a page on another port: same site, another origin
-        start_response("200 OK", [("Content-Type", "text/html")])
-        return [b"<!doctype html><title>elsewhere</title>"]
 
     other_url, stop = serve(other_site)
     try:
@@ -287,6 +289,33 @@ def test_a_page_of_another_origin_cannot_act_for_the_signed_in_teacher(open_page
         stop()
     teacher.goto(url + "/teacher")
     expect(teacher.locator("#collecting")).to_be_visible()   # still signed in: the sign-out was refused
+
+
+IMAGE_WIDTH = """url => new Promise(done => {
+    const image = new Image();
+    image.onload = () => done(image.naturalWidth);
+    image.onerror = () => done(0);
+    image.src = url;
+})"""
+
+
+def test_a_page_on_another_port_cannot_embed_a_drawings_original(open_page, feedback_app, browser_problems):
+    """Another port of the same host is the same site, so the teacher's SameSite=Strict cookie goes along with
+    its <img>; Cross-Origin-Resource-Policy keeps the image (which ids exist, their sizes) from that page."""
+    browser_problems.expect("ERR_BLOCKED_BY_RESPONSE")   # Chromium reports the image it refused
+    url, _app = feedback_app()
+    drawing = save_with_the_page(open_page("/", base_url=url))
+    teacher = open_page("/teacher", base_url=url)
+    sign_in(teacher)
+    original = f"{url}/api/drawings/{drawing}/original"
+    assert teacher.evaluate(IMAGE_WIDTH, original) > 0   # the teacher's own pages show it
+
+    other_url, stop = serve(other_site)
+    try:
+        teacher.goto(other_url)
+        assert teacher.evaluate(IMAGE_WIDTH, original) == 0
+    finally:
+        stop()
 
 
 def test_signing_out_everywhere_ends_another_browsers_session_and_a_copied_cookie(open_page, feedback_app):

@@ -38,6 +38,7 @@ from webapp.http.requests import (
     uploaded_image_bytes,
     whole_number,
 )
+from webapp.http.security import private
 from webapp.http.teacher import collecting, ensure_secret_key, teacher_required
 from webapp.inference.plain_names import model_title
 from webapp.inference.reading import Reading, read
@@ -137,6 +138,7 @@ def kept_copies(image, digits: list[preprocess.Digit], mode: str) -> list[bytes]
 
 
 @bp.get("/api/drawings")
+@private
 def list_drawings():
     """A page of stored drawings, newest first, with the total for paging; with `after`, what a page following
     the collection asks every few seconds (newer_drawings)."""
@@ -198,9 +200,7 @@ def original_image(drawing_id: int):
     image = store().original(drawing_id)
     if image is None:
         raise ApiError(404, f"There is no drawing #{drawing_id}.")
-    response = current_app.response_class(image, mimetype=kept_images.mimetype_of(image))
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return current_app.response_class(image, mimetype=kept_images.mimetype_of(image))
 
 
 @bp.post("/api/feedback/undo")
@@ -225,6 +225,7 @@ def undo_tokens() -> URLSafeTimedSerializer:
 
 
 @bp.get("/drawings")
+@private
 def drawings_page():
     """The collected drawings as a grid, and how each loaded model does on all of them."""
     label = optional_label(request.args.get("label"))

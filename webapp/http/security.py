@@ -6,14 +6,17 @@ script or style), plus `data:`/`blob:` images for the model-input previews and
 canvas snapshots. No other site may show the app in a frame (clickjacking)
 unless `FRAME_ANCESTORS` names it: a school's learning platform embedding the
 drawing page, say. The headers are worked out once, when the app is built.
+Answers holding the class's drawings or made for the teacher are private
+(`keep_private`): kept by no cache and embedded by no page of another origin.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 
 from webapp.settings import configured_origins
 
@@ -36,6 +39,40 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+
+PRIVATE_HEADERS = {
+    "Cache-Control": "private, no-store",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+PRIVATE_ANSWER = "digitdraw.private_answer"   # this request's WSGI environ says its answer is private
+
+
+def keep_private() -> None:
+    """This request's answer, refusals too, gets PRIVATE_HEADERS: it holds the class's drawings or what only
+    the teacher may see (a page made for the signed-in teacher carries the teacher's CSRF token). No cache may
+    keep it, neither a shared computer's browser nor a proxy, and no page of another origin may embed it: the
+    teacher's cookie is `SameSite=Strict`, but another port of the same host is the same site, and without
+    CORP an <img> there would load a drawing's original with the cookie and learn which ids exist and their
+    sizes. Kept in the request's environ, which no other request shares."""
+    request.environ[PRIVATE_ANSWER] = True
+
+
+def private(view):
+    """Every answer of the view is private (keep_private)."""
+    @functools.wraps(view)
+    def answered(*args, **kwargs):
+        keep_private()
+        return view(*args, **kwargs)
+    return answered
+
+
+def add_private_headers(response: Response) -> Response:
+    if request.environ.get(PRIVATE_ANSWER):
+        response.headers.update(PRIVATE_HEADERS)
+    return response
 
 
 def security_headers(frame_ancestors: tuple[str, ...]) -> dict[str, str]:
@@ -76,6 +113,7 @@ def harden(app: Flask) -> None:
         return response
 
     app.after_request(add_security_headers)
+    app.after_request(add_private_headers)
 
 
 def forbid_debug(app: Flask) -> None:

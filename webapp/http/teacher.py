@@ -44,6 +44,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from webapp.http.errors import ApiError
 from webapp.http.requests import json_body
+from webapp.http.security import keep_private, private
 from webapp.store import EXTENSION as STORE
 from webapp.store import get_store
 from webapp.store.classroom import Classroom
@@ -151,7 +152,10 @@ def is_teacher() -> bool:
     if not isinstance(mark, str) or not isinstance(since, int) or not isinstance(session_id, str):
         return False   # no cookie (every student): neither the key nor the store is needed
     fresh = 0 <= time.time() - since <= session_seconds()
-    return fresh and hmac.compare_digest(mark, fingerprint(token)) and session_is_live(session_id)
+    signed_in = fresh and hmac.compare_digest(mark, fingerprint(token)) and session_is_live(session_id)
+    if signed_in:
+        keep_private()   # whatever the answer, it is made for the teacher
+    return signed_in
 
 
 def session_is_live(session_id: str) -> bool:
@@ -206,8 +210,10 @@ def require_teacher(action: str, changes_state: bool = True) -> None:
 
 
 def teacher_required(action: str, changes_state: bool = True):
-    """The view answers only the teacher (require_teacher); `action` starts the refusal's sentence."""
+    """The view answers only the teacher (require_teacher), and its answers are private; `action` starts the
+    refusal's sentence."""
     def decorate(view):
+        @private
         @functools.wraps(view)
         def checked(*args, **kwargs):
             require_teacher(action, changes_state)
@@ -240,6 +246,7 @@ def key_for_the_forms() -> None:
 
 
 @bp.get("/teacher")
+@private
 def page():
     return teacher_page(request.args.get("next"))
 
@@ -255,6 +262,7 @@ def teacher_page(next_target: str | None, **message):
 
 
 @bp.post("/teacher/sign-in")
+@private
 def sign_in():
     """The token from the form; a wrong one is a 403 page (logged without the token)."""
     if not has_current_csrf_token():
@@ -299,6 +307,7 @@ def refused_sign_in(message: str, status: int):
 
 
 @bp.post("/teacher/sign-out")
+@private
 def sign_out():
     """End this browser's session in the store too, so a copy of its cookie is refused from now on."""
     if not has_current_csrf_token():
@@ -314,6 +323,7 @@ def sign_out():
 
 
 @bp.post("/teacher/sign-out-everywhere")
+@private
 def sign_out_everywhere():
     """End every teacher session, on every browser, worker and instance: for a cookie that may have been
     copied, or a browser left signed in somewhere."""
