@@ -5,6 +5,7 @@ under it; on PostgreSQL three instances creating one schema at the same moment. 
 Alembic revisions and stores made before them: tests/test_store_schema.py."""
 
 import sqlite3
+import stat
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.store import migrate
+from webapp.store.database import close_all
 from webapp.store.drawings import NewDrawing, Store
 from webapp.store.refusals import SchemaTooNew, StoreFull, StoreUnavailable
 
@@ -48,6 +50,33 @@ def test_a_new_file_is_created_on_first_use_in_wal_mode_at_the_latest_schema(sql
     with sqlite3.connect(store.path) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     connection.close()
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_store_the_app_creates_is_for_its_user_alone(sqlite_store, mnist, tmp_path):
+    """It holds the signing key and the drawings as drawn: SQLite alone would make the file 0644."""
+    above = mode_of(tmp_path)
+    add_digit(sqlite_store, mnist, 0)
+    path = sqlite_store.path
+    assert mode_of(path.parent) == 0o700
+    files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+    assert [mode_of(file) for file in files] == [0o600] * 3
+    assert mode_of(tmp_path) == above   # a folder the app did not make is left as it was
+
+
+def test_a_store_that_exists_keeps_the_modes_its_owner_gave_it(tmp_path, mnist):
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o750)
+    folder.chmod(0o750)
+    Store(folder / "drawings.sqlite").count()
+    (folder / "drawings.sqlite").chmod(0o640)
+    close_all()
+    add_digit(Store(folder / "drawings.sqlite"), mnist, 0)
+    assert (mode_of(folder), mode_of(folder / "drawings.sqlite")) == (0o750, 0o640)
+    assert mode_of(folder / "drawings.sqlite-wal") == 0o640   # SQLite gives it the file's mode
 
 
 def test_a_drawing_reads_back_as_it_was_stored(store, mnist):

@@ -10,7 +10,9 @@ both; what differs is set here, on the engine and by its events:
   checkpoint, and `BEGIN IMMEDIATE` for writers (the file's write lock taken before anything is read, so
   writers queue up instead of failing half way; a busy file is tried again). SQLite's WAL needs the file on a
   local disk. The file is replaced only through SQLite (`sqlite3 drawings.sqlite ".restore backup.sqlite"`,
-  see the README): a file swapped under a running server by `mv` is not followed.
+  see the README): a file swapped under a running server by `mv` is not followed. It holds the signing key
+  and the drawings as they were drawn, so a folder and a file the app makes are its owner's alone (0700 and
+  0600; SQLite gives the -wal and -shm files the database file's mode); ones that exist keep theirs.
 - PostgreSQL: every write transaction first takes one advisory lock, as SQLite's BEGIN IMMEDIATE takes the
   file's, so the quota check, the ids handed out and "one fine-tuning run at a time" hold across instances;
   a write is never retried (a COMMIT cut off may have been kept, and a drawing must not be kept twice).
@@ -44,6 +46,8 @@ SQLITE_WRITE_ATTEMPTS = 5
 SQLITE_PAGE_SIZE_GUESS = 4096          # SQLite's default page size, to turn the WAL limit into pages
 SQLITE_CHECKPOINT_PAGES = 1000         # SQLite's own default: checkpoint when the WAL holds this many pages
 MIN_FREE_DISK_BYTES = 1024 * 1024      # less free space than this and the next write may fail half way
+SQLITE_FOLDER_MODE = 0o700             # what the app creates: for its owner alone (the umask may take more)
+SQLITE_FILE_MODE = 0o600
 POSTGRES_POOL_SIZE = 8                 # connections per process at most (each gevent worker is one process)
 POSTGRES_CONNECT_SECONDS = 3
 POSTGRES_POOL_WAIT_SECONDS = 3         # for a pooled connection: longer means the server is down or swamped
@@ -187,7 +191,14 @@ class SqliteDatabase(Database):
             dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={pages}")
 
     def _before_first_use(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """The folder and the file, made for the app's user alone if they do not exist yet (SQLite would make
+        the file readable by everyone, 0644). Folders above the file's are made as `mkdir -p` makes them, and
+        whatever exists is left as its owner set it: the app never changes modes it did not choose."""
+        folder = self.path.parent
+        if not folder.is_dir():
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=SQLITE_FOLDER_MODE, exist_ok=True)
+        create_private_file(self.path)
 
     def _after_schema_ready(self) -> None:
         """WAL is kept in the file, so once is enough; only now, so a file a newer app wrote stays as it was."""
@@ -242,6 +253,16 @@ class SqliteDatabase(Database):
                                     "Predictions still work.")
         return StoreUnavailable("The drawings store cannot be used on this server right now "
                                 f"({name or error.__class__.__name__}). Predictions still work.")
+
+
+def create_private_file(path: Path) -> None:
+    """An empty file, which SQLite opens as an empty database, made SQLITE_FILE_MODE in one step (O_EXCL: never
+    a file that exists, nor one another process made meanwhile, so no descriptor of a file SQLite holds is
+    opened and closed here, which would drop its locks). Its -wal and -shm get its mode from SQLite."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SQLITE_FILE_MODE))
+    except FileExistsError:
+        pass
 
 
 def begin_sqlite_transaction(connection: sa.Connection) -> None:
