@@ -70,10 +70,14 @@ def open_database(location: str | Path, wal_limit: int | None = None) -> Databas
     return SqliteDatabase(text.removeprefix("sqlite://"), wal_limit)
 
 
+WRITER = {"writer": True}   # the execution option the SQLite `begin` event and writers' transactions look for
+
+
 class Database:
     """One database behind one engine; its schema brought up to date on first use in each process."""
 
     dialect = ""
+    reader_options: dict = {}
 
     def __init__(self, engine: sa.Engine):
         self.engine = engine
@@ -102,9 +106,7 @@ class Database:
         with self.refusing():
             self._prepare_once()
             with self.engine.connect() as connection:
-                if writer:
-                    connection = connection.execution_options(writer=True)
-                yield connection
+                yield connection.execution_options(**(WRITER if writer else self.reader_options))
 
     @contextmanager
     def schema_transaction(self):
@@ -221,11 +223,7 @@ class SqliteDatabase(Database):
 
     def used_bytes(self, connection: sa.Connection) -> int:
         """The pages of the file that hold drawings (free pages left by deletes are reused before it grows)."""
-        pages, free, size = (connection.exec_driver_sql(f"PRAGMA {name}").scalar_one()
-                             for name in ("page_count", "freelist_count", "page_size"))
-        # Model versions live in the same file but are not drawings: the quota is the drawings'.
-        models = connection.exec_driver_sql("SELECT coalesce(sum(length(content)), 0) FROM model_files").scalar_one()
-        return max(0, (pages - free) * size - models)
+        return max(0, connection.execute(SQLITE_USED_BYTES).scalar_one())
 
     def write_problem(self) -> str | None:
         """Why a write would fail now, found without writing (the file is never opened outside SQLite:
@@ -265,6 +263,14 @@ def create_private_file(path: Path) -> None:
         pass
 
 
+# The pages of the file in use, less the model versions' files (kept in the same file, but not drawings: the
+# quota is the drawings'), in one statement.
+SQLITE_USED_BYTES = sa.text(
+    "SELECT (page_count - freelist_count) * page_size"
+    " - (SELECT coalesce(sum(length(content)), 0) FROM model_files)"
+    " FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()")
+
+
 def begin_sqlite_transaction(connection: sa.Connection) -> None:
     """BEGIN IMMEDIATE for a writer (the file's write lock first), a plain BEGIN for a reader."""
     connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.get_execution_options().get("writer") else "BEGIN")
@@ -279,6 +285,8 @@ def is_sqlite_busy(error: BaseException | None) -> bool:
 
 class PostgresDatabase(Database):
     dialect = "postgresql"
+    # A read is one statement: no BEGIN and ROLLBACK around it (two round trips), as the old pool's autocommit.
+    reader_options = {"isolation_level": "AUTOCOMMIT"}
 
     def __init__(self, url: str):
         self.url = url

@@ -104,16 +104,15 @@ class Store:
     def add(self, *new: NewDrawing) -> list[int]:
         """Keep the drawings, all or none, with their models' answers; their ids (never reused)."""
         created = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-        insert_drawing = drawings.insert().returning(drawings.c.id)
 
         def insert(connection) -> list[int]:
             ids, answered = [], Counter()
             for drawing in new:
-                drawing_id = connection.execute(insert_drawing, row_of(drawing, created)).scalar_one()
+                drawing_id = connection.execute(INSERT_DRAWING, row_of(drawing, created)).scalar_one()
                 given = [{"model": name, "version": version, "drawing_id": drawing_id, "digit": int(digit)}
                          for (name, version), digit in drawing.answers.items()]
                 if given:
-                    connection.execute(answers.insert(), given)
+                    connection.execute(INSERT_ANSWER, given)
                 answered.update((name, version, int(drawing.label), int(digit))
                                 for (name, version), digit in drawing.answers.items())
                 ids.append(drawing_id)
@@ -304,6 +303,12 @@ def row_of(drawing: NewDrawing, created: str) -> dict:
             "prediction": prediction, "probabilities": probabilities, "mode": drawing.mode, "writer": drawing.writer}
 
 
+# The statements of every saved drawing, made once: building a Core statement costs more than running it.
+INSERT_DRAWING = drawings.insert().returning(drawings.c.id)
+INSERT_ANSWER = answers.insert()
+COUNT_USAGE = sa.text("UPDATE drawings_usage SET value = value + CASE name WHEN 'rows' THEN :rows ELSE :bytes END"
+                      " WHERE name IN ('rows', 'bytes')")
+STORED_ROWS = sa.select(drawings_usage.c.value).where(drawings_usage.c.name == "rows")
 ADD_TO_CONFUSION = sa.text(
     "INSERT INTO confusion (model, version, label, digit, count) VALUES (:model, :version, :label, :digit, :count)"
     " ON CONFLICT (model, version, label, digit) DO UPDATE SET count = confusion.count + excluded.count")
@@ -319,13 +324,11 @@ def add_to_confusion(connection, answered: Counter) -> None:
 
 def count_usage(connection, rows: int, size: int) -> None:
     """Add to the drawings' counts (kept up to date by every write), in the caller's transaction."""
-    for name, change in (("rows", rows), ("bytes", size)):
-        connection.execute(drawings_usage.update().where(drawings_usage.c.name == name)
-                           .values(value=drawings_usage.c.value + change))
+    connection.execute(COUNT_USAGE, {"rows": rows, "bytes": size})
 
 
 def stored_rows(connection) -> int:
-    return connection.execute(sa.select(drawings_usage.c.value).where(drawings_usage.c.name == "rows")).scalar_one()
+    return connection.execute(STORED_ROWS).scalar_one()
 
 
 def inputs_of(rows: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
