@@ -33,6 +33,7 @@ def test_the_teacher_sees_the_drawings_per_digit_and_how_many_more_are_needed(cl
     send_drawings(client, mnist, 12)
     state = readiness(client)
     assert (state["drawings"], state["students"], state["needed"], state["ready"]) == (12, 8, 8, False)
+    assert state["held_out"] == 4   # what a run will keep aside once there are 20, not a share of these 12
     assert state["per_label"] == [int((mnist.y_test[:12] == d).sum()) for d in range(10)]
     refused = client.post("/api/finetune", headers=BEARER, json={"model": "mlp"})
     assert refused.status_code == 409 and "collect 8 more" in refused.json["error"]

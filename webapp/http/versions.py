@@ -166,7 +166,7 @@ def finetune_readiness():
     held_out = held_out_count(max(total, MIN_DRAWINGS))
     unavailable = why_finetuning_unavailable()
     return jsonify(**collected, minimum=MIN_DRAWINGS, needed=max(0, MIN_DRAWINGS - total),
-                   held_out=min(held_out, total), to_learn_from=max(0, total - held_out),
+                   held_out=held_out, to_learn_from=max(0, total - held_out),
                    tools_ready=unavailable is None, reason=unavailable,
                    ready=unavailable is None and run_possible(total))
 
