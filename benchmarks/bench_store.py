@@ -62,10 +62,12 @@ ADDS = COMMON + """
 database, adds = sys.argv[1], int(sys.argv[2])
 store = Store(database)
 store.count()   # the schema is created first: that is not what is measured
-pixels = np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)
+base = np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)
 answers = {("cnn", "0123456789ab"): 7, ("mlp", "0123456789ab"): 7, ("mlp-wide", "0123456789ab"): 1}
 times = []
 for n in range(adds):
+    pixels = base.copy()
+    pixels.flat[:4] = np.frombuffer(n.to_bytes(4, "little"), np.uint8)   # each drawing its own (kept once)
     drawing = NewDrawing(image=bytes(3000), pixels=pixels, label=7, model="cnn", model_version="0123456789ab",
                          prediction=7, probabilities=np.full(10, 0.1), answers=answers)
     started = time.perf_counter()

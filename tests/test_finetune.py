@@ -10,12 +10,14 @@ import cv2
 import numpy as np
 import pytest
 
-from support import make_app
+from support import TEACHER_TOKEN, canvas_png, make_app, post_image
 from training.cli import finetune_command
 from webapp.store.drawings import NewDrawing
 from webapp.store.versions import ModelVersions
 
 pytest.importorskip("tensorflow")
+
+BEARER = {"Authorization": f"Bearer {TEACHER_TOKEN}"}
 
 
 def keep_drawings(app, mnist, indexes, labels) -> None:
@@ -96,3 +98,33 @@ def test_too_few_drawings_is_one_sentence_and_exit_status_1(tmp_path, mnist):
     keep_drawings(app, mnist, range(19), mnist.y_test[:19])
     result = app.test_cli_runner().invoke(finetune_command, args=["--model", "mlp"])
     assert result.exit_code == 1 and "at least 20 collected drawings and there are 19: collect 1 more" in result.stderr
+
+
+def test_a_poison_the_mnist_guard_lets_through_is_refused_when_one_device_sent_it(tmp_path, mnist):
+    """One device teaches that a continental 7 (with a bar) is a 1: 40 drawings. MNIST's 7s rarely have a bar,
+    so MNIST test accuracy does not catch it, and the held-out drawings (its own among them) even improve: a
+    run the teacher lets through publishes it. By default the run is refused, naming the device's share."""
+    from benchmarks.styled_digits import styled_digits
+
+    app = make_app(tmp_path / "drawings.sqlite")
+    client = app.test_client()
+    honest = [(canvas_png(mnist.x_test[i]), int(mnist.y_test[i])) for i in range(3000, 3020)]
+    for n, (png, label) in enumerate(honest):   # a class of eight
+        client.environ_base["REMOTE_ADDR"] = f"10.0.0.{n % 8 + 1}"
+        assert post_image(client, png, "/api/feedback", label=str(label)).status_code == 201
+    client.environ_base["REMOTE_ADDR"] = "10.0.0.99"
+    for drawing in styled_digits("bar-7", 40, seed=99):
+        assert post_image(client, drawing.png, "/api/feedback", label="1").status_code == 201
+
+    readiness = client.get("/api/finetune/readiness", headers=BEARER).json
+    assert readiness["one_device"] == [{"digit": 1, "drawings": 40 + sum(label == 1 for _, label in honest),
+                                        "from_one_device": 40}]
+    refused = client.post("/api/finetune", headers=BEARER, json={"model": "mlp"})
+    assert refused.status_code == 409 and "One device sent 40 of the" in refused.json["error"]
+    result = app.test_cli_runner().invoke(finetune_command, args=["--model", "mlp", "--epochs", "1",
+                                                                  "--replay", "500"])
+    assert result.exit_code == 1 and "One device sent 40" in result.stderr
+
+    let_through = run_finetune(app, "--epochs", "1", "--replay", "500", "--allow-one-device")
+    assert let_through["published"], let_through["reason"]   # what the MNIST guard alone would have done
+    assert let_through["before"]["mnist_test"] - let_through["after"]["mnist_test"] <= 0.001

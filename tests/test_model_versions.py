@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from support import TEACHER_TOKEN, make_app, post_image
+from support import TEACHER_TOKEN, digit_pngs, make_app, post_image
 from support.versions import MODEL_DIR, files_of, publish_network_as, report_of
 from webapp.store.versions import ModelVersions
 
@@ -206,11 +206,12 @@ def test_the_model_versions_do_not_count_against_the_drawings_quota(app):
     assert rows == 0 and used < 1024 * 1024   # the versions' ~12 MB of files are not drawings
 
 
-def test_the_drawings_page_shows_each_version_on_the_drawings_it_read(live_app, seven):
+def test_the_drawings_page_shows_each_version_on_the_drawings_it_read(live_app, mnist):
     client = live_app.test_client()
+    seven, another_seven = digit_pngs(mnist, 7, 2)
     assert post_image(client, seven, path="/api/feedback", label="7", model="mlp").status_code == 201
     publish_other_network(live_app, "mlp", "mlp-wide")
-    assert post_image(client, seven, path="/api/feedback", label="7", model="mlp").status_code == 201
+    assert post_image(client, another_seven, path="/api/feedback", label="7", model="mlp").status_code == 201
     page = client.get("/drawings").get_data(as_text=True)
     assert "Each model version on the drawings it read" in page
     assert "version 2 (served)" in page and "version 1" in page   # the shipped file read the first drawing

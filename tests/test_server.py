@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from deploy.local_servers import free_port, multipart_body, start_make_run, stop_server
+from support import digit_pngs
 from support.versions import MODEL_DIR, publish_network_as
 from webapp.store.drawings import Store
 from webapp.store.versions import ModelVersions
@@ -169,19 +170,20 @@ def post_feedback(port: int, png: bytes, label: str):
     return request(port, "POST", "/api/feedback", body, {"Content-Type": content_type})
 
 
-def test_a_backup_restored_with_sqlite_gets_every_workers_writes(tmp_path, seven):
+def test_a_backup_restored_with_sqlite_gets_every_workers_writes(tmp_path, mnist):
     """Two workers; a backup is restored into the live file with SQLite's `.restore` (the README's way); the
     next writes all land in it, intact, on both workers."""
     import sqlite3
 
     database = tmp_path / "drawings.sqlite"
     with running_server(tmp_path, WORKERS="2", DIGITDRAW_RATELIMIT_ENABLED="false") as (port, _):
-        assert all(post_feedback(port, seven, "7")[0] == 201 for _ in range(6))
+        sevens, ones = digit_pngs(mnist, 7, 10), digit_pngs(mnist, 1, 20)
+        assert all(post_feedback(port, seven, "7")[0] == 201 for seven in sevens[:6])
         backup = tmp_path / "backup.sqlite"
         copy_with_sqlite(database, backup)   # `sqlite3 drawings.sqlite ".backup backup.sqlite"`
-        assert all(post_feedback(port, seven, "7")[0] == 201 for _ in range(4))   # not in the backup
+        assert all(post_feedback(port, seven, "7")[0] == 201 for seven in sevens[6:])   # not in the backup
         copy_with_sqlite(backup, database)   # `sqlite3 drawings.sqlite ".restore backup.sqlite"`
-        after = [post_feedback(port, seven, "1")[0] for _ in range(20)]
+        after = [post_feedback(port, one, "1")[0] for one in ones]
         health = json.loads(request(port, "GET", "/api/health")[1])
     assert after == [201] * 20
     with sqlite3.connect(database) as restored:
@@ -268,7 +270,7 @@ def wait_until_every_answer_says(port: int, model: str, number: int, in_a_row: i
     assert seen >= in_a_row, f"{model} version {number} was not served by every worker within 20 s"
 
 
-def test_a_worker_waiting_on_postgresql_goes_on_answering_predictions(tmp_path, postgres_database, seven):
+def test_a_worker_waiting_on_postgresql_goes_on_answering_predictions(tmp_path, postgres_database, seven, mnist):
     """One gevent worker of `make run` on PostgreSQL: while a drawing waits for the writers' lock (held here,
     as another instance publishing a model version would hold it), predictions on that same worker are
     answered at once, and the drawing is kept when the lock is free. A blocking database driver would stop
@@ -278,15 +280,15 @@ def test_a_worker_waiting_on_postgresql_goes_on_answering_predictions(tmp_path, 
     from webapp.store.database import WRITERS_LOCK
 
     url = postgres_database()
-    body, content_type = multipart_body(seven, label="7")
+    first, second = (multipart_body(png, label="7") for png in digit_pngs(mnist, 7, 2))
     with running_server(tmp_path, DIGITDRAW_DATABASE=url, WORKERS="1", DIGITDRAW_RATELIMIT_ENABLED="false") as (
             port, _):
-        assert request(port, "POST", "/api/feedback", body, {"Content-Type": content_type})[0] == 201
+        assert request(port, "POST", "/api/feedback", first[0], {"Content-Type": first[1]})[0] == 201
         with psycopg.connect(url, autocommit=True) as holder:
             holder.execute("SELECT pg_advisory_lock(%s)", (WRITERS_LOCK,))
             waiting: list[int] = []
             drawing = threading.Thread(target=lambda: waiting.append(
-                request(port, "POST", "/api/feedback", body, {"Content-Type": content_type})[0]))
+                request(port, "POST", "/api/feedback", second[0], {"Content-Type": second[1]})[0]))
             drawing.start()
             time.sleep(0.5)   # the drawing is now waiting for the lock inside the worker
             started = time.monotonic()
@@ -297,3 +299,34 @@ def test_a_worker_waiting_on_postgresql_goes_on_answering_predictions(tmp_path, 
         drawing.join(timeout=ANSWER_SECONDS)
     assert answered_in < 2.0   # not a speed target: with a blocked worker it waits for the lock (seconds)
     assert waiting == [201]
+
+
+def test_a_responses_headers_leave_with_its_body_in_one_write():
+    """So that a worker killed mid-answer leaves nginx nothing (it retries elsewhere) rather than a 200 without its
+    body: the headers wait for the first piece of body; a whole answer, and headers with no body, still go."""
+    from webapp.whole_responses import HeadersWithTheirBody
+
+    server_side, client_side = socket.socketpair()
+    client_side.setblocking(False)
+    wrapped = HeadersWithTheirBody(server_side)
+
+    def received() -> bytes:
+        try:
+            return client_side.recv(4096)
+        except BlockingIOError:
+            return b""
+
+    headers = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"
+    wrapped.sendall(headers)
+    assert received() == b""   # held
+    wrapped.sendall(b"ok")
+    assert received() == headers + b"ok"
+    wrapped.end_of_response()
+    wrapped.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")   # no body follows
+    assert received() == b""
+    wrapped.end_of_response()
+    assert received() == b"HTTP/1.1 204 No Content\r\n\r\n"
+    wrapped.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 3\r\n\r\nbad")   # gunicorn's own error: at once
+    assert received().endswith(b"bad")
+    server_side.close()
+    client_side.close()

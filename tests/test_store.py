@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from webapp.store import migrate
 from webapp.store.database import close_all
 from webapp.store.drawings import NewDrawing, Store
-from webapp.store.refusals import SchemaTooNew, StoreFull, StoreUnavailable
+from webapp.store.refusals import AlreadyKept, SchemaTooNew, StoreFull, StoreUnavailable, TooManyFromOneDevice
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -149,6 +149,7 @@ WRITER = textwrap.dedent("""
     worker, count = int(sys.argv[2]), int(sys.argv[3])
     pixels = np.full((28, 28), worker, np.uint8)
     for n in range(count):
+        pixels[27, 27] = n   # each drawing its own: the same drawing is kept once
         store.add(NewDrawing(image=f"{worker}-{n}".encode(), pixels=pixels, label=worker))
 """)
 
@@ -165,7 +166,7 @@ def test_writers_in_separate_processes_lose_nothing(database):
     ids, x, y = store.labelled_inputs()
     assert len(ids) == len(set(ids.tolist())) == workers * per_worker
     assert np.bincount(y, minlength=workers).tolist() == [per_worker] * workers
-    assert all((x[y == worker] == worker).all() for worker in range(workers))
+    assert all((x[y == worker][:, :27] == worker).all() for worker in range(workers))
 
 
 CNN, MLP = ("cnn", "v1"), ("mlp", "v1")
@@ -203,7 +204,7 @@ def test_adding_past_the_row_quota_keeps_nothing_of_that_write(database, mnist):
     store = Store(database("rows"), max_rows=3)
     add_digit(store, mnist, 0)
     three = [NewDrawing(image=b"png", pixels=mnist.x_test[i], label=int(mnist.y_test[i]), answers={CNN: 1})
-             for i in range(3)]
+             for i in range(1, 4)]
     with pytest.raises(StoreFull, match="at most 3 drawings") as refused:
         store.add(*three)
     assert refused.value.status == 507
@@ -218,7 +219,7 @@ def test_the_byte_quota_counts_the_pages_in_use(database, mnist):
     added = 0
     with pytest.raises(StoreFull, match="at most 0.5 MiB"):
         while True:
-            store.add(NewDrawing(image=image, pixels=mnist.x_test[0], label=7))
+            store.add(NewDrawing(image=image, pixels=mnist.x_test[added], label=7))
             added += 1
     rows, used = store.usage()
     assert rows == added and 30 <= added <= 50   # the empty SQLite file's pages count too
@@ -234,13 +235,13 @@ def test_deleting_drawings_from_a_full_store_makes_room_again(database, mnist):
     ids = []
     with pytest.raises(StoreFull):
         while True:
-            ids.append(store.add(NewDrawing(image=image, pixels=mnist.x_test[0], label=7))[0])
+            ids.append(store.add(NewDrawing(image=image, pixels=mnist.x_test[len(ids)], label=7))[0])
     for drawing_id in ids[:3]:
         assert store.delete(drawing_id)
     assert store.health()["status"] == "ok"
-    assert len([store.add(NewDrawing(image=image, pixels=mnist.x_test[0], label=7)) for _ in range(3)]) == 3
+    assert len([store.add(NewDrawing(image=image, pixels=mnist.x_test[1000 + n], label=7)) for n in range(3)]) == 3
     with pytest.raises(StoreFull):
-        store.add(NewDrawing(image=image, pixels=mnist.x_test[0], label=7))
+        store.add(NewDrawing(image=image, pixels=mnist.x_test[2000], label=7))
     assert store.clear() == len(ids)
     assert store.usage()[0] == 0 and store.health()["status"] == "ok"
 
@@ -381,3 +382,31 @@ def test_a_file_another_program_holds_is_a_503_sentence_never_a_driver_error(tmp
         other.close()
     assert refused.value.status == 503
     assert store.count() == 0   # and once the other program is done, the store is used as usual
+
+
+def test_the_same_drawing_is_kept_once(store, mnist):
+    """A script replaying one drawing (or a phone sending it twice) adds nothing: all or nothing per write."""
+    add_digit(store, mnist, 0)
+    with pytest.raises(AlreadyKept, match="kept once") as refused:
+        add_digit(store, mnist, 0)
+    assert refused.value.status == 409
+    with pytest.raises(AlreadyKept):   # a write holding a copy keeps none of its drawings
+        store.add(NewDrawing(image=b"png", pixels=mnist.x_test[1], label=2),
+                  NewDrawing(image=b"png", pixels=mnist.x_test[0], label=7))
+    assert store.count() == 1 and store.usage()[0] == 1
+
+
+def test_one_device_may_add_so_many_of_one_label_an_hour(store, mnist):
+    store.max_per_label_hour = 3
+    digits = [NewDrawing(image=b"png", pixels=mnist.x_test[i], label=1, writer="device-a") for i in range(5)]
+    store.add(*digits[:3])
+    with pytest.raises(TooManyFromOneDevice, match="sent 3 drawings labelled 1 in the last hour") as refused:
+        store.add(digits[3])
+    assert refused.value.status == 429 and refused.value.retry_after == 3600
+    store.add(NewDrawing(image=b"png", pixels=mnist.x_test[10], label=2, writer="device-a"))   # another digit
+    store.add(NewDrawing(image=b"png", pixels=mnist.x_test[11], label=1, writer="device-b"))   # another device
+    with pytest.raises(TooManyFromOneDevice):   # one write cannot pass the cap at once either
+        store.add(NewDrawing(image=b"png", pixels=mnist.x_test[12], label=3, writer="device-c"),
+                  *[NewDrawing(image=b"png", pixels=mnist.x_test[13 + i], label=3, writer="device-c")
+                    for i in range(3)])
+    assert store.count() == 5

@@ -22,6 +22,7 @@ from webapp.store.classroom import Classroom
 from webapp.store.database import close_all
 from webapp.store.drawings import NewDrawing, Store
 from webapp.store.jobs import FinetuneJobs
+from webapp.store.refusals import AlreadyKept
 from webapp.store.schema import metadata
 from webapp.store.versions import ModelVersions
 
@@ -128,7 +129,7 @@ def test_a_store_made_before_alembic_is_taken_over_in_place_losing_nothing(kind,
     job = FinetuneJobs(store).latest()
     assert (job.state, job.progress, job.result) == ("published", ["[1/5] Reading"], {"published": True, "version": 2})
     # It goes on as the new code's own: the next id after the last one ever given, a writer kept.
-    [new_id] = store.add(NewDrawing(image=b"png", pixels=x[0], label=3, writer="abcd"))
+    [new_id] = store.add(NewDrawing(image=b"png", pixels=255 - x[0], label=3, writer="abcd"))
     assert new_id == 13 and store.labelled_drawings().writers[-1] == "abcd"
     engine = sa.create_engine(location if kind != "sqlite" else f"sqlite:///{location}")
     engine = sa.create_engine(str(engine.url).replace("postgresql://", "postgresql+psycopg://"))
@@ -156,7 +157,7 @@ def test_one_downgrade_and_back_keeps_the_drawings(kind, tmp_path, request):
     again brings it back, empty, and every drawing stays."""
     location = str(tmp_path / "down.sqlite") if kind == "sqlite" else request.getfixturevalue("postgres_database")()
     store = Store(location)
-    store.add(*[NewDrawing(image=b"png %d" % n, pixels=np.zeros((28, 28), np.uint8), label=n, writer=f"w{n}")
+    store.add(*[NewDrawing(image=b"png %d" % n, pixels=np.full((28, 28), n, np.uint8), label=n, writer=f"w{n}")
                 for n in range(3)])
     with store.database.schema_transaction() as connection:
         migrate.downgrade(connection, "0006")
@@ -168,10 +169,10 @@ def test_one_downgrade_and_back_keeps_the_drawings(kind, tmp_path, request):
     assert store.labelled_drawings().writers == [None, None, None] and store.count() == 3
     # The table kept what made it safe: ids never given out again, and its checks.
     store.delete(3)
-    [new_id] = store.add(NewDrawing(image=b"png", pixels=np.zeros((28, 28), np.uint8), label=1))
+    [new_id] = store.add(NewDrawing(image=b"png", pixels=np.full((28, 28), 9, np.uint8), label=1))
     assert new_id == 4
     with pytest.raises(sa.exc.IntegrityError):
-        store.add(NewDrawing(image=b"png", pixels=np.zeros((28, 28), np.uint8), label=42))
+        store.add(NewDrawing(image=b"png", pixels=np.full((28, 28), 10, np.uint8), label=42))
     close_all()
 
 
@@ -200,3 +201,20 @@ def test_flask_db_on_a_database_it_cannot_reach_is_one_line(postgres_server):
     with psycopg.connect(postgres_server.url) as connection:   # nothing was created
         names = [row[0] for row in connection.execute("SELECT datname FROM pg_database")]
     assert "no_such_database" not in names
+
+
+def test_drawings_kept_twice_before_revision_0010_stay_and_only_the_first_is_the_one_kept(tmp_path):
+    path = tmp_path / "drawings.sqlite"
+    shutil.copy(LEGACY_SQLITE, path)
+    with sqlite3.connect(path) as connection:   # the second drawing a copy of the first, as an old app allowed
+        connection.execute("UPDATE drawings SET input = (SELECT input FROM drawings WHERE id = 1) WHERE id = 2")
+    connection.close()
+    store = Store(path)
+    assert store.count() == 11
+    with store.database.connection() as connection:
+        hashes = dict(connection.execute(sa.text("SELECT id, input_sha256 FROM drawings WHERE id IN (1, 2)")).all())
+    assert hashes[1] is not None and hashes[2] is None
+    x = store.labelled_inputs()[1]
+    with pytest.raises(AlreadyKept):
+        store.add(NewDrawing(image=b"png", pixels=x[0], label=0))
+    close_all()

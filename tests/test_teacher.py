@@ -14,7 +14,7 @@ import time
 import pytest
 from itsdangerous import TimestampSigner
 
-from support import TEACHER_TOKEN, make_app, number_png, post_image
+from support import TEACHER_TOKEN, digit_pngs, make_app, number_png, post_image
 
 COOKIE = "digitdraw_teacher"
 
@@ -128,9 +128,10 @@ def test_teacher_mode_is_off_without_a_token(tmp_path):
     assert refused.status_code == 403 and "DIGITDRAW_TEACHER_TOKEN" in refused.get_json()["error"]
 
 
-def test_the_signed_in_teacher_deletes_one_drawing_and_sees_its_original(client, seven):
+def test_the_signed_in_teacher_deletes_one_drawing_and_sees_its_original(client, mnist):
+    seven, another_seven = digit_pngs(mnist, 7, 2)
     kept = save_drawing(client, seven)["id"]
-    other = save_drawing(client, seven)["id"]
+    other = save_drawing(client, another_seven)["id"]
     assert client.get(f"/api/drawings/{kept}/original").status_code == 403   # a student may not
     assert b'data-action="delete"' not in client.get("/drawings").data
     sign_in(client)
@@ -159,9 +160,9 @@ def test_a_teacher_change_needs_the_pages_csrf_token_and_this_sites_page(client,
     assert client.get("/api/drawings").get_json()["total"] == 1
 
 
-def test_clearing_every_drawing_empties_the_store_and_its_scores(client, seven, app):
-    for _ in range(3):
-        save_drawing(client, seven)
+def test_clearing_every_drawing_empties_the_store_and_its_scores(client, seven, app, mnist):
+    for drawing in digit_pngs(mnist, 7, 3):
+        save_drawing(client, drawing)
     assert client.delete("/api/drawings").status_code == 403
     sign_in(client)
     response = client.delete("/api/drawings", headers=teacher_headers(client))
@@ -405,10 +406,11 @@ def test_without_a_secret_key_setting_every_app_on_the_store_shares_one(database
     assert b"Sign in as the teacher" in elsewhere.get("/teacher").data
 
 
-def test_a_student_takes_back_their_own_answer_once(client, seven, app):
+def test_a_student_takes_back_their_own_answer_once(client, app, mnist):
+    seven, another_seven = digit_pngs(mnist, 7, 2)
     saved = save_drawing(client, seven)
     assert saved["undo_seconds"] == 60
-    other = save_drawing(client, seven)
+    other = save_drawing(client, another_seven)
     response = client.post("/api/feedback/undo", data={"undo": saved["undo"]})
     assert response.status_code == 200 and response.get_json() == {"deleted": [saved["id"]]}
     again = client.post("/api/feedback/undo", data={"undo": saved["undo"]})

@@ -30,9 +30,11 @@ from webapp.training_tools import TRAINING_TOOLS_MISSING
 @click.option("--epochs", type=click.IntRange(1, 50), default=None, help="Epochs (default: 3).")
 @click.option("--replay", type=click.IntRange(0), default=None,
               help="MNIST training digits mixed in (default: 4 per drawing seen, at least 10,000).")
+@click.option("--allow-one-device", is_flag=True,
+              help="Fine-tune even when one device sent most of a digit's drawings (a whole class behind one address).")
 @click.option("--job", type=int, default=None, hidden=True, help="The teacher page's run to report to.")
 @with_appcontext
-def finetune_command(model_name, as_json, limit, epochs, replay, job) -> None:
+def finetune_command(model_name, as_json, limit, epochs, replay, allow_one_device, job) -> None:
     """Fine-tune a model on the collected drawings and publish it as a new version if it does no harm.
 
     Publishes only if the held-out drawings are read no worse and MNIST test accuracy drops by at most
@@ -70,7 +72,8 @@ def finetune_command(model_name, as_json, limit, epochs, replay, job) -> None:
             # --json prints nothing but the result.
             with contextlib.redirect_stdout(sys.stderr):
                 result = finetune(store, Path(current_app.config["MODEL_DIR"]), name, guards=guards, limit=limit,
-                                  epochs=epochs or 3, replay=replay, progress=progress,
+                                  epochs=epochs or 3, replay=replay, allow_one_device=allow_one_device,
+                                  progress=progress,
                                   superseded=(lambda: jobs.superseded(job)) if jobs else (lambda: None))
         except FinetuneRefused as error:
             raise click.ClickException(str(error)) from None

@@ -40,6 +40,7 @@ from training.export import export_tflite  # noqa: E402
 from training.mnist import load_mnist, validation_split  # noqa: E402
 from training.recipes import RECIPES  # noqa: E402
 from training.report import build_report, cpu_name  # noqa: E402
+from webapp.store import one_device  # noqa: E402
 from webapp.store.drawings import Store  # noqa: E402
 from webapp.store.held_out import MIN_DRAWINGS, choose_held_out, held_out_count  # noqa: E402
 from webapp.store.versions import KERAS, ModelVersions, Version  # noqa: E402
@@ -92,11 +93,13 @@ def why_refused(before: dict, after: dict, guards: Guards) -> str | None:
 
 def finetune(store: Store, model_folder: Path, model_name: str, *, guards: Guards = Guards(),
              limit: int | None = None, epochs: int = EPOCHS, replay: int | None = None,
-             progress: Callable[[str], None] = lambda message: None,
+             allow_one_device: bool = False, progress: Callable[[str], None] = lambda message: None,
              superseded: Callable[[], str | None] = lambda: None) -> dict:
     """Fine-tune `model_name`'s current version on the store's drawings; the result as --json prints it.
 
-    `superseded()` is asked just before publishing: a sentence when this run must not publish any more."""
+    Refused when one device supplied most of a digit's drawings (webapp/store/one_device.py), unless
+    `allow_one_device`. `superseded()` is asked just before publishing: a sentence when this run must not
+    publish any more."""
     started = time.perf_counter()
     versions = ModelVersions(store)
     progress("[1/5] Reading the current version and the collected drawings")
@@ -112,6 +115,10 @@ def finetune(store: Store, model_folder: Path, model_name: str, *, guards: Guard
             f"Fine-tuning needs at least {MIN_DRAWINGS} collected drawings and there "
             f"{'is' if len(ids) == 1 else 'are'} {len(ids)}: collect {MIN_DRAWINGS - len(ids)} more "
             f"(of them, {held_out_count(MIN_DRAWINGS)} are kept aside to check the new version).")
+    too_much_from_one_device = None if allow_one_device else one_device.refusal(
+        one_device.dominated_digits(one_device.senders_of(y_drawings, writers)))
+    if too_much_from_one_device:
+        raise FinetuneRefused(too_much_from_one_device)
     learnt, held_before = lineage_drawings(versions, parent)
     held = choose_held_out(ids, y_drawings, writers, learnt_before=learnt, held_before=held_before)
     with tempfile.TemporaryDirectory(prefix="digitdraw-finetune-") as work:

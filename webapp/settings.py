@@ -232,6 +232,10 @@ SETTINGS = (
             "below this confidence the page says the model is not sure"),
     Setting("FEEDBACK_IMAGE_SIDE", 256, whole(28, 1024), "longest side of the stored copy of a drawing, pixels"),
     Setting("FEEDBACK_MAX_ROWS", 100_000, whole(1, 100_000_000), "most drawings the store keeps (then 507)"),
+    Setting("FEEDBACK_MAX_PER_LABEL_HOUR", 100, whole(1, 1_000_000),
+            "most drawings of one digit one device (one address; behind a school's one address, the whole class) "
+            "may add in an hour (then 429), so that one device cannot fill the class's data with its own idea "
+            "of a digit"),
     # 100,000 drawings of 256 px take about 800 MB with every model's answer to each
     Setting("FEEDBACK_MAX_BYTES", 1024 * MIB, whole(MIB, 1024 * 1024 * MIB),
             "most bytes the drawings take (then 507): the SQLite file's pages in use; on PostgreSQL each kept image "

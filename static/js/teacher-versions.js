@@ -22,6 +22,9 @@ const readiness = document.getElementById("finetune-readiness");
 const readinessLine = document.getElementById("finetune-drawings");
 const labelCounts = document.getElementById("label-counts");
 const labelCountsRow = document.getElementById("label-counts-row");
+const oneDevice = document.getElementById("one-device");
+const oneDeviceReason = document.getElementById("one-device-reason");
+const allowOneDevice = document.getElementById("allow-one-device");
 const POLL_MS = 1000;
 const READINESS_MS = 5000;   // the counts follow the class's drawings while the page is open
 
@@ -155,6 +158,8 @@ async function showReadiness() {
     const state = await teacherRequest("GET", readiness.dataset.url);
     ready = state.ready;
     readinessLine.textContent = readinessText(state);
+    oneDevice.hidden = !state.one_device_reason;
+    oneDeviceReason.textContent = state.one_device_reason ?? "";
     readinessLine.classList.remove("is-error");
     labelCountsRow.replaceChildren(labelCountsRow.firstElementChild, ...state.per_label.map((count) =>
       element("td", { class: count === 0 ? "is-missing" : null, text: count.toLocaleString("en") })));
@@ -190,7 +195,8 @@ finetuneButton.addEventListener("click", async () => {
   finetuneButton.disabled = true;
   runState.classList.remove("is-error");
   try {
-    showRun(await teacherRequest("POST", card.dataset.finetuneUrl, { model: modelSelect.value }));
+    showRun(await teacherRequest("POST", card.dataset.finetuneUrl, { model: modelSelect.value,
+      allow_one_device: allowOneDevice.checked }));
     setTimeout(watch, POLL_MS);
   } catch (error) {
     run.hidden = false;

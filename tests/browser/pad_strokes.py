@@ -8,6 +8,14 @@ ONE = [[(0.52, 0.16), (0.49, 0.84)]]
 ONE_UPWARDS = [[(0.49, 0.84), (0.52, 0.16)]]   # a finger moving up would scroll the page if it could
 SEVEN = [[(0.28, 0.2), (0.72, 0.2), (0.44, 0.84)]]
 SEVEN_IN_TWO_STROKES = [[(0.28, 0.2), (0.72, 0.2)], [(0.72, 0.2), (0.44, 0.84)]]
+
+
+def seven(variant: int) -> list:
+    """A 7 whose stem ends a little further right for each variant: the store keeps each drawing once, so
+    tests that save several 7s draw different ones."""
+    return [[(0.28, 0.2), (0.72, 0.2), (0.40 + 0.01 * variant, 0.84)]]
+
+
 SEVENTEEN = [[(0.26, 0.3), (0.24, 0.72)], [(0.5, 0.3), (0.8, 0.3), (0.62, 0.72)]]
 
 STEPS_PER_SEGMENT = 12

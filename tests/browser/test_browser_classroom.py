@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from live_server import serve
-from pad_strokes import SEVEN, SEVENTEEN, draw_with_finger, draw_with_mouse, wait_for_answer
+from pad_strokes import SEVEN, SEVENTEEN, draw_with_finger, draw_with_mouse, seven, wait_for_answer
 from support import TEACHER_TOKEN
 
 PROJECTORS = [(800, 600), (1024, 768), (1280, 720), (1280, 800), (1366, 768), (1920, 1080), (3840, 2160)]
@@ -72,7 +72,7 @@ def start_presenter(page):
 def test_presenter_mode_fits_every_projector(open_page, screenshot_dir, width, height, scheme):
     page = open_page("/", viewport={"width": width, "height": height}, color_scheme=scheme)
     start_presenter(page)
-    draw_with_mouse(page, SEVEN)
+    draw_with_mouse(page, seven(PROJECTORS.index((width, height)) * 2 + (scheme == "dark")))   # saved: each its own
     wait_for_answer(page)
     assert page.locator("#answer-digit").text_content() == "7"
     page.keyboard.press("Enter")   # the tallest state: the answer saved, its confirmation and Undo shown
@@ -196,10 +196,10 @@ def sign_in(page):
         page.locator("button[type=submit]").click()
 
 
-def save_with_the_page(page):
+def save_with_the_page(page, variant: int = 0):
     if page.locator("#clear").is_enabled():
         page.locator("#clear").click()
-    draw_with_mouse(page, SEVEN)
+    draw_with_mouse(page, seven(variant))
     wait_for_answer(page)
     with page.expect_response("**/api/feedback") as saved:
         page.keyboard.press("Enter")
@@ -211,7 +211,7 @@ def test_the_teacher_moderates_and_turns_collecting_off_from_the_browser(open_pa
     browser_problems.expect("status of 403")   # the wrong token and the refused save, on purpose
     url, app = feedback_app()
     student = open_page("/", base_url=url)
-    first, second = save_with_the_page(student), save_with_the_page(student)
+    first, second = save_with_the_page(student, 0), save_with_the_page(student, 1)
 
     teacher = open_page("/teacher", base_url=url)
     teacher.locator("#token").fill("a-wrong-teacher-token")

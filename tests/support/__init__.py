@@ -13,7 +13,7 @@ from PIL import Image
 from benchmarks.canvas import canvas_png
 from webapp import create_app
 
-__all__ = ["TEACHER_TOKEN", "canvas_png", "make_app", "number_png", "post_image"]
+__all__ = ["TEACHER_TOKEN", "canvas_png", "digit_pngs", "make_app", "number_png", "post_image"]
 
 TEACHER_TOKEN = "teacher-token-for-tests"
 
@@ -31,6 +31,12 @@ def post_image(client, png: bytes, path: str = "/api/predict", filename: str = "
     `query` (e.g. "?model=mlp") is appended to the path."""
     return client.post(path + query, data={"image": (io.BytesIO(png), filename), **fields},
                        content_type="multipart/form-data")
+
+
+def digit_pngs(mnist, digit: int, count: int) -> list[bytes]:
+    """`count` different MNIST test digits `digit` as canvas PNGs: the store keeps each drawing once, so a test
+    that saves several needs different ones."""
+    return [canvas_png(mnist.x_test[index]) for index in np.flatnonzero(mnist.y_test == digit)[:count]]
 
 
 def number_png(mnist, indexes) -> bytes:

@@ -45,7 +45,11 @@ def answer_refusal(error: ApiError | ImageRejected | StoreRefused):
     if isinstance(error, StoreRefused) and not is_api_request():
         return render_template("error.html", status=error.status, title="The drawings cannot be shown",
                                message=str(error)), error.status
-    return jsonify(error=str(error)), error.status
+    response = jsonify(error=str(error))
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response, error.status
 
 
 def api_endpoints() -> str:

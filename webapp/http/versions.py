@@ -26,7 +26,7 @@ from webapp.http.errors import ApiError
 from webapp.http.requests import json_body, models, unknown_model
 from webapp.http.teacher import teacher_required
 from webapp.inference.classifier import Classifier
-from webapp.store import get_store
+from webapp.store import get_store, one_device
 from webapp.store.held_out import MIN_DRAWINGS, held_out_count, run_possible
 from webapp.store.jobs import FinetuneJobs, JobRunning
 from webapp.store.refusals import StoreRefused
@@ -126,6 +126,9 @@ def start_finetune():
     epochs = optional_int(payload, "epochs", 1, 20)
     replay = optional_int(payload, "replay", 0, 55_000)
     limit = optional_int(payload, "limit", 1, 10_000_000)
+    allow_one_device = payload.get("allow_one_device", False)
+    if not isinstance(allow_one_device, bool):
+        raise ApiError(400, "`allow_one_device` must be true or false.")
     unavailable = why_finetuning_unavailable()
     if unavailable:
         raise ApiError(503, unavailable)
@@ -133,6 +136,9 @@ def start_finetune():
     if not run_possible(min(total, limit or total)):
         raise ApiError(409, f"Fine-tuning needs at least {MIN_DRAWINGS} collected drawings; collect "
                             f"{MIN_DRAWINGS - min(total, limit or total)} more.")
+    too_much_from_one_device = one_device.refusal(one_device.dominated_digits(in_store(get_store().senders)))
+    if too_much_from_one_device and not allow_one_device and limit is None:
+        raise ApiError(409, too_much_from_one_device)
     reap()
     jobs = FinetuneJobs(get_store())
     try:
@@ -140,7 +146,7 @@ def start_finetune():
     except JobRunning as error:
         raise ApiError(409, str(error)) from error
     try:
-        launch(job_id, name, epochs, replay, limit)
+        launch(job_id, name, epochs, replay, limit, allow_one_device)
     except OSError as error:
         reason = f"The fine-tuning process could not be started ({error.strerror or error})."
         in_store(lambda: jobs.finish(job_id, "failed", {"model": name, "published": False, "reason": reason}))
@@ -162,16 +168,19 @@ def finetune_status():
 def finetune_readiness():
     """What the teacher sees before pressing Fine-tune: whether it can run here and on these drawings."""
     collected = in_store(get_store().collected)
+    one_device_digits = one_device.dominated_digits(in_store(get_store().senders))
     total = collected["drawings"]
     held_out = held_out_count(max(total, MIN_DRAWINGS))
     unavailable = why_finetuning_unavailable()
     return jsonify(**collected, minimum=MIN_DRAWINGS, needed=max(0, MIN_DRAWINGS - total),
                    held_out=held_out, to_learn_from=max(0, total - held_out),
                    tools_ready=unavailable is None, reason=unavailable,
+                   one_device=one_device_digits, one_device_reason=one_device.refusal(one_device_digits),
                    ready=unavailable is None and run_possible(total))
 
 
-def launch(job_id: int, name: str, epochs: int | None, replay: int | None, limit: int | None) -> None:
+def launch(job_id: int, name: str, epochs: int | None, replay: int | None, limit: int | None,
+           allow_one_device: bool = False) -> None:
     """`flask finetune --job ID` in its own process at the lowest priority, told this app's settings."""
     config = current_app.config
     command = ["nice", "-n", str(FINETUNE_NICENESS), sys.executable, "-m", "flask", "--app", "webapp", "finetune",
@@ -179,6 +188,8 @@ def launch(job_id: int, name: str, epochs: int | None, replay: int | None, limit
     for option, value in (("--epochs", epochs), ("--replay", replay), ("--limit", limit)):
         if value is not None:
             command += [option, str(value)]
+    if allow_one_device:
+        command.append("--allow-one-device")
     environment = {**os.environ, "DIGITDRAW_DATABASE": str(config["DATABASE"]),
                    "DIGITDRAW_MODEL_DIR": str(config["MODEL_DIR"]),
                    "DIGITDRAW_FINETUNE_MAX_TEST_DROP": str(config["FINETUNE_MAX_TEST_DROP"]),

@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
 
     app.extensions[EXTENSION] = Store(app.config["DATABASE"], max_rows=app.config["FEEDBACK_MAX_ROWS"],
                                       max_bytes=app.config["FEEDBACK_MAX_BYTES"],
+                                      max_per_label_hour=app.config["FEEDBACK_MAX_PER_LABEL_HOUR"],
                                       wal_limit=app.config["DATABASE_WAL_LIMIT"])
     app.cli.add_command(db_command)
 

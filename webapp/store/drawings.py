@@ -17,10 +17,11 @@ sentence and the HTTP status to answer, never a bare database error.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import NamedTuple
 
@@ -29,7 +30,7 @@ import sqlalchemy as sa
 
 from webapp.mnist_format import CLASSES, IMAGE_SIDE
 from webapp.store.database import Database, open_database
-from webapp.store.refusals import StoreFull, StoreRefused
+from webapp.store.refusals import AlreadyKept, StoreFull, StoreRefused, TooManyFromOneDevice
 from webapp.store.schema import answers, confusion, drawings, drawings_usage
 from webapp.vision.images import to_uint8
 
@@ -83,14 +84,16 @@ class Store:
     within a quota.
 
     `max_rows` and `max_bytes` (the drawings' share of the database) of None mean no quota;
+    `max_per_label_hour`: the most drawings of one label one device (writer) may add in an hour, None: no cap;
     `wal_limit` (bytes, SQLite only) is the size the WAL is truncated back to after a checkpoint.
     """
 
     def __init__(self, database: str | Path, *, max_rows: int | None = None, max_bytes: int | None = None,
-                 wal_limit: int | None = None):
+                 max_per_label_hour: int | None = None, wal_limit: int | None = None):
         self.database: Database = open_database(database, wal_limit)
         self.max_rows = max_rows
         self.max_bytes = max_bytes
+        self.max_per_label_hour = max_per_label_hour
 
     @property
     def path(self) -> Path | None:
@@ -102,13 +105,19 @@ class Store:
         return self.database.exists()
 
     def add(self, *new: NewDrawing) -> list[int]:
-        """Keep the drawings, all or none, with their models' answers; their ids (never reused)."""
-        created = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        """Keep the drawings, all or none, with their models' answers; their ids (never reused). AlreadyKept
+        when one of them is kept already, TooManyFromOneDevice past a device's hourly cap for a label."""
+        now = datetime.now(timezone.utc)
+        created = now.isoformat(timespec="milliseconds")
 
         def insert(connection) -> list[int]:
+            self._check_device_cap(connection, new, now)
             ids, answered = [], Counter()
             for drawing in new:
-                drawing_id = connection.execute(INSERT_DRAWING, row_of(drawing, created)).scalar_one()
+                drawing_id = connection.execute(INSERT_DRAWING, row_of(drawing, created)).scalar()
+                if drawing_id is None:
+                    raise AlreadyKept("This drawing is kept already: each drawing is kept once. Draw a new one "
+                                      "to add another.")
                 given = [{"model": name, "version": version, "drawing_id": drawing_id, "digit": int(digit)}
                          for (name, version), digit in drawing.answers.items()]
                 if given:
@@ -190,6 +199,12 @@ class Store:
         rows = self.read(sa.select(c.id, c.input, c.label, c.writer).order_by(c.id))
         return Labelled(*inputs_of([row[:3] for row in rows]), [row[3] for row in rows])
 
+    def senders(self) -> list[tuple[int, str | None, int]]:
+        """(label, writer, drawings) for each label and device: who supplied what (webapp/store/one_device.py)."""
+        c = drawings.c
+        return [tuple(row) for row in self.read(sa.select(c.label, c.writer, sa.func.count())
+                                                .group_by(c.label, c.writer))]
+
     def collected(self) -> dict:
         """How many drawings each label has and how many students drew them (the teacher's page)."""
         counts = self.label_counts()
@@ -263,6 +278,20 @@ class Store:
         average = self.read(sa.select(sa.func.avg(sa.func.length(recent.c.image))))[0][0]
         return int(average) + ROW_OVERHEAD_BYTES if average else 0
 
+    def _check_device_cap(self, connection, new: tuple[NewDrawing, ...], now: datetime) -> None:
+        """Refuse the write when it takes one device past max_per_label_hour drawings of one label (one
+        address cannot fill the class's data with its own idea of a digit)."""
+        if self.max_per_label_hour is None:
+            return
+        since = (now - timedelta(hours=1)).isoformat(timespec="milliseconds")
+        for (writer, label), adding in Counter((d.writer, int(d.label)) for d in new if d.writer).items():
+            sent = connection.execute(SENT_RECENTLY, {"writer": writer, "label": label, "since": since}).scalar_one()
+            if sent + adding > self.max_per_label_hour:
+                raise TooManyFromOneDevice(
+                    f"This device has sent {sent} drawings labelled {label} in the last hour, and one device may "
+                    f"send at most {self.max_per_label_hour} of one digit an hour: draw other digits, or let "
+                    "classmates draw this one.")
+
     def _check_quota(self, connection) -> None:
         """After this transaction's inserts: refuse them all when they took the store past its quota."""
         if self.max_rows is not None:
@@ -298,13 +327,21 @@ def row_of(drawing: NewDrawing, created: str) -> dict:
     probabilities = (None if drawing.probabilities is None
                      else json.dumps([round(float(p), 6) for p in drawing.probabilities]))
     prediction = None if drawing.prediction is None else int(drawing.prediction)
-    return {"created": created, "image": bytes(drawing.image), "input": model_input.tobytes(),
+    pixels = model_input.tobytes()
+    return {"created": created, "image": bytes(drawing.image), "input": pixels,
+            "input_sha256": hashlib.sha256(pixels).hexdigest(),
             "label": int(drawing.label), "model": drawing.model, "model_version": drawing.model_version,
             "prediction": prediction, "probabilities": probabilities, "mode": drawing.mode, "writer": drawing.writer}
 
 
 # The statements of every saved drawing, made once: building a Core statement costs more than running it.
-INSERT_DRAWING = drawings.insert().returning(drawings.c.id)
+INSERT_DRAWING = sa.text(
+    "INSERT INTO drawings (created, image, input, input_sha256, label, model, model_version, prediction,"
+    " probabilities, mode, writer) VALUES (:created, :image, :input, :input_sha256, :label, :model,"
+    " :model_version, :prediction, :probabilities, :mode, :writer)"
+    " ON CONFLICT (input_sha256) DO NOTHING RETURNING id")
+SENT_RECENTLY = sa.text("SELECT count(*) FROM drawings WHERE writer = :writer AND label = :label"
+                        " AND created >= :since")
 INSERT_ANSWER = answers.insert()
 COUNT_USAGE = sa.text("UPDATE drawings_usage SET value = value + CASE name WHEN 'rows' THEN :rows ELSE :bytes END"
                       " WHERE name IN ('rows', 'bytes')")

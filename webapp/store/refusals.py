@@ -21,5 +21,18 @@ class StoreFull(StoreRefused):
     status = 507
 
 
+class AlreadyKept(StoreRefused):
+    """The same drawing (the same 28x28 input) is kept already: each drawing is kept once."""
+
+    status = 409
+
+
+class TooManyFromOneDevice(StoreRefused):
+    """One device sent as many drawings of one label as it may in the last hour."""
+
+    status = 429
+    retry_after = 3600
+
+
 class SchemaTooNew(StoreUnavailable):
     """The database was written by a newer Digit Draw; opening it here could damage it."""

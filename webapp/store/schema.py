@@ -35,7 +35,10 @@ drawings = sa.Table(
     sa.Column("model_version", sa.Text),
     sa.Column("mode", sa.Text, nullable=False, server_default="digit"),
     sa.Column("writer", sa.Text),
+    sa.Column("input_sha256", sa.Text),   # the 28x28 input's SHA-256: the same drawing is kept once
     sa.Index("drawings_by_label", "label", "id"),
+    sa.Index("drawings_by_input", "input_sha256", unique=True),
+    sa.Index("drawings_by_writer", "writer", "label", "created"),   # what one device sent of a label recently
     sqlite_autoincrement=True,
 )
 
