@@ -82,11 +82,12 @@ def main() -> None:
                           "DATABASE": str(folder / "http.sqlite")})
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        bodies = [multipart_body(canvas_png(mnist.x_test[i]), "drawing.png", label=int(mnist.y_test[i]))
-                  for i in range(args.posts)]
         print(f"POST /api/feedback over HTTP (models: {', '.join(app.extensions['models'].names) or 'none'})")
         stored = 0
-        for threads in args.threads:
+        for round_number, threads in enumerate(args.threads):   # different drawings each round: each is kept once
+            first = round_number * args.posts
+            bodies = [multipart_body(canvas_png(mnist.x_test[i]), "drawing.png", label=int(mnist.y_test[i]))
+                      for i in range(first, first + args.posts)]
             seconds, latencies = http_posts(server.server_port, bodies, threads)
             stored += len(bodies)
             assert app.extensions["store"].count() == stored

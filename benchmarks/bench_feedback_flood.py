@@ -73,7 +73,9 @@ def largest_sizes(database: Path, stop: threading.Event, seen: dict) -> None:
 
 def phase(settings: dict, posts: int, clients: int) -> dict:
     mnist = load_mnist()
-    bodies = [multipart_body(canvas_png(mnist.x_test[i]), label=str(mnist.y_test[i])) for i in range(50)]
+    # A different drawing for each post (the store keeps each drawing once), up to MNIST's 10,000 test digits.
+    bodies = [multipart_body(canvas_png(mnist.x_test[i]), label=str(mnist.y_test[i]))
+              for i in range(min(posts, len(mnist.y_test)))]
     predict_body, predict_type = multipart_body(canvas_png(mnist.x_test[0]))
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "drawings.sqlite"
