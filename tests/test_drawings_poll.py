@@ -8,7 +8,7 @@ Runs on a SQLite file and on PostgreSQL.
 import numpy as np
 import pytest
 
-from support import TEACHER_TOKEN, canvas_png, make_app, post_image
+from support import TEACHER_TOKEN, make_app, save_digits
 from webapp.store import drawing_scores
 from webapp.store.drawings import NewDrawing, Store
 
@@ -18,19 +18,9 @@ def app(database):
     return make_app(database())
 
 
-def post_digits(client, mnist, indexes) -> list[int]:
-    ids = []
-    for index in indexes:
-        response = post_image(client, canvas_png(mnist.x_test[index]), "/api/feedback",
-                              label=str(mnist.y_test[index]))
-        assert response.status_code == 201
-        ids.append(response.get_json()["id"])
-    return ids
-
-
 def test_a_poll_answers_only_the_newer_drawings_with_the_pages_counts_and_scores(app, client, mnist):
-    first = post_digits(client, mnist, range(6))
-    newer = post_digits(client, mnist, range(6, 10))
+    first = save_digits(client, mnist, range(6))
+    newer = save_digits(client, mnist, range(6, 10))
     answer = client.get(f"/api/drawings?after={first[-1]}").get_json()
     assert [item["id"] for item in answer["items"]] == newer[::-1]
     assert answer["more"] is False and answer["total"] == 10 and answer["offset"] == 0
@@ -44,7 +34,7 @@ def test_a_poll_answers_only_the_newer_drawings_with_the_pages_counts_and_scores
 
 
 def test_a_poll_keeps_to_the_label_filter(client, mnist):
-    ids = post_digits(client, mnist, range(12))
+    ids = save_digits(client, mnist, range(12))
     sevens = [drawing_id for drawing_id, label in zip(ids, mnist.y_test[:12]) if label == 7]
     answer = client.get(f"/api/drawings?after={ids[0]}&label=7").get_json()
     assert [item["id"] for item in answer["items"]] == [i for i in sevens[::-1] if i > ids[0]]
@@ -52,13 +42,13 @@ def test_a_poll_keeps_to_the_label_filter(client, mnist):
 
 
 def test_a_poll_says_when_more_arrived_than_it_answers(client, mnist):
-    ids = post_digits(client, mnist, range(5))
+    ids = save_digits(client, mnist, range(5))
     answer = client.get(f"/api/drawings?after={ids[0]}&limit=2").get_json()
     assert [item["id"] for item in answer["items"]] == ids[:-3:-1] and answer["more"] is True
 
 
 def test_a_poll_counts_deletions(client, mnist):
-    ids = post_digits(client, mnist, range(4))
+    ids = save_digits(client, mnist, range(4))
     assert client.delete(f"/api/drawings/{ids[1]}", headers={"X-Delete-Token": TEACHER_TOKEN}).status_code == 204
     answer = client.get(f"/api/drawings?after={ids[-1]}").get_json()
     assert answer["total"] == 3 and sum(answer["label_counts"]) == 3
@@ -68,7 +58,7 @@ def test_a_poll_counts_deletions(client, mnist):
 def test_a_poll_never_reads_every_drawing(client, mnist, monkeypatch):
     """Counting rows (count(*), GROUP BY label) reads every drawing or its index entry: 100,000 of them at the
     quota. While a loaded model has read every drawing its confusion counts give the labels' counts."""
-    ids = post_digits(client, mnist, range(5))
+    ids = save_digits(client, mnist, range(5))
 
     def reads_every_drawing(*args, **kwargs):
         raise AssertionError("a poll read every drawing")
@@ -81,7 +71,7 @@ def test_a_poll_never_reads_every_drawing(client, mnist, monkeypatch):
 
 
 def test_the_label_counts_are_right_while_no_model_has_read_every_drawing(app, client, mnist):
-    ids = post_digits(client, mnist, range(3))
+    ids = save_digits(client, mnist, range(3))
     app.extensions["store"].add(NewDrawing(image=b"png", pixels=np.zeros((28, 28), np.uint8), label=3))
     answer = client.get(f"/api/drawings?after={ids[-1]}").get_json()
     expected = np.bincount([*mnist.y_test[:3], 3], minlength=10).tolist()
@@ -96,6 +86,6 @@ def test_a_bad_after_is_a_400_sentence(client, after):
 
 
 def test_without_after_the_listing_is_as_before(client, mnist):
-    post_digits(client, mnist, range(3))
+    save_digits(client, mnist, range(3))
     answer = client.get("/api/drawings").get_json()
     assert set(answer) == {"items", "total", "limit", "offset", "label"}

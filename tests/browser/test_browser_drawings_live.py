@@ -11,23 +11,11 @@ import time
 
 from playwright.sync_api import expect
 
-from support import TEACHER_TOKEN, canvas_png, post_image
+from support import TEACHER_TOKEN, save_digits
 
 ARRIVES_WITHIN_MS = 6500      # the page asks every 4 s (give or take 15 %) while it is in view
 UNDO_MS = 8000                # how long a deleted drawing can be taken back on /drawings
 DESKTOP = {"viewport": {"width": 1280, "height": 720}}
-
-
-def post_drawings(app, mnist, indexes) -> list[int]:
-    """Post MNIST test digits as another client would; their ids."""
-    client = app.test_client()
-    ids = []
-    for index in indexes:
-        response = post_image(client, canvas_png(mnist.x_test[index]), "/api/feedback",
-                              label=str(mnist.y_test[index]))
-        assert response.status_code == 201
-        ids.append(response.get_json()["id"])
-    return ids
 
 
 def sign_in(page):
@@ -62,7 +50,7 @@ def test_a_drawing_posted_elsewhere_appears_without_a_reload(open_page, feedback
     expect(page.locator("#drawings-total")).to_have_text("0 drawings")
     expect(page.locator("table.model-scores")).to_be_hidden()
 
-    [first] = post_drawings(app, mnist, [0])   # a 7
+    [first] = save_digits(app.test_client(), mnist, [0])   # a 7
     tile = page.locator(f".drawing[data-id='{first}']")
     expect(tile).to_be_visible(timeout=ARRIVES_WITHIN_MS)
     expect(tile).to_contain_text(f"#{first}: a 7")
@@ -75,20 +63,20 @@ def test_a_drawing_posted_elsewhere_appears_without_a_reload(open_page, feedback
     expect(page.locator("table.confusion tbody tr").nth(7).locator("td").nth(
         int(page.locator(".drawing-answer").first.text_content().split()[-1]))).to_have_text("1")
 
-    [second] = post_drawings(app, mnist, [1])   # a 2: the newest comes first
+    [second] = save_digits(app.test_client(), mnist, [1])   # a 2: the newest comes first
     expect(page.locator(".drawing").first).to_have_attribute("data-id", str(second), timeout=ARRIVES_WITHIN_MS)
     expect(page.locator("#drawings-total")).to_have_text("2 drawings")
 
 
 def test_new_drawings_wait_while_the_pointer_is_over_the_grid(open_page, feedback_app, mnist):
     url, app = feedback_app()
-    post_drawings(app, mnist, range(8))
+    save_digits(app.test_client(), mnist, range(8))
     page = open_page("/drawings", base_url=url, **DESKTOP)
     target = page.locator(".drawing").nth(3)
     target.scroll_into_view_if_needed()
     target.hover()
     before = box(target)
-    [newest] = post_drawings(app, mnist, [8])
+    [newest] = save_digits(app.test_client(), mnist, [8])
     expect(page.locator("#drawings-total")).to_have_text("9 drawings", timeout=ARRIVES_WITHIN_MS)   # counts at once
     page.wait_for_timeout(500)
     assert page.locator(f".drawing[data-id='{newest}']").count() == 0, "the new tile waits for the pointer"
@@ -99,7 +87,7 @@ def test_new_drawings_wait_while_the_pointer_is_over_the_grid(open_page, feedbac
 
 def test_delete_offers_undo_at_the_tile_and_undo_keeps_the_drawing(open_page, feedback_app, mnist):
     url, app = feedback_app()
-    ids = post_drawings(app, mnist, range(6))
+    ids = save_digits(app.test_client(), mnist, range(6))
     page = open_page("/", base_url=url, **DESKTOP)
     sign_in(page)
     page.goto("/drawings")
@@ -125,7 +113,7 @@ def test_delete_offers_undo_at_the_tile_and_undo_keeps_the_drawing(open_page, fe
 
 def test_a_deleted_tile_keeps_its_place_under_the_pointer_then_is_gone(open_page, feedback_app, mnist):
     url, app = feedback_app()
-    ids = post_drawings(app, mnist, range(12))
+    ids = save_digits(app.test_client(), mnist, range(12))
     page = open_page("/", base_url=url, **DESKTOP)
     sign_in(page)
     page.goto("/drawings")
@@ -150,7 +138,7 @@ def test_a_deleted_tile_keeps_its_place_under_the_pointer_then_is_gone(open_page
 
 def test_leaving_the_page_carries_out_a_waiting_delete(open_page, feedback_app, mnist):
     url, app = feedback_app()
-    ids = post_drawings(app, mnist, range(3))
+    ids = save_digits(app.test_client(), mnist, range(3))
     page = open_page("/", base_url=url, **DESKTOP)
     sign_in(page)
     page.goto("/drawings")

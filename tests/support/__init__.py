@@ -13,7 +13,7 @@ from PIL import Image
 from benchmarks.canvas import canvas_png
 from webapp import create_app
 
-__all__ = ["TEACHER_TOKEN", "canvas_png", "digit_pngs", "make_app", "number_png", "post_image"]
+__all__ = ["TEACHER_TOKEN", "canvas_png", "digit_pngs", "make_app", "number_png", "post_image", "save_digits"]
 
 TEACHER_TOKEN = "teacher-token-for-tests"
 
@@ -37,6 +37,17 @@ def digit_pngs(mnist, digit: int, count: int) -> list[bytes]:
     """`count` different MNIST test digits `digit` as canvas PNGs: the store keeps each drawing once, so a test
     that saves several needs different ones."""
     return [canvas_png(mnist.x_test[index]) for index in np.flatnonzero(mnist.y_test == digit)[:count]]
+
+
+def save_digits(client, mnist, indexes) -> list[int]:
+    """MNIST test digits saved through POST /api/feedback as a student's page saves them; their ids."""
+    ids = []
+    for index in indexes:
+        response = post_image(client, canvas_png(mnist.x_test[index]), "/api/feedback",
+                              label=str(int(mnist.y_test[index])))
+        assert response.status_code == 201, response.get_json()
+        ids.append(response.get_json()["id"])
+    return ids
 
 
 def number_png(mnist, indexes) -> bytes:

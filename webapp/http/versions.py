@@ -26,7 +26,7 @@ from webapp.http.errors import ApiError
 from webapp.http.requests import json_body, models, unknown_model
 from webapp.http.teacher import teacher_required
 from webapp.inference.classifier import Classifier
-from webapp.store import get_store, one_device
+from webapp.store import drawings, get_store, one_device
 from webapp.store.held_out import MIN_DRAWINGS, held_out_count, run_possible
 from webapp.store.jobs import FinetuneJobs, JobRunning
 from webapp.store.refusals import StoreRefused
@@ -167,8 +167,9 @@ def finetune_status():
 @teacher_required("Fine-tuning", changes_state=False)
 def finetune_readiness():
     """What the teacher sees before pressing Fine-tune: whether it can run here and on these drawings."""
-    collected = in_store(get_store().collected)
-    one_device_digits = one_device.dominated_digits(in_store(get_store().senders))
+    senders = in_store(get_store().senders)
+    collected = drawings.collected(senders)
+    one_device_digits = one_device.dominated_digits(senders)
     total = collected["drawings"]
     held_out = held_out_count(max(total, MIN_DRAWINGS))
     unavailable = why_finetuning_unavailable()

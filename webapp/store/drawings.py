@@ -205,11 +205,6 @@ class Store:
         return [tuple(row) for row in self.read(sa.select(c.label, c.writer, sa.func.count())
                                                 .group_by(c.label, c.writer))]
 
-    def collected(self) -> dict:
-        """How many drawings each label has and how many students drew them (the teacher's page)."""
-        counts = self.label_counts()
-        writers = self.read(sa.select(sa.func.count(sa.distinct(drawings.c.writer))))[0][0]
-        return {"drawings": sum(counts), "per_label": counts, "students": writers}
 
     def confusion(self, model: ModelKey) -> np.ndarray:
         """10x10 counts of this model version's answers: rows the people's labels, columns its digits."""
@@ -312,6 +307,17 @@ class Store:
         """Run `work(connection)` in one write transaction (again from the start while the database is busy):
         all of it is kept, or none."""
         return self.database.transaction(work)
+
+
+def collected(senders) -> dict:
+    """How many drawings each label has and how many students drew them (the teacher's page), from
+    Store.senders()."""
+    counts, students = [0] * CLASSES, set()
+    for label, writer, number in senders:
+        counts[label] += number
+        if writer is not None:
+            students.add(writer)
+    return {"drawings": sum(counts), "per_label": counts, "students": len(students)}
 
 
 def with_label(query: sa.Select, label: int | None) -> sa.Select:
