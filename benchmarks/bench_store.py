@@ -36,11 +36,11 @@ from pathlib import Path
 
 import psycopg
 
+from benchmarks.results_file import write_section
 from deploy.local_servers import start_postgres
 from training.report import cpu_name
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## The store before and after SQLAlchemy and Alembic (`benchmarks/bench_store.py`)"
 
 # Runs inside each version's tree: its own store API, whichever name it has (chosen by the tree's folders: the
@@ -227,18 +227,6 @@ def table(results: dict, before: str, adds: int, posts: int, rows: int, rounds: 
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    content = RESULTS.read_text()
-    block = f"{SECTION}\n\n{text}\n"
-    if SECTION in content:
-        start = content.index(SECTION)
-        end = content.find("\n## ", start + len(SECTION))
-        content = content[:start] + block + (content[end + 1:] if end != -1 else "")
-    else:
-        content = content.rstrip() + "\n\n" + block
-    RESULTS.write_text(content)
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", required=True, help="the commit before the rewrite (e.g. 355e1fc)")
@@ -259,7 +247,7 @@ def main(argv=None) -> None:
     text += f"\n\nMachine: {cpu_name()}, {os.cpu_count()} cores."
     print(text)
     if options.write:
-        write_section(text)
+        write_section(SECTION, text)
 
 
 if __name__ == "__main__":

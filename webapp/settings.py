@@ -189,11 +189,15 @@ def rate_limits(text: str) -> str:
 
 
 def storage_uri(text: str) -> str:
-    """A URI Flask-Limiter can store counters at; building the storage does not connect yet."""
+    """A URI Flask-Limiter can store counters at; building the storage does not connect yet. `file://` alone is
+    the counters file beside the store (webapp/http/machine_counters.py)."""
+    from webapp.http import machine_counters  # registers the file:// scheme with `limits`
+    if text == f"{machine_counters.SCHEME}://":
+        return text
     try:
         storage_from_string(text)
     except (ConfigurationError, ValueError):
-        raise ValueError("a storage URI such as memory:// or redis://host:6379") from None
+        raise ValueError("a storage URI such as file://, memory:// or redis://host:6379") from None
     return text
 
 
@@ -243,10 +247,12 @@ SETTINGS = (
     Setting("DATABASE_WAL_LIMIT", 16 * MIB, whole(0, 1024 * MIB),
             "size the SQLite write-ahead log is cut back to after a checkpoint, bytes (SQLite only)", is_size=True),
     Setting("RATELIMIT_ENABLED", True, boolean, "per-client rate limits on (`false` for benchmarks)"),
-    Setting("RATELIMIT_STORAGE_URI", "memory://", storage_uri,
-            "where rate-limit counters live: `memory://` (one process) or `redis://host:port` (shared by every "
-            "worker and instance; also accepted as `DIGITDRAW_RATELIMIT_STORAGE`; while Redis cannot be reached "
-            "each process counts in memory)"),
+    Setting("RATELIMIT_STORAGE_URI", "file://", storage_uri,
+            "where rate-limit counters live: `file://` (a SQLite file shared by every worker of this machine: "
+            "beside the drawings store when that is a SQLite file, else in a private temp folder; "
+            "`file:///path/ratelimits.sqlite` names the file), `redis://host:port` (shared by every worker and "
+            "instance; also accepted as `DIGITDRAW_RATELIMIT_STORAGE`) or `memory://` (each process alone); "
+            "while the file or Redis cannot be used each process counts in memory"),
     Setting("RATELIMIT_PREDICT", "40 per second; 1200 per minute", rate_limits,
             "limits per client on /api/predict (live drawing sends about 7 a second)"),
     Setting("RATELIMIT_EXPLAIN", "5 per second; 120 per minute", rate_limits,

@@ -1,8 +1,9 @@
 """Per-client rate limits (Flask-Limiter), so one client cannot take the server from a class.
 
-Counters live in memory by default (one process each) or wherever
-`RATELIMIT_STORAGE_URI` points (Redis, shared by several instances; while it cannot be
-reached, each process counts in memory rather than failing requests). A client is
+Counters live where `RATELIMIT_STORAGE_URI` points: by default a SQLite file shared by
+every worker of the machine (webapp/http/machine_counters.py), or Redis, shared by several
+instances, or each process's memory. While the file or Redis cannot be used, each process
+counts in memory rather than failing requests. A client is
 its address; an IPv6 client is its /64 network, since one home or phone gets a
 whole /64 and could otherwise step round the limit. Behind proxies the address
 comes from `X-Forwarded-For` only when `TRUSTED_PROXIES` says how many hops to
@@ -16,6 +17,8 @@ import ipaddress
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from webapp.http import machine_counters
 
 IPV6_CLIENT_PREFIX = 64
 RETRY_LATER = (429, 503)   # the statuses whose answer says when to come back
@@ -67,6 +70,9 @@ def init_app(app: Flask) -> Limiter:
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.after_request(retry_after_only_on_refusals)   # runs after the limiter's own headers
+    if app.config["RATELIMIT_STORAGE_URI"] == f"{machine_counters.SCHEME}://":
+        path = machine_counters.default_path(app.config["DATABASE"])
+        app.config["RATELIMIT_STORAGE_URI"] = machine_counters.uri_for(path)
     # A shared store (Redis) that cannot be reached must not fail requests: each process then counts in
     # memory until it is back.
     limiter = Limiter(client_key, app=app, headers_enabled=True, strategy="moving-window",

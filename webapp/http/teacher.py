@@ -42,6 +42,7 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from webapp.http import token_guesses
 from webapp.http.errors import ApiError
 from webapp.http.requests import json_body
 from webapp.http.security import keep_private, private
@@ -158,6 +159,14 @@ def is_teacher() -> bool:
     return signed_in
 
 
+def presents_wrong_token_by_cookie() -> bool:
+    """Does the request carry a signed teacher session made for another token than the server's? (A session
+    that was signed out or ran out holds the right token's mark: it is refused, but it is no guess, and a
+    forgotten tab polling with it must not use up its teacher's sign-ins.)"""
+    mark, token = session.get(SESSION_MARK), teacher_token()
+    return isinstance(mark, str) and bool(token) and not hmac.compare_digest(mark, fingerprint(token))
+
+
 def session_is_live(session_id: str) -> bool:
     """Not signed out, here or everywhere. While the store cannot be read nobody is signed in by cookie (a
     session that cannot be checked may have been ended); scripts' Bearer token still works."""
@@ -195,11 +204,16 @@ def require_teacher(action: str, changes_state: bool = True) -> None:
                             "(DIGITDRAW_TEACHER_TOKEN) is not set.")
     given = bearer_token()
     if given is not None:
+        token_guesses.refuse_when_out_of_guesses()
         if not token_matches(given):
             log.warning("teacher action refused: a wrong token from %s", request.remote_addr)   # never the token
+            token_guesses.count_wrong_guess()
             raise ApiError(403, f"{action} needs the teacher's token, and this one is wrong.")
         return
     if not is_teacher():
+        if presents_wrong_token_by_cookie():
+            token_guesses.refuse_when_out_of_guesses()
+            token_guesses.count_wrong_guess()
         raise ApiError(403, f"{action} needs the teacher: sign in on the teacher page ({url_for('teacher.page')}; "
                             f"a sign-in lasts {hours_text()}), or send the token as `Authorization: Bearer <token>`.")
     if not changes_state:
@@ -269,9 +283,15 @@ def sign_in():
         return refused_sign_in("The sign-in form was out of date: try again.", 400)
     if not teacher_token():
         return refused_sign_in("Teacher mode is off on this server: start it with DIGITDRAW_TEACHER_TOKEN set.", 403)
-    if not token_matches(request.form.get("token", "")):
-        log.warning("teacher sign-in refused: a wrong token from %s", request.remote_addr)
-        return refused_sign_in("That is not the teacher's token.", 403)
+    try:
+        token_guesses.refuse_when_out_of_guesses()
+        if not token_matches(request.form.get("token", "")):
+            log.warning("teacher sign-in refused: a wrong token from %s", request.remote_addr)
+            token_guesses.count_wrong_guess()
+            return refused_sign_in("That is not the teacher's token.", 403)
+    except token_guesses.TooManyGuesses as refusal:
+        page, status = refused_sign_in(str(refusal), refusal.status)
+        return page, status, {"Retry-After": str(refusal.retry_after)}
     try:
         session_id = TeacherSessions(get_store()).start(session_seconds())
     except StoreRefused as error:
