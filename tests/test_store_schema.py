@@ -144,7 +144,8 @@ def test_a_store_made_before_alembic_is_taken_over_in_place_losing_nothing(kind,
                 "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns"
                 " WHERE column_name IN ('drawing_id', 'version_id', 'parent_id')")).fetchall()
             assert dict(widths) == {"answers.drawing_id": "bigint", "model_files.version_id": "bigint",
-                                    "current_versions.version_id": "bigint", "model_versions.parent_id": "bigint"}
+                                    "current_versions.version_id": "bigint", "model_versions.parent_id": "bigint",
+                                    "round_hidden.drawing_id": "bigint"}
         else:
             assert connection.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
     engine.dispose()

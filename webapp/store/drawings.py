@@ -53,6 +53,8 @@ class NewDrawing:
     mode: str = "digit"
     answers: dict[ModelKey, int] = field(default_factory=dict)
     writer: str | None = None    # who drew it: a keyed hash of the student's address (webapp/http/drawings.py)
+    round_id: int | None = None  # the class round it was sent in (webapp/store/rounds.py)
+    nickname: str | None = None  # the sending device's nickname, in a round
 
 
 class Labelled(NamedTuple):
@@ -134,19 +136,7 @@ class Store:
 
     def delete(self, drawing_id: int) -> bool:
         """Remove one drawing and take its answers out of the confusion counts; False when there was none."""
-        def remove(connection) -> int:
-            connection.execute(sa.text(
-                "UPDATE confusion SET count = count - 1 WHERE (model, version, label, digit) IN"
-                " (SELECT answers.model, answers.version, drawings.label, answers.digit FROM answers"
-                "  JOIN drawings ON drawings.id = answers.drawing_id WHERE answers.drawing_id = :id)"),
-                {"id": drawing_id})
-            connection.execute(answers.delete().where(answers.c.drawing_id == drawing_id))
-            removed = connection.execute(drawings.delete().where(drawings.c.id == drawing_id)
-                                         .returning(sa.func.length(drawings.c.image))).scalars().all()
-            count_usage(connection, -len(removed), -sum(length + ROW_OVERHEAD_BYTES for length in removed))
-            return len(removed)
-
-        return self.transaction(remove) > 0
+        return self.transaction(lambda connection: delete_drawing(connection, drawing_id)) > 0
 
     def clear(self) -> int:
         """Remove every drawing with its answers and confusion counts; how many drawings there were.
@@ -309,6 +299,20 @@ class Store:
         return self.database.transaction(work)
 
 
+def delete_drawing(connection, drawing_id: int) -> int:
+    """In the caller's transaction: remove one drawing, its answers and their confusion counts; 1 or 0."""
+    connection.execute(sa.text(
+        "UPDATE confusion SET count = count - 1 WHERE (model, version, label, digit) IN"
+        " (SELECT answers.model, answers.version, drawings.label, answers.digit FROM answers"
+        "  JOIN drawings ON drawings.id = answers.drawing_id WHERE answers.drawing_id = :id)"),
+        {"id": drawing_id})
+    connection.execute(answers.delete().where(answers.c.drawing_id == drawing_id))
+    removed = connection.execute(drawings.delete().where(drawings.c.id == drawing_id)
+                                 .returning(sa.func.length(drawings.c.image))).scalars().all()
+    count_usage(connection, -len(removed), -sum(length + ROW_OVERHEAD_BYTES for length in removed))
+    return len(removed)
+
+
 def collected(senders) -> dict:
     """How many drawings each label has and how many students drew them (the teacher's page), from
     Store.senders()."""
@@ -337,14 +341,15 @@ def row_of(drawing: NewDrawing, created: str) -> dict:
     return {"created": created, "image": bytes(drawing.image), "input": pixels,
             "input_sha256": hashlib.sha256(pixels).hexdigest(),
             "label": int(drawing.label), "model": drawing.model, "model_version": drawing.model_version,
-            "prediction": prediction, "probabilities": probabilities, "mode": drawing.mode, "writer": drawing.writer}
+            "prediction": prediction, "probabilities": probabilities, "mode": drawing.mode, "writer": drawing.writer,
+            "round_id": drawing.round_id, "nickname": drawing.nickname}
 
 
 # The statements of every saved drawing, made once: building a Core statement costs more than running it.
 INSERT_DRAWING = sa.text(
     "INSERT INTO drawings (created, image, input, input_sha256, label, model, model_version, prediction,"
-    " probabilities, mode, writer) VALUES (:created, :image, :input, :input_sha256, :label, :model,"
-    " :model_version, :prediction, :probabilities, :mode, :writer)"
+    " probabilities, mode, writer, round_id, nickname) VALUES (:created, :image, :input, :input_sha256, :label,"
+    " :model, :model_version, :prediction, :probabilities, :mode, :writer, :round_id, :nickname)"
     " ON CONFLICT (input_sha256) DO NOTHING RETURNING id")
 SENT_RECENTLY = sa.text("SELECT count(*) FROM drawings WHERE writer = :writer AND label = :label"
                         " AND created >= :since")

@@ -36,7 +36,10 @@ drawings = sa.Table(
     sa.Column("mode", sa.Text, nullable=False, server_default="digit"),
     sa.Column("writer", sa.Text),
     sa.Column("input_sha256", sa.Text),   # the 28x28 input's SHA-256: the same drawing is kept once
+    sa.Column("round_id", Id),            # the class round it was sent in (rounds.id), None outside rounds
+    sa.Column("nickname", sa.Text),       # the sending device's friendly nickname, in rounds only
     sa.Index("drawings_by_label", "label", "id"),
+    sa.Index("drawings_by_round", "round_id", "id"),
     sa.Index("drawings_by_input", "input_sha256", unique=True),
     sa.Index("drawings_by_writer", "writer", "label", "created"),   # what one device sent of a label recently
     sqlite_autoincrement=True,
@@ -135,5 +138,40 @@ teacher_sessions = sa.Table(
     sa.Column("created", sa.Double, nullable=False),
     sa.Column("expires", sa.Double, nullable=False),
     sa.Index("teacher_sessions_by_expiry", "expires"),
+    sqlite_with_rowid=False,
+)
+
+# The class's rounds: the teacher asks everyone for a digit ("digit", with `digit`) or any digit they choose
+# ("any"); one is open or paused at a time. `changes` goes up at every pause, resumption, end or hidden
+# drawing, so a wall following the round learns of them with the drawings it reads. Times are Unix times.
+rounds = sa.Table(
+    "rounds", metadata,
+    id_column(),
+    sa.Column("kind", sa.Text, sa.CheckConstraint("kind IN ('digit', 'any')"), nullable=False),
+    sa.Column("digit", sa.Integer, sa.CheckConstraint("digit BETWEEN 0 AND 9")),
+    sa.Column("state", sa.Text, sa.CheckConstraint("state IN ('open', 'paused', 'ended')"), nullable=False),
+    sa.Column("started", sa.Double, nullable=False),
+    sa.Column("ended", sa.Double),
+    sa.Column("changes", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("rounds_by_state", "state"),
+    sqlite_autoincrement=True,
+)
+
+# The drawings the teacher hid from a round (they are deleted from the store): a wall that was away when one
+# was hidden learns it when it comes back.
+round_hidden = sa.Table(
+    "round_hidden", metadata,
+    sa.Column("round_id", Id, primary_key=True),
+    sa.Column("drawing_id", Id, primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+# The devices following a round, by a keyed hash of their address, and when each last asked for it (at most
+# every few seconds): the wall's "devices connected".
+round_devices = sa.Table(
+    "round_devices", metadata,
+    sa.Column("round_id", Id, primary_key=True),
+    sa.Column("device", sa.Text, primary_key=True),
+    sa.Column("seen", sa.Double, nullable=False),
     sqlite_with_rowid=False,
 )

@@ -1,0 +1,239 @@
+"""The class's rounds in the store, shared by every worker and instance that uses it.
+
+A round asks the whole class for something: "Draw a 4" (kind `digit`, the label is the digit) or "Draw any
+digit" (kind `any`, each student says which). One round is open or paused at a time (checked inside the write
+transaction, under the store's one lock, so two teachers' presses on two instances cannot open two). Drawings
+sent in a round are kept in the drawings table with the round's id and the device's nickname, so the class's
+drawings, fine-tuning and the exports see them like any other; hiding one deletes it and records that it was
+hidden, so a wall that was away learns it. Every state change and hidden drawing bumps the round's `changes`,
+which is what walls following the round compare (webapp/http/round_events.py).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import sqlalchemy as sa
+
+from webapp.mnist_format import CLASSES
+from webapp.store.drawings import Store, delete_drawing, pixels_from_blob
+from webapp.store.refusals import StoreRefused
+from webapp.store.schema import answers, drawings, round_devices, round_hidden, rounds
+
+KINDS = ("digit", "any")
+LIVE_STATES = ("open", "paused")
+DEVICE_SEEN_SECONDS = 15.0   # a device that asked for the round this recently is following it
+
+
+class RoundConflict(StoreRefused):
+    """Another round is open, or this one does not take drawings now."""
+
+    status = 409
+
+
+class NoSuchRound(StoreRefused):
+    status = 404
+
+
+@dataclass
+class Round:
+    id: int
+    kind: str
+    digit: int | None
+    state: str
+    started: float
+    ended: float | None
+    changes: int
+
+    def as_json(self) -> dict:
+        return {**asdict(self), "prompt": self.prompt}
+
+    @property
+    def prompt(self) -> str:
+        if self.kind != "digit":
+            return "Draw any digit"
+        return f"Draw {'an' if self.digit == 8 else 'a'} {self.digit}"
+
+
+@dataclass
+class RoundDrawing:
+    """A drawing of a round as a wall shows it (no image: the wall asks for that apart)."""
+
+    id: int
+    round: int
+    created: str
+    label: int
+    digit: int | None           # the served model's reading when it was sent
+    confidence: float | None
+    model: str | None
+    model_version: str | None
+    nickname: str | None
+    answers: dict[str, int]     # every model's reading, by model name
+    pixels: np.ndarray
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        del data["pixels"]
+        data["right"] = self.digit == self.label if self.digit is not None else None
+        return data
+
+
+ROUND_COLUMNS = (rounds.c.id, rounds.c.kind, rounds.c.digit, rounds.c.state, rounds.c.started, rounds.c.ended,
+                 rounds.c.changes)
+
+
+class Rounds:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def start(self, kind: str, digit: int | None) -> Round:
+        """A new open round; RoundConflict while another is open or paused."""
+        if kind not in KINDS:
+            raise ValueError(kind)
+
+        def insert(connection) -> int:
+            live = connection.execute(sa.select(rounds.c.id).where(rounds.c.state.in_(LIVE_STATES))).first()
+            if live:
+                raise RoundConflict(f"Round {live[0]} is still going: end it before starting another.")
+            return connection.execute(rounds.insert().values(kind=kind, digit=digit, state="open",
+                                                             started=time.time(), changes=0)
+                                      .returning(rounds.c.id)).scalar_one()
+
+        return self.get(self.store.transaction(insert))
+
+    def get(self, round_id: int) -> Round:
+        rows = self.store.read(sa.select(*ROUND_COLUMNS).where(rounds.c.id == round_id))
+        if not rows:
+            raise NoSuchRound(f"There is no round {round_id}.")
+        return Round(*rows[0])
+
+    def current(self) -> Round | None:
+        """The open or paused round, if there is one."""
+        rows = self.store.read(sa.select(*ROUND_COLUMNS).where(rounds.c.state.in_(LIVE_STATES))
+                               .order_by(rounds.c.id.desc()).limit(1))
+        return Round(*rows[0]) if rows else None
+
+    def all(self) -> list[Round]:
+        return [Round(*row) for row in self.store.read(sa.select(*ROUND_COLUMNS).order_by(rounds.c.id.desc()))]
+
+    def set_state(self, round_id: int, state: str) -> Round:
+        """Pause, resume or end a round; ending an ended round changes nothing; an ended one stays ended."""
+        def change(connection) -> None:
+            row = connection.execute(sa.select(rounds.c.state).where(rounds.c.id == round_id)).first()
+            if row is None:
+                raise NoSuchRound(f"There is no round {round_id}.")
+            if row[0] == state:
+                return
+            if row[0] == "ended":
+                raise RoundConflict(f"Round {round_id} has ended: start a new one.")
+            values = {"state": state, "changes": rounds.c.changes + 1}
+            if state == "ended":
+                values["ended"] = time.time()
+            connection.execute(rounds.update().where(rounds.c.id == round_id).values(**values))
+
+        self.store.transaction(change)
+        return self.get(round_id)
+
+    def check_open(self, round_id: int) -> Round:
+        """The round, when it takes drawings now; RoundConflict (409) when it is paused or ended."""
+        found = self.get(round_id)
+        if found.state != "open":
+            raise RoundConflict(f"Round {round_id} is {found.state}: drawings are not taken now.")
+        return found
+
+    def drawings(self, round_id: int, after: int = 0, limit: int = 1000) -> list[RoundDrawing]:
+        """The round's drawings with an id above `after`, oldest first, with every model's reading."""
+        c = drawings.c
+        rows = self.store.read(sa.select(c.id, c.round_id, c.created, c.label, c.prediction, c.probabilities,
+                                         c.model, c.model_version, c.nickname, c.input)
+                               .where(c.round_id == round_id, c.id > after).order_by(c.id).limit(limit))
+        if not rows:
+            return []
+        readings: dict[int, dict[str, int]] = {row[0]: {} for row in rows}
+        for drawing_id, model, digit in self.store.read(
+                sa.select(answers.c.drawing_id, answers.c.model, answers.c.digit)
+                .where(answers.c.drawing_id.in_(list(readings)))):
+            readings[drawing_id][model] = digit
+        found = []
+        for row in rows:
+            probabilities = None if row[5] is None else json.loads(row[5])
+            confidence = None if probabilities is None or row[4] is None else probabilities[row[4]]
+            found.append(RoundDrawing(id=row[0], round=row[1], created=row[2], label=row[3], digit=row[4],
+                                      confidence=confidence, model=row[6], model_version=row[7], nickname=row[8],
+                                      answers=readings[row[0]], pixels=pixels_from_blob(row[9])))
+        return found
+
+    def hidden(self, round_id: int) -> list[int]:
+        return [row[0] for row in self.store.read(sa.select(round_hidden.c.drawing_id)
+                                                  .where(round_hidden.c.round_id == round_id))]
+
+    def hide(self, round_id: int, drawing_id: int) -> bool:
+        """Take a drawing out of the round and the store; False when the round has no such drawing."""
+        def remove(connection) -> bool:
+            found = connection.execute(sa.select(drawings.c.id).where(drawings.c.id == drawing_id,
+                                                                      drawings.c.round_id == round_id)).first()
+            if found is None:
+                return False
+            connection.execute(round_hidden.insert().values(round_id=round_id, drawing_id=drawing_id))
+            connection.execute(rounds.update().where(rounds.c.id == round_id)
+                               .values(changes=rounds.c.changes + 1))
+            return delete_drawing(connection, drawing_id) == 1
+
+        return self.store.transaction(remove)
+
+    def delete(self, round_id: int) -> int:
+        """Delete a round with its drawings; how many drawings went."""
+        self.get(round_id)
+
+        def remove(connection) -> int:
+            ids = connection.execute(sa.select(drawings.c.id).where(drawings.c.round_id == round_id)).scalars().all()
+            deleted = sum(delete_drawing(connection, drawing_id) for drawing_id in ids)
+            connection.execute(round_hidden.delete().where(round_hidden.c.round_id == round_id))
+            connection.execute(round_devices.delete().where(round_devices.c.round_id == round_id))
+            connection.execute(rounds.delete().where(rounds.c.id == round_id))
+            return deleted
+
+        return self.store.transaction(remove)
+
+    def seen(self, round_id: int, device: str) -> None:
+        """This device follows the round (asked for it just now)."""
+        now = time.time()
+
+        def record(connection) -> None:
+            updated = connection.execute(round_devices.update().where(round_devices.c.round_id == round_id,
+                                                                      round_devices.c.device == device)
+                                         .values(seen=now)).rowcount
+            if not updated:
+                connection.execute(round_devices.insert().values(round_id=round_id, device=device, seen=now))
+
+        self.store.transaction(record)
+
+    def devices(self, round_id: int) -> int:
+        """How many devices asked for the round in the last DEVICE_SEEN_SECONDS."""
+        return self.store.read(sa.select(sa.func.count()).select_from(round_devices)
+                               .where(round_devices.c.round_id == round_id,
+                                      round_devices.c.seen > time.time() - DEVICE_SEEN_SECONDS))[0][0]
+
+    def summary(self, round_id: int) -> dict:
+        """Counts, each model's accuracy, and the served model's confusion matrix on the round's drawings."""
+        c = drawings.c
+        sent, senders = self.store.read(sa.select(sa.func.count(), sa.func.count(sa.distinct(c.writer)))
+                                        .where(c.round_id == round_id))[0]
+        per_model: dict[str, list[int]] = {}
+        for model, right, total in self.store.read(
+                sa.select(answers.c.model, sa.func.sum(sa.case((answers.c.digit == c.label, 1), else_=0)),
+                          sa.func.count())
+                .select_from(answers.join(drawings, drawings.c.id == answers.c.drawing_id))
+                .where(c.round_id == round_id).group_by(answers.c.model)):
+            per_model[model] = [int(right), int(total)]
+        matrix = np.zeros((CLASSES, CLASSES), np.int64)
+        for label, digit, number in self.store.read(
+                sa.select(c.label, c.prediction, sa.func.count()).where(c.round_id == round_id,
+                                                                        c.prediction.is_not(None))
+                .group_by(c.label, c.prediction)):
+            matrix[label, digit] = number
+        return {"sent": int(sent), "senders": int(senders), "devices": self.devices(round_id),
+                "models": per_model, "confusion": matrix.tolist()}
