@@ -42,7 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.model_problems(app.extensions["models"], app.config["MODEL_DIR"])
 
     from webapp import cli, store
-    from webapp.http import api, drawings, explain, join, pages, same_origin, teacher, versions
+    from webapp.http import api, drawings, explain, exports, join, pages, rounds, same_origin, teacher, versions, wall
 
     store.init_app(app)
     app.register_blueprint(api.bp)
@@ -52,6 +52,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     teacher.init_app(app)
     app.register_blueprint(join.bp)
     versions.init_app(app)
+    rounds.init_app(app)
+    app.register_blueprint(wall.bp)
+    app.register_blueprint(exports.bp)
     serve_current_versions(app)
     ratelimits.init_app(app)
     same_origin.init_app(app)   # after the limits: a refused request still counts against its client

@@ -19,7 +19,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from webapp.inference.reading import Reading, read
-from webapp.store import get_store
+from webapp.store import exports, get_store
 from webapp.vision import preprocess
 
 TOP = 3
@@ -102,10 +102,9 @@ def export_drawings_command(out: Path) -> None:
     Their ids and (hashed) writers go along, so `train.py --extra-data` holds out the drawings `flask finetune`
     would.
     """
-    ids, x, y, writers = get_store().labelled_drawings()
+    data, count = exports.npz_bytes(get_store())
     try:
-        with open(out, "wb") as handle:   # a handle, so numpy does not append its own .npz suffix
-            np.savez_compressed(handle, x=x, y=y, ids=ids, writers=np.array([w or "" for w in writers], str))
+        out.write_bytes(data)   # the bytes as they are: numpy would append its own .npz suffix
     except OSError as error:
         raise click.ClickException(f"cannot write {out}: {why_not_written(error, out)}.") from None
-    click.echo(f"Wrote {len(y)} drawings to {out} (x {x.shape} uint8, y {y.shape} uint8).")
+    click.echo(f"Wrote {count} drawings to {out} (x ({count}, 28, 28) uint8, y ({count},) uint8).")

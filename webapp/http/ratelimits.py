@@ -36,6 +36,7 @@ ENDPOINT_LIMITS = {
     "join.qr_code": "RATELIMIT_FEEDBACK",   # a QR code costs milliseconds; a page needs one
     "versions.serve_version": "RATELIMIT_FEEDBACK",
     "versions.start_finetune": "RATELIMIT_FEEDBACK",
+    "rounds.send_drawing": "RATELIMIT_FEEDBACK",
 }
 
 
