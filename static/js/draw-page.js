@@ -13,6 +13,7 @@ import { DrawingPad } from "./draw/pad.js";
 import { JoinDialog } from "./draw/join-dialog.js";
 import { Presenter } from "./draw/presenter.js";
 import { ResultView } from "./draw/result-view.js";
+import { RoundPanel } from "./draw/round-panel.js";
 import { acceptImageFiles } from "./draw/upload.js";
 import { addShortcuts } from "./keyboard.js";
 
@@ -50,6 +51,7 @@ const inside = new InsideView(insideRoot, {
   },
 });
 let lastDrawing = null;   // {blob, model} of the newest answer, for Look inside
+let roundPanel = null;    // the class round, while the teacher runs one
 
 const predictor = new LivePredictor({
   request: askModels,
@@ -143,6 +145,7 @@ function toggleEraser() {
 function updateButtons() {
   undoButton.disabled = pad.isEmpty();
   clearButton.disabled = pad.isEmpty();
+  roundPanel?.setHasDrawing(!pad.isEmpty());
 }
 
 function readFile(file) {
@@ -192,6 +195,10 @@ document.querySelector("#bars").addEventListener("click", (event) => {
 });
 acceptImageFiles({ input: document.querySelector("#upload"), dropZone: document.querySelector("#pad-surface"),
   onFile: readFile });
+roundPanel = new RoundPanel(document.querySelector("#round"), {
+  snapshot: async () => (pad.isEmpty() ? null : pad.snapshot()),
+  onSent: clearDrawing,
+});
 const joinDialog = new JoinDialog(document.querySelector("#join-dialog"), document.querySelector("#join"));
 new Presenter(document.querySelector("#presenter"), { onFirstStart: (event) => joinDialog.open(event) });
 

@@ -1,0 +1,113 @@
+/**
+ * The class round on a student's page: the page asks for the current round every second while it is in view
+ * (GET /api/rounds/current; a phone that was offline or reloads gets the round as it is now), shows the prompt
+ * large and one Send button (with the digit choice in a "Draw any digit" round), sends the pad's drawing to the
+ * round and shows how the model read it and that it was sent. Paused by the teacher: Send waits. No round: the
+ * panel goes and the page works as it always did.
+ */
+
+import { postForm, requestJson } from "../api.js";
+import { percent } from "../dom.js";
+import { withArticle } from "../words.js";
+import { askEvery } from "../poll.js";
+
+const FOLLOW_MS = 1000;
+
+export class RoundPanel {
+  /**
+   * `snapshot()` resolves to {blob} of the pad's drawing, or null when nothing is drawn; `onSent` runs after a
+   * drawing was sent (the page clears the pad for the next one).
+   */
+  constructor(root, { snapshot, onSent }) {
+    this.root = root;
+    this.snapshot = snapshot;
+    this.onSent = onSent;
+    this.round = null;
+    this.sending = false;
+    this.prompt = root.querySelector("#round-prompt");
+    this.nickname = root.querySelector("#round-nickname");
+    this.digits = root.querySelector("#round-digits");
+    this.send = root.querySelector("#round-send");
+    this.status = root.querySelector("#round-status");
+    this.send.addEventListener("click", () => this.sendDrawing());
+    this.digits.addEventListener("change", () => this.updateButton());
+    this.hasDrawing = false;
+    askEvery(FOLLOW_MS, () => this.follow());
+    this.follow();
+  }
+
+  /** The pad changed: Send is possible once something is drawn. */
+  setHasDrawing(hasDrawing) {
+    this.hasDrawing = hasDrawing;
+    this.updateButton();
+  }
+
+  async follow() {
+    let round;
+    try {
+      round = await requestJson(this.root.dataset.currentUrl, { cache: "no-store" });
+    } catch {
+      return false;   // flaky wifi: the next turn puts it right
+    }
+    this.show(round);
+    return true;
+  }
+
+  show(round) {
+    const changed = round?.id !== this.round?.id;
+    this.round = round;
+    this.root.hidden = !round;
+    document.body.classList.toggle("in-round", Boolean(round));
+    if (!round) return;
+    this.prompt.textContent = round.prompt;
+    this.nickname.textContent = `You are ${round.nickname}`;
+    this.digits.hidden = round.kind !== "any";
+    if (changed) {
+      for (const input of this.digits.querySelectorAll("input")) input.checked = false;
+      this.say("Draw on the pad, then send it.");
+    }
+    if (round.state === "paused") this.say("Your teacher has paused the round: wait a moment.");
+    else if (this.status.dataset.paused === "true") this.say("The round goes on: draw, then send.");
+    this.status.dataset.paused = String(round.state === "paused");
+    this.updateButton();
+  }
+
+  chosenDigit() {
+    return this.digits.querySelector("input:checked")?.value ?? null;
+  }
+
+  updateButton() {
+    const round = this.round;
+    const needsDigit = round?.kind === "any" && this.chosenDigit() === null;
+    this.send.disabled = !round || round.state !== "open" || !this.hasDrawing || needsDigit || this.sending;
+    this.send.title = needsDigit ? "Choose which digit you drew first." : "";
+  }
+
+  say(text, tone = "") {
+    this.status.textContent = text;
+    this.status.dataset.tone = tone;
+  }
+
+  async sendDrawing() {
+    const round = this.round;
+    const drawing = await this.snapshot();
+    if (!round || !drawing) return;
+    this.sending = true;
+    this.updateButton();
+    this.say("Sending…");
+    try {
+      const url = `${this.root.dataset.currentUrl.replace(/current$/, "")}${round.id}/drawings`;
+      const sent = await postForm(url, { image: drawing.blob, label: round.kind === "any" ? this.chosenDigit() : null });
+      const reading = `The model read ${withArticle(sent.digit)} (${percent(sent.confidence, 0)} sure)`;
+      this.say(`Sent ✓ ${reading}${sent.right ? ": right!" : `, but you drew ${withArticle(sent.label)}.`}`,
+        sent.right ? "right" : "wrong");
+      this.onSent(sent);
+    } catch (error) {
+      this.say(error.message, "error");
+      if (error.status === 409 || error.status === 404) this.follow();
+    } finally {
+      this.sending = false;
+      this.updateButton();
+    }
+  }
+}

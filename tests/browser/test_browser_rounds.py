@@ -1,0 +1,112 @@
+"""A class round in real Chromium, as a lesson runs it: the teacher's wall on a projector and three phones (390x844,
+touch). The teacher starts "Draw a 4", the phones show it within seconds, each student draws with a finger and
+sends, the tiles arrive on the wall with the model's reading, the confusion square counts them, a hidden tile
+leaves the wall and the store, a phone that was offline comes back to the round as it is now, the end shows the
+summary. Screenshots go to DIGITDRAW_SCREENSHOTS when set."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from pad_strokes import draw_with_finger
+from support import TEACHER_TOKEN
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
+PROJECTORS = [(1024, 768), (1280, 720), (1920, 1080)]
+
+
+def four(variant: int) -> list:
+    """A 4 drawn open, its stem a little further right for each student (the store keeps each drawing once)."""
+    stem = 0.6 + 0.02 * variant
+    return [[(0.52, 0.14), (0.24, 0.6), (0.8, 0.6)], [(stem, 0.32), (stem, 0.88)]]
+
+
+def sign_in(page):
+    page.goto("/teacher")
+    page.locator("#token").fill(TEACHER_TOKEN)
+    with page.expect_navigation():
+        page.locator("button[type=submit]").click()
+
+
+def tile_ids(wall) -> list[int]:
+    return [int(value) for value in wall.locator("#wall-tiles .tile").evaluate_all(
+        "tiles => tiles.map(tile => tile.dataset.id)")]
+
+
+def test_a_projector_and_three_phones_run_a_round(feedback_app, browser, browser_problems, screenshot_dir):
+    url, app = feedback_app(TEACHER_TOKEN=TEACHER_TOKEN)
+    projector = browser.new_context(base_url=url, viewport={"width": 1280, "height": 720}, reduced_motion="reduce")
+    wall = projector.new_page()
+    browser_problems.watch(wall)
+    sign_in(wall)
+    wall.goto("/wall")
+    expect(wall.locator("#wall-prompt")).to_have_text("Start a round for the class")
+    phones = []
+    for _ in range(3):
+        context = browser.new_context(base_url=url, reduced_motion="reduce", **PHONE)
+        phone = context.new_page()
+        browser_problems.watch(phone)
+        phone.goto("/")
+        phones.append(phone)
+    expect(phones[0].locator("#round")).to_be_hidden()
+
+    wall.locator('[data-start-digit="4"]').click()
+    expect(wall.locator("#wall-prompt")).to_have_text("Draw a 4")
+    for phone in phones:
+        expect(phone.locator("#round-prompt")).to_have_text("Draw a 4", timeout=5000)
+        expect(phone.locator("#feedback")).to_be_hidden()   # one Send button during a round
+    for variant, phone in enumerate(phones):
+        draw_with_finger(phone, four(variant))
+        phone.locator("#round-send").click()
+        expect(phone.locator("#round-status")).to_contain_text("Sent ✓ The model read a 4")
+    phones[0].screenshot(path=str(screenshot_dir / "round-phone-390.png"))
+
+    expect(wall.locator("#wall-tiles .tile")).to_have_count(3, timeout=5000)
+    expect(wall.locator("#wall-sent")).to_have_text("3")
+    expect(wall.locator("#wall-right")).to_have_text("3 of 3")
+    expect(wall.locator("#wall-devices")).to_have_text("3")
+    assert wall.locator("#wall-tiles .tile-reading").all_inner_texts() == ["4", "4", "4"]
+    square = wall.locator("#wall-matrix tbody tr").nth(4).locator("td").nth(4)
+    expect(square).to_have_text("3")
+    square.locator("button").click()
+    expect(wall.locator("#wall-tiles .tile:visible")).to_have_count(3)
+
+    hidden = tile_ids(wall)[0]
+    wall.locator(f'.tile[data-id="{hidden}"] .tile-hide').click()
+    expect(wall.locator("#wall-tiles .tile")).to_have_count(2)
+    assert app.extensions["store"].original(hidden) is None
+    expect(wall.locator("#wall-sent")).to_have_text("2")
+
+    offline = phones[2]
+    browser_problems.expect("ERR_INTERNET_DISCONNECTED")   # its polls while the wifi is gone
+    offline.context.set_offline(True)
+    wall.locator("#wall-pause").click()
+    expect(wall.locator("#wall-state")).to_have_text("Round paused")
+    offline.wait_for_timeout(1500)
+    offline.context.set_offline(False)
+    expect(offline.locator("#round-status")).to_contain_text("paused", timeout=10000)
+    expect(offline.locator("#round-send")).to_be_disabled()
+    wall.locator("#wall-pause").click()
+    expect(wall.locator("#wall-state")).to_have_text("Round open")
+
+    for width, height in PROJECTORS:
+        wall.set_viewport_size({"width": width, "height": height})
+        wall.screenshot(path=str(screenshot_dir / f"wall-{width}x{height}.png"))
+        assert wall.evaluate("document.documentElement.scrollWidth") <= width
+
+    wall.locator("#wall-end").click()
+    expect(wall.locator("#wall-summary")).to_have_text("The model read 2 of 2 right.")
+    expect(wall.locator("#wall-digits tbody tr")).to_have_count(1)
+    for phone in phones:
+        expect(phone.locator("#round")).to_be_hidden(timeout=5000)
+        expect(phone.locator("#feedback")).to_be_visible()
+    projector.close()
+    for phone in phones:
+        phone.context.close()
+    assert browser_problems.unexpected() == []
+
+
+def test_a_student_opening_the_wall_is_sent_to_sign_in(open_page):
+    page = open_page("/wall")
+    expect(page.locator("#token")).to_be_visible()
+    assert page.url.endswith("/teacher?next=/wall")
