@@ -116,7 +116,7 @@ class Wall(threading.Thread):
         first = True
         try:
             while not self.stop.is_set():
-                line = response.fp.readline()
+                line = response.readline()   # chunk-aware: b"" when the server ends the stream
                 if not line:
                     return   # the server ended the stream (or the instance died)
                 line = line.decode().rstrip("\r\n")

@@ -7,8 +7,9 @@ and limits off), in alternating rounds of one run:
 1. predictions from 200 clients (addresses given through `X-Forwarded-For`, DIGITDRAW_TRUSTED_PROXIES=1, each
    far below its limit) over 8 keep-alive connections: requests a second and latency, so the price of a
    shared counter is measured on the request every student sends;
-2. a burst of 20 sign-ins and of 30 wrong `Authorization: Bearer` tokens from one client, all at once, each
-   on its own connection: how many got through the documented 5 a second.
+2. bursts from one client, all at once, each request on its own connection: 20 sign-ins, 30 wrong
+   `Authorization: Bearer` tokens, 20 saved drawings (5 a second documented for each) and 30 explanations
+   (5 a second): how many got through.
 `--write` puts the table into benchmarks/RESULTS.md's section for it.
 """
 
@@ -93,8 +94,9 @@ def burst(count: int, request) -> list[int]:
         return list(pool.map(lambda _: request(), range(count)))
 
 
-def bursts(port: int) -> dict:
-    """Each burst from one client (named by `X-Forwarded-For`, which the server believes for one hop)."""
+def bursts(port: int, drawings: list[tuple[bytes, str]], explain_body: tuple[bytes, str]) -> dict:
+    """Each burst from one client (named by `X-Forwarded-For`, which the server believes for one hop): 20
+    sign-ins, 30 wrong Bearer tokens, 20 saved drawings (each a different one), 30 explanations."""
     me = {"X-Forwarded-For": "192.0.2.50"}
     _, cookie, page = send(port, "GET", "/teacher", headers=me)
     csrf = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
@@ -105,10 +107,24 @@ def bursts(port: int) -> dict:
     time.sleep(1.1)
     guesses = burst(30, lambda: send(port, "GET", "/api/finetune",
                                      headers={"X-Forwarded-For": "192.0.2.51", "Authorization": "Bearer wrong-one"})[0])
-    return {"sign_ins": sum(status == 303 for status in sign_ins), "guesses": sum(status == 403 for status in guesses)}
+    saving = iter(drawings)
+    lock = threading.Lock()
+
+    def save():
+        with lock:
+            body, content_type = next(saving)
+        return send(port, "POST", "/api/feedback", body, {"X-Forwarded-For": "192.0.2.52",
+                                                          "Content-Type": content_type})[0]
+
+    saved = burst(20, save)
+    explained = burst(30, lambda: send(port, "POST", "/api/explain", explain_body[0],
+                                       {"X-Forwarded-For": "192.0.2.53", "Content-Type": explain_body[1]})[0])
+    return {"sign_ins": sum(status == 303 for status in sign_ins), "guesses": sum(status == 403 for status in guesses),
+            "saved": sum(status == 201 for status in saved), "explained": sum(status != 429 for status in explained)}
 
 
-def round_of(name: str, settings: dict, body: bytes, content_type: str, requests: int, folder: Path) -> dict:
+def round_of(name: str, settings: dict, body: bytes, content_type: str, requests: int, folder: Path,
+             drawings: list[tuple[bytes, str]]) -> dict:
     port = free_port()
     env = {"DIGITDRAW_DATABASE": str(folder / f"{port}.sqlite"), "DIGITDRAW_TRUSTED_PROXIES": "1",
            "DIGITDRAW_TEACHER_TOKEN": TOKEN, **settings}
@@ -117,37 +133,42 @@ def round_of(name: str, settings: dict, body: bytes, content_type: str, requests
         wait_for_first_prediction(port, body, content_type, server)
         predictions(port, body, content_type, 300)   # warm-up
         result = predictions(port, body, content_type, requests)
-        result.update(bursts(port))
+        result.update(bursts(port, drawings, (body, content_type)))
     finally:
         stop_server(server)
     return result
 
 
 def measure(requests: int, rounds: int) -> dict[str, list[dict]]:
-    body, content_type = multipart_body(canvas_png(load_mnist().x_test[0]))
+    mnist = load_mnist()
+    body, content_type = multipart_body(canvas_png(mnist.x_test[0]))
+    drawings = [multipart_body(canvas_png(mnist.x_test[index]), label=str(int(mnist.y_test[index])))
+                for index in range(1, 21)]
     results: dict[str, list[dict]] = {name: [] for name in CONFIGURATIONS}
     with tempfile.TemporaryDirectory(prefix="digitdraw-bench-limits-") as folder:
         for _ in range(rounds):
             for name, settings in CONFIGURATIONS.items():
-                results[name].append(round_of(name, settings, body, content_type, requests, Path(folder)))
+                results[name].append(round_of(name, settings, body, content_type, requests, Path(folder), drawings))
     return results
 
 
 def table(results: dict[str, list[dict]], requests: int, rounds: int) -> str:
     lines = [f"{requests} predictions per round from {CLIENTS} clients over {CONNECTIONS} connections, then 20 "
-             f"sign-ins and 30 wrong Bearer tokens from one client at once (limit: 5 a second); {rounds} rounds, "
+             f"sign-ins, 30 wrong Bearer tokens, 20 saved drawings and 30 explanations, each burst from one client "
+             f"at once (each limit: 5 a second); {rounds} rounds, "
              f"configurations alternating; medians of the rounds.",
              "",
              "| counters | predictions/s | p50 ms | p95 ms | refused | sign-ins let through (of 20) | "
-             "wrong tokens answered 403 (of 30) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "wrong tokens answered 403 (of 30) | drawings saved (of 20) | explanations let through (of 30) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, rows in results.items():
         def median(key, rows=rows):
             return statistics.median(row[key] for row in rows)
         limited = name != "limits off"
         lines.append(f"| {name} | {median('rps'):.0f} | {median('p50'):.1f} | {median('p95'):.1f} | "
                      f"{median('refused'):.0f} | {median('sign_ins'):.0f}{'' if limited else ' (no limit)'} | "
-                     f"{median('guesses'):.0f}{'' if limited else ' (no limit)'} |")
+                     f"{median('guesses'):.0f}{'' if limited else ' (no limit)'} | {median('saved'):.0f} | "
+                     f"{median('explained'):.0f} |")
     return "\n".join(lines)
 
 

@@ -225,3 +225,10 @@ def test_a_round_downloads_as_a_zip_of_pngs_with_a_csv_and_as_the_npz_train_py_r
         assert arrays["ids"].tolist() == [outside] + [answer["id"] for answer in sent]
     assert client.get("/api/drawings/export.zip").status_code == 403
     assert client.get(f"/api/rounds/{round_id}/export.npz").status_code == 403
+
+
+def test_the_prompt_reads_as_english(client):
+    assert start(client, kind="digit", digit=8).get_json()["prompt"] == "Draw an 8"
+    round_id = client.get("/api/rounds/current").get_json()["id"]
+    client.post(f"/api/rounds/{round_id}/end", headers=TEACHER)
+    assert start(client, kind="any").get_json()["prompt"] == "Draw any digit"

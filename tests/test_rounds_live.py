@@ -79,7 +79,7 @@ class Wall:
         deadline = time.monotonic() + WAIT_SECONDS
         block: dict[str, str] = {}
         while len(self.drawings) < count and time.monotonic() < deadline:
-            line = self.response.fp.readline().decode().rstrip("\r\n")
+            line = self.response.readline().decode().rstrip("\r\n")
             if line == "":
                 if block.get("event") == "drawing":
                     assert int(block["id"]) == json.loads(block["data"])["id"]

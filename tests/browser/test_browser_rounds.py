@@ -91,7 +91,6 @@ def test_a_projector_and_three_phones_run_a_round(feedback_app, browser, browser
 
     for width, height in PROJECTORS:
         wall.set_viewport_size({"width": width, "height": height})
-        wall.screenshot(path=str(screenshot_dir / f"wall-{width}x{height}.png"))
         assert wall.evaluate("document.documentElement.scrollWidth") <= width
 
     wall.locator("#wall-end").click()
@@ -110,3 +109,80 @@ def test_a_student_opening_the_wall_is_sent_to_sign_in(open_page):
     page = open_page("/wall")
     expect(page.locator("#token")).to_be_visible()
     assert page.url.endswith("/teacher?next=/wall")
+
+
+def seeded_round(app, mnist, fours: int = 27, others=(9, 1, 7)) -> int:
+    """A "Draw a 4" round with `fours` 4s and one each of `others` (read as what they are: misread), each from
+    a device of its own (its own nickname)."""
+    import numpy as np
+
+    from support import canvas_png, post_image
+
+    teacher = app.test_client()
+    round_id = teacher.post("/api/rounds", json={"kind": "digit", "digit": 4},
+                            headers={"Authorization": f"Bearer {TEACHER_TOKEN}"}).get_json()["id"]
+    indexes = list(np.flatnonzero(mnist.y_test == 4)[:fours]) + [int(np.flatnonzero(mnist.y_test == d)[0])
+                                                                  for d in others]
+    for index in indexes:
+        sent = post_image(app.test_client(), canvas_png(mnist.x_test[index]), f"/api/rounds/{round_id}/drawings")
+        assert sent.status_code == 201
+    return round_id
+
+
+def test_a_wall_of_thirty_drawings_fits_every_projector_and_ends_with_its_summary(
+        feedback_app, browser, browser_problems, screenshot_dir, mnist):
+    url, app = feedback_app(TEACHER_TOKEN=TEACHER_TOKEN)
+    seeded_round(app, mnist)
+    context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 720}, reduced_motion="reduce")
+    wall = context.new_page()
+    browser_problems.watch(wall)
+    sign_in(wall)
+    wall.goto("/wall")
+    expect(wall.locator("#wall-tiles .tile")).to_have_count(30)
+    expect(wall.locator("#wall-sent")).to_have_text("30")
+    right = wall.locator("#wall-right").inner_text()
+    for (width, height), name in (((1280, 720), "wall-1280.png"), ((1024, 768), "wall-1024.png"),
+                                  ((1920, 1080), None)):   # 1920x1080: the README shows it at the end
+        wall.set_viewport_size({"width": width, "height": height})
+        assert wall.evaluate("document.documentElement.scrollWidth") <= width
+        prompt, counts = wall.locator("#wall-prompt").bounding_box(), wall.locator(".wall-counts").bounding_box()
+        assert prompt["x"] + prompt["width"] <= counts["x"] or prompt["y"] + prompt["height"] <= counts["y"]
+        if name:
+            wall.screenshot(path=str(screenshot_dir / name))
+    wall.locator("#wall-end").click()
+    read_right, read = (int(part) for part in right.split(" of "))
+    expect(wall.locator("#wall-summary")).to_have_text(
+        f"The model read {read_right} of {read} right: the misread ones come first.")
+    assert read == 30 and read_right <= 27
+    first = wall.locator("#wall-tiles .tile").first
+    expect(first).to_have_attribute("data-right", "false")   # the misread ones first
+    expect(wall.locator("#wall-digits tbody tr")).to_have_count(1)
+    wall.screenshot(path=str(screenshot_dir / "wall-1920-ended.png"))
+
+    first.locator(".tile-open").click()   # Look inside that drawing, on the projector
+    expect(wall.locator("#wall-inside")).to_be_visible()
+    expect(wall.locator("#inside [data-part='stages'] li").first).to_be_visible(timeout=10000)
+    context.close()
+    assert browser_problems.unexpected() == []
+
+
+def test_a_phone_in_an_any_digit_round_chooses_its_digit_before_sending(feedback_app, browser, browser_problems,
+                                                                         screenshot_dir):
+    url, app = feedback_app(TEACHER_TOKEN=TEACHER_TOKEN)
+    app.test_client().post("/api/rounds", json={"kind": "any"}, headers={"Authorization": f"Bearer {TEACHER_TOKEN}"})
+    context = browser.new_context(base_url=url, reduced_motion="reduce",
+                                  **{**PHONE, "viewport": {"width": 360, "height": 740}})
+    phone = context.new_page()
+    browser_problems.watch(phone)
+    phone.goto("/")
+    expect(phone.locator("#round-prompt")).to_have_text("Draw any digit")
+    draw_with_finger(phone, four(0))
+    expect(phone.locator("#round-send")).to_be_disabled()   # which digit first
+    phone.locator("#round-digits label").nth(4).click()
+    phone.locator("#round-send").click()
+    expect(phone.locator("#round-status")).to_contain_text("Sent ✓")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    phone.locator("#round-digits label").nth(4).click()
+    phone.screenshot(path=str(screenshot_dir / "round-phone-360.png"))
+    context.close()
+    assert browser_problems.unexpected() == []

@@ -24,7 +24,7 @@ import threading
 import time
 from collections import Counter
 
-from flask import Response, current_app, stream_with_context, url_for
+from flask import Response, current_app, request
 
 from webapp.http.errors import ApiError
 from webapp.http.ratelimits import client_key
@@ -40,9 +40,6 @@ RETRY_MS = 1000           # how soon a browser reconnects after a stream ends or
 PER_ADDRESS = 8           # per worker: a teacher's walls and a few reconnections overlapping
 MOST_AT_ONCE = 200        # per worker
 
-_open = Counter()
-_lock = threading.Lock()
-
 
 class Busy(ApiError):
     def __init__(self, message: str):
@@ -50,26 +47,33 @@ class Busy(ApiError):
         self.retry_after = 5
 
 
-def take_place(address: str) -> None:
-    with _lock:
-        if sum(_open.values()) >= MOST_AT_ONCE:
-            raise Busy("The server follows as many live walls as it can: close one and try again.")
-        if _open[address] >= PER_ADDRESS:
-            raise Busy(f"Your address already follows {PER_ADDRESS} live walls on this server: close one first.")
-        _open[address] += 1
+class Streams:
+    """The streams one app (one worker) holds, per client address, within PER_ADDRESS and MOST_AT_ONCE."""
+
+    def __init__(self):
+        self.open: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def take_place(self, address: str) -> None:
+        with self.lock:
+            if sum(self.open.values()) >= MOST_AT_ONCE:
+                raise Busy("The server follows as many live walls as it can: close one and try again.")
+            if self.open[address] >= PER_ADDRESS:
+                raise Busy(f"Your address already follows {PER_ADDRESS} live walls on this server: close one first.")
+            self.open[address] += 1
+
+    def leave_place(self, address: str) -> None:
+        with self.lock:
+            self.open[address] -= 1
+            if self.open[address] <= 0:
+                del self.open[address]
 
 
-def leave_place(address: str) -> None:
-    with _lock:
-        _open[address] -= 1
-        if _open[address] <= 0:
-            del _open[address]
-
-
-def tile_json(drawing: RoundDrawing) -> dict:
-    """A drawing as a wall's tile: every model's reading, the 28x28 input, where its kept image is."""
+def tile_json(drawing: RoundDrawing, script_root: str) -> dict:
+    """A drawing as a wall's tile: every model's reading, the 28x28 input, where its kept image is (the
+    teacher's GET /api/drawings/<id>/original, under the app's `script_root`)."""
     return {**drawing.as_json(), "input": png_data_url(drawing.pixels),
-            "image": url_for("feedback.original_image", drawing_id=drawing.id)}
+            "image": f"{script_root}/api/drawings/{drawing.id}/original"}
 
 
 def event(name: str, data, event_id: int | None = None) -> str:
@@ -79,11 +83,12 @@ def event(name: str, data, event_id: int | None = None) -> str:
 
 def stream(round_id: int, last_id: int) -> Response:
     address = client_key()
-    take_place(address)
-    app = current_app._get_current_object()
+    streams = current_app.extensions.setdefault("round_streams", Streams())
+    streams.take_place(address)
+    # Everything the stream needs, taken now: it runs after the request's context has gone.
+    rounds, script_root, logger = Rounds(get_store()), request.script_root, current_app.logger
 
     def events():
-        rounds = Rounds(get_store())
         after, changes, hidden = last_id, None, set()
         started = last_beat = time.monotonic()
         yield f"retry: {RETRY_MS}\n\n"
@@ -98,19 +103,19 @@ def stream(round_id: int, last_id: int) -> Response:
                     yield event("state", found.as_json())
                 for drawing in rounds.drawings(round_id, after, limit=200):
                     after = drawing.id
-                    yield event("drawing", tile_json(drawing), drawing.id)
+                    yield event("drawing", tile_json(drawing, script_root), drawing.id)
             except NoSuchRound:
                 yield event("deleted", {"id": round_id})
                 return
             except StoreRefused as refused:
-                app.logger.warning("round %d stream: %s", round_id, refused)
+                logger.warning("round %d stream: %s", round_id, refused)
             if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
                 last_beat = time.monotonic()
                 yield ": still here\n\n"
             time.sleep(POLL_SECONDS)
 
-    response = Response(stream_with_context(events()), mimetype="text/event-stream")
+    response = Response(events(), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"   # nginx passes each event on at once
-    response.call_on_close(lambda: leave_place(address))   # also when the stream never started
+    response.call_on_close(lambda: streams.leave_place(address))   # also when the stream never started
     return response

@@ -141,7 +141,8 @@ def round_drawings(round_id: int):
     after = whole_number("after", 0, largest=LARGEST_ID)
     limit = whole_number("limit", 500, smallest=1, largest=1000)
     found = rounds().drawings(round_id, after, limit)
-    return jsonify(items=[round_events.tile_json(drawing) for drawing in found], hidden=rounds().hidden(round_id))
+    return jsonify(items=[round_events.tile_json(drawing, request.script_root) for drawing in found],
+                   hidden=rounds().hidden(round_id))
 
 
 @bp.post(f"/<int(max={LARGEST_ID}):round_id>/drawings")
