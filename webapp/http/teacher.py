@@ -204,16 +204,15 @@ def require_teacher(action: str, changes_state: bool = True) -> None:
                             "(DIGITDRAW_TEACHER_TOKEN) is not set.")
     given = bearer_token()
     if given is not None:
-        token_guesses.refuse_when_out_of_guesses()
+        token_guesses.take_guess()
         if not token_matches(given):
             log.warning("teacher action refused: a wrong token from %s", request.remote_addr)   # never the token
-            token_guesses.count_wrong_guess()
             raise ApiError(403, f"{action} needs the teacher's token, and this one is wrong.")
+        token_guesses.forget_guesses()
         return
     if not is_teacher():
         if presents_wrong_token_by_cookie():
-            token_guesses.refuse_when_out_of_guesses()
-            token_guesses.count_wrong_guess()
+            token_guesses.take_guess()
         raise ApiError(403, f"{action} needs the teacher: sign in on the teacher page ({url_for('teacher.page')}; "
                             f"a sign-in lasts {hours_text()}), or send the token as `Authorization: Bearer <token>`.")
     if not changes_state:
@@ -284,11 +283,11 @@ def sign_in():
     if not teacher_token():
         return refused_sign_in("Teacher mode is off on this server: start it with DIGITDRAW_TEACHER_TOKEN set.", 403)
     try:
-        token_guesses.refuse_when_out_of_guesses()
+        token_guesses.take_guess()
         if not token_matches(request.form.get("token", "")):
             log.warning("teacher sign-in refused: a wrong token from %s", request.remote_addr)
-            token_guesses.count_wrong_guess()
             return refused_sign_in("That is not the teacher's token.", 403)
+        token_guesses.forget_guesses()
     except token_guesses.TooManyGuesses as refusal:
         page, status = refused_sign_in(str(refusal), refusal.status)
         return page, status, {"Retry-After": str(refusal.retry_after)}

@@ -5,8 +5,9 @@ script could guess the token through `Authorization: Bearer` on any teacher API 
 4,000 a minute. Every wrong token (the form's, a Bearer header's) and every teacher cookie that no longer
 signs anyone in (signed out, expired, made for an earlier token) is one guess here, counted per client in
 the same storage as every other limit (shared by the machine's workers, or by every instance through Redis).
-A client out of guesses is refused with 429 before its token is even compared, a right one too: otherwise
-the answer to the next guess (429 or 200) would still tell a right token from a wrong one.
+Each token is counted before it is compared, and a client out of guesses is refused with 429 without a
+comparison, a right token too: otherwise the answer to the next guess (429 or 200) would still tell a right
+token from a wrong one. A right token (a teacher's script) clears the client's count.
 """
 
 from __future__ import annotations
@@ -55,25 +56,25 @@ def checked(action):
     raise AssertionError("the in-memory counters always answer")
 
 
-def refuse_when_out_of_guesses() -> None:
-    """429 for a client that has used its guesses (before any token of it is compared)."""
+def take_guess() -> None:
+    """Count the token this request presents as one guess, before it is compared: 429 (and no comparison) when
+    the client has no guess left. Counting first means parallel guesses cannot all pass a check before any is
+    counted (with Redis, gevent switches between requests at every round trip)."""
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
-    windows = checked(lambda strategy, limit: (strategy.test(limit, SCOPE, client_key()),
-                                               strategy.get_window_stats(limit, SCOPE, client_key())))
-    refused = [stats for allowed, stats in windows if not allowed]
-    if refused:
-        raise TooManyGuesses(wait_seconds(refused))
-
-
-def count_wrong_guess() -> None:
-    """One more wrong token from this client; 429 when it was one too many."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
+    key = client_key()
+    if all(checked(lambda strategy, limit: strategy.hit(limit, SCOPE, key))):
         return
-    if not all(checked(lambda strategy, limit: strategy.hit(limit, SCOPE, client_key()))):
-        log.warning("teacher token guesses refused: too many from %s", client_key())
-        refuse_when_out_of_guesses()
-        raise TooManyGuesses(1)
+    log.warning("teacher token guesses refused: too many from %s", key)
+    windows = checked(lambda strategy, limit: strategy.get_window_stats(limit, SCOPE, key))
+    raise TooManyGuesses(wait_seconds([stats for stats in windows if stats.remaining <= 0] or windows))
+
+
+def forget_guesses() -> None:
+    """The token was right: this client's guesses no longer count (a teacher's script is never slowed down)."""
+    if current_app.config.get("RATELIMIT_ENABLED", True):
+        key = client_key()
+        checked(lambda strategy, limit: strategy.clear(limit, SCOPE, key))
 
 
 def wait_seconds(windows) -> int:
