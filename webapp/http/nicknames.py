@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import Response, g, request
+from flask import Response, request
 
 COOKIE = "digitdraw_nickname"
 COOKIE_DAYS = 30
@@ -28,18 +28,28 @@ def new_nickname() -> str:
     return f"{secrets.choice(ADJECTIVES)} {secrets.choice(ANIMALS)} {secrets.randbelow(90) + 10}"
 
 
+NICKNAME = "digitdraw.nickname"   # this request's (nickname, given just now), kept in its WSGI environ
+
+
 def device_nickname() -> str:
     """This device's nickname: its cookie's, or a new one that the answer sets (remember_nickname)."""
-    if "nickname" not in g:
+    if NICKNAME not in request.environ:
         given = request.cookies.get(COOKIE, "").replace("-", " ")   # the cookie has no spaces (no quoting)
-        g.nickname = given if SHAPE.fullmatch(given) else new_nickname()
-        g.nickname_is_new = g.nickname != given
-    return g.nickname
+        nickname = given if SHAPE.fullmatch(given) else new_nickname()
+        request.environ[NICKNAME] = (nickname, nickname != given)
+    return request.environ[NICKNAME][0]
+
+
+def is_new() -> bool:
+    """Did this request get its nickname just now (it sent no cookie the server made)?"""
+    device_nickname()
+    return request.environ[NICKNAME][1]
 
 
 def remember_nickname(response: Response) -> Response:
     """Set the cookie when this request gave the device its nickname."""
-    if g.get("nickname_is_new"):
-        response.set_cookie(COOKIE, g.nickname.replace(" ", "-"), max_age=COOKIE_DAYS * 86400, httponly=True,
+    nickname, given_now = request.environ.get(NICKNAME, (None, False))
+    if given_now:
+        response.set_cookie(COOKIE, nickname.replace(" ", "-"), max_age=COOKIE_DAYS * 86400, httponly=True,
                             samesite="Lax", secure=request.is_secure)
     return response

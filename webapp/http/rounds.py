@@ -23,6 +23,7 @@ from webapp.inference.reading import read
 from webapp.store import drawing_scores
 from webapp.store import get_store as store
 from webapp.store.drawings import NewDrawing
+from webapp.store.refusals import AlreadyKept, StoreRefused
 from webapp.store.rounds import KINDS, Round, Rounds
 
 log = logging.getLogger("digitdraw")
@@ -87,7 +88,11 @@ def current_round():
 
 
 def record_device(round_id: int, device: str) -> None:
-    """Count the device as following the round, writing at most every SEEN_EVERY_SECONDS per worker."""
+    """Count the device as following the round, writing at most every SEEN_EVERY_SECONDS per worker; only a
+    device that kept the nickname it was given (a request without the cookie writes nothing), and never at the
+    cost of an answer: a store that cannot take the write leaves the count as it was."""
+    if nicknames.is_new():
+        return
     now = time.monotonic()
     key = (round_id, device)
     if now - _last_recorded.get(key, -SEEN_EVERY_SECONDS) < SEEN_EVERY_SECONDS:
@@ -95,7 +100,10 @@ def record_device(round_id: int, device: str) -> None:
     if len(_last_recorded) > 10_000:
         _last_recorded.clear()
     _last_recorded[key] = now
-    rounds().seen(round_id, device)
+    try:
+        rounds().seen(round_id, device)
+    except StoreRefused as refused:
+        log.warning("round %d: a device not counted: %s", round_id, refused)
 
 
 @bp.get(f"/<int(max={LARGEST_ID}):round_id>")
@@ -161,10 +169,22 @@ def send_drawing(round_id: int):
         raise ApiError(400, "Nothing is drawn in this image: draw the digit, then send it.")
     [copy] = kept_copies(reading.image, reading.digits[:1], "digit")
     nickname = nicknames.device_nickname()
+    pixels = reading.digits[0].pixels
     shown = shown_answer(served, reading, 0)
-    [drawing_id] = store().add(NewDrawing(image=copy, pixels=reading.digits[0].pixels, label=int(label),
-                                          answers=drawing_scores.answers_to(reading, 0), writer=writer_of_request(),
-                                          round_id=round_id, nickname=nickname, **shown))
+    try:
+        drawing_id = rounds().add_drawing(NewDrawing(
+            image=copy, pixels=pixels, label=int(label), answers=drawing_scores.answers_to(reading, 0),
+            writer=writer_of_request(), round_id=round_id, nickname=nickname, **shown))
+    except AlreadyKept:
+        sent = rounds().sent_already(round_id, nickname, pixels)
+        if sent is None:
+            raise ApiError(409, "This drawing is exactly like one kept already: draw it again a little "
+                                "differently.") from None
+        # Sent again after its answer was lost on the wifi: kept once, answered as the first time.
+        return jsonify(id=sent.id, round=round_id, label=sent.label, digit=sent.digit,
+                       confidence=round(sent.confidence or 0.0, 6), model=sent.model,
+                       model_title=model_title(sent.model or served.name), right=sent.digit == sent.label,
+                       nickname=nickname, already=True), 200
     record_device(round_id, nickname)
     log.info("round %d: drawing #%d sent", round_id, drawing_id)
     confidence = float(shown["probabilities"][shown["prediction"]])

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from webapp.mnist_format import CLASSES, IMAGE_SIDE
 from webapp.store.database import Database, open_database
 from webapp.store.refusals import AlreadyKept, StoreFull, StoreRefused, TooManyFromOneDevice
-from webapp.store.schema import answers, confusion, drawings, drawings_usage
+from webapp.store.schema import answers, confusion, drawings, drawings_usage, round_hidden, rounds
 from webapp.vision.images import to_uint8
 
 ROW_OVERHEAD_BYTES = 1024           # a drawing's 28x28 input, its row, its answers and their index entries
@@ -106,13 +106,16 @@ class Store:
         """Whether anything was ever kept here (a SQLite file is created by the first write or read)."""
         return self.database.exists()
 
-    def add(self, *new: NewDrawing) -> list[int]:
+    def add(self, *new: NewDrawing, check=None) -> list[int]:
         """Keep the drawings, all or none, with their models' answers; their ids (never reused). AlreadyKept
-        when one of them is kept already, TooManyFromOneDevice past a device's hourly cap for a label."""
+        when one of them is kept already, TooManyFromOneDevice past a device's hourly cap for a label;
+        `check(connection)` runs first in the same transaction and may refuse (a round that just ended)."""
         now = datetime.now(timezone.utc)
         created = now.isoformat(timespec="milliseconds")
 
         def insert(connection) -> list[int]:
+            if check is not None:
+                check(connection)
             self._check_device_cap(connection, new, now)
             ids, answered = [], Counter()
             for drawing in new:
@@ -145,6 +148,11 @@ class Store:
         before the clearing names no new drawing.
         """
         def remove_all(connection) -> int:
+            in_rounds = sa.select(drawings.c.round_id, drawings.c.id).where(drawings.c.round_id.is_not(None))
+            connection.execute(round_hidden.insert().from_select(["round_id", "drawing_id"], in_rounds))
+            connection.execute(rounds.update().where(rounds.c.id.in_(
+                sa.select(drawings.c.round_id).where(drawings.c.round_id.is_not(None)).distinct()))
+                .values(changes=rounds.c.changes + 1))
             connection.execute(confusion.delete())
             connection.execute(answers.delete())
             connection.execute(drawings_usage.update().values(value=0))
@@ -300,7 +308,12 @@ class Store:
 
 
 def delete_drawing(connection, drawing_id: int) -> int:
-    """In the caller's transaction: remove one drawing, its answers and their confusion counts; 1 or 0."""
+    """In the caller's transaction: remove one drawing, its answers and their confusion counts; 1 or 0. A
+    drawing of a class round is recorded as hidden from it, so every wall following the round drops it."""
+    sent_in = connection.execute(sa.select(drawings.c.round_id).where(drawings.c.id == drawing_id)).scalar()
+    if sent_in is not None:
+        connection.execute(round_hidden.insert().values(round_id=sent_in, drawing_id=drawing_id))
+        connection.execute(rounds.update().where(rounds.c.id == sent_in).values(changes=rounds.c.changes + 1))
     connection.execute(sa.text(
         "UPDATE confusion SET count = count - 1 WHERE (model, version, label, digit) IN"
         " (SELECT answers.model, answers.version, drawings.label, answers.digit FROM answers"
@@ -332,12 +345,21 @@ def pixels_from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.uint8).reshape(IMAGE_SIDE, IMAGE_SIDE)
 
 
+def input_bytes(pixels) -> bytes:
+    """A 28x28 model input as the store keeps it: uint8, row by row."""
+    return to_uint8(np.asarray(pixels)).reshape(IMAGE_SIDE, IMAGE_SIDE).tobytes()
+
+
+def input_sha256(pixels) -> str:
+    """What makes a drawing the same drawing: the SHA-256 of its kept input."""
+    return hashlib.sha256(input_bytes(pixels)).hexdigest()
+
+
 def row_of(drawing: NewDrawing, created: str) -> dict:
-    model_input = to_uint8(np.asarray(drawing.pixels)).reshape(IMAGE_SIDE, IMAGE_SIDE)
     probabilities = (None if drawing.probabilities is None
                      else json.dumps([round(float(p), 6) for p in drawing.probabilities]))
     prediction = None if drawing.prediction is None else int(drawing.prediction)
-    pixels = model_input.tobytes()
+    pixels = input_bytes(drawing.pixels)
     return {"created": created, "image": bytes(drawing.image), "input": pixels,
             "input_sha256": hashlib.sha256(pixels).hexdigest(),
             "label": int(drawing.label), "model": drawing.model, "model_version": drawing.model_version,

@@ -19,13 +19,14 @@ import numpy as np
 import sqlalchemy as sa
 
 from webapp.mnist_format import CLASSES
-from webapp.store.drawings import Store, delete_drawing, pixels_from_blob
+from webapp.store.drawings import NewDrawing, Store, delete_drawing, input_sha256, pixels_from_blob
 from webapp.store.refusals import StoreRefused
 from webapp.store.schema import answers, drawings, round_devices, round_hidden, rounds
 
 KINDS = ("digit", "any")
 LIVE_STATES = ("open", "paused")
 DEVICE_SEEN_SECONDS = 15.0   # a device that asked for the round this recently is following it
+MOST_DEVICES = 1000          # devices counted per round: a school's largest room many times over
 
 
 class RoundConflict(StoreRefused):
@@ -144,6 +145,30 @@ class Rounds:
             raise RoundConflict(f"Round {round_id} is {found.state}: drawings are not taken now.")
         return found
 
+    def add_drawing(self, drawing: NewDrawing) -> int:
+        """Keep a drawing sent to its round, checking in the same transaction that the round is still open
+        (the teacher may have ended, paused or deleted it while the models read the drawing)."""
+        def still_open(connection) -> None:
+            row = connection.execute(sa.select(rounds.c.state).where(rounds.c.id == drawing.round_id)).first()
+            if row is None:
+                raise NoSuchRound(f"There is no round {drawing.round_id}.")
+            if row[0] != "open":
+                raise RoundConflict(f"Round {drawing.round_id} is {row[0]}: drawings are not taken now.")
+
+        [drawing_id] = self.store.add(drawing, check=still_open)
+        return drawing_id
+
+    def sent_already(self, round_id: int, nickname: str, pixels: np.ndarray) -> RoundDrawing | None:
+        """The drawing this device sent to this round with exactly this input, if it did (a resend after an
+        answer lost on the wifi)."""
+        rows = self.store.read(sa.select(drawings.c.id).where(drawings.c.input_sha256 == input_sha256(pixels),
+                                                              drawings.c.round_id == round_id,
+                                                              drawings.c.nickname == nickname))
+        if not rows:
+            return None
+        found = self.drawings(round_id, rows[0][0] - 1, limit=1)
+        return found[0] if found else None
+
     def drawings(self, round_id: int, after: int = 0, limit: int = 1000) -> list[RoundDrawing]:
         """The round's drawings with an id above `after`, oldest first, with every model's reading."""
         c = drawings.c
@@ -177,10 +202,7 @@ class Rounds:
                                                                       drawings.c.round_id == round_id)).first()
             if found is None:
                 return False
-            connection.execute(round_hidden.insert().values(round_id=round_id, drawing_id=drawing_id))
-            connection.execute(rounds.update().where(rounds.c.id == round_id)
-                               .values(changes=rounds.c.changes + 1))
-            return delete_drawing(connection, drawing_id) == 1
+            return delete_drawing(connection, drawing_id) == 1   # which records it as hidden
 
         return self.store.transaction(remove)
 
@@ -206,7 +228,11 @@ class Rounds:
             updated = connection.execute(round_devices.update().where(round_devices.c.round_id == round_id,
                                                                       round_devices.c.device == device)
                                          .values(seen=now)).rowcount
-            if not updated:
+            if updated:
+                return
+            recorded = connection.execute(sa.select(sa.func.count()).select_from(round_devices)
+                                          .where(round_devices.c.round_id == round_id)).scalar_one()
+            if recorded < MOST_DEVICES:   # nicknames made up by a script cannot grow the table without end
                 connection.execute(round_devices.insert().values(round_id=round_id, device=device, seen=now))
 
         self.store.transaction(record)
