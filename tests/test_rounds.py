@@ -96,8 +96,9 @@ def test_students_send_to_a_digit_round_and_get_the_served_models_reading(client
         "digit": 3, "right": 3, "total": 3}
     assert {model["model"]: (model["right"], model["read"]) for model in report["models"]}["cnn"] == (3, 3)
     assert len(report["models"][0]["mnist_per_digit"]) == 10
-    listed = client.get("/api/drawings").get_json()
-    assert listed["total"] == 3   # the class's drawings: fine-tuning and /drawings see them
+    store = client.application.extensions["store"]
+    assert store.count() == 3 and len(store.labelled_drawings().ids) == 3   # the class's: fine-tuning learns them
+    assert client.get("/api/drawings").get_json()["total"] == 0   # a student's /drawings does not show them
 
 
 def test_an_any_round_needs_the_students_digit_and_keeps_it_as_the_label(client, mnist):
@@ -277,3 +278,16 @@ def test_drawings_deleted_outside_the_wall_leave_every_wall_too(client, mnist):
     assert listed["hidden"] == [ids[0]]
     client.delete("/api/drawings", headers=TEACHER)
     assert sorted(client.get(f"/api/rounds/{round_id}/drawings", headers=TEACHER).get_json()["hidden"]) == ids
+
+
+def test_students_do_not_see_the_rounds_drawings_on_the_drawings_page_and_the_teacher_does(client, mnist):
+    outside = post_image(client, digits_of(mnist, 2, 1, skip=5)[0], "/api/feedback", label="2").get_json()["id"]
+    round_id = start(client, kind="digit", digit=3).get_json()["id"]
+    sent = [send(client, round_id, png).get_json()["id"] for png in digits_of(mnist, 3, 2, skip=5)]
+    student = client.get("/api/drawings").get_json()
+    assert [item["id"] for item in student["items"]] == [outside] and student["total"] == 1
+    polled = client.get("/api/drawings?after=0").get_json()
+    assert [item["id"] for item in polled["items"]] == [outside] and polled["total"] == 1
+    assert polled["label_counts"][3] == 0 and polled["label_counts"][2] == 1
+    page = client.get("/drawings").data.decode()
+    assert f'data-id="{outside}"' in page and not any(f'data-id="{drawing}"' in page for drawing in sent)

@@ -16,6 +16,7 @@ import { withArticle } from "./words.js";
 
 const ROUND_CHECK_MS = 2000;     // a round started elsewhere (the teacher page, another wall) shows this soon
 const REPORT_AFTER_MS = 400;     // the counts follow a burst of drawings at most this often
+const STREAM_RETRY_MS = 3000;    // a refused stream is opened again this long after
 
 const wall = document.querySelector("#wall");
 const roundsUrl = wall.dataset.roundsUrl;
@@ -70,7 +71,20 @@ function follow(next) {
 }
 
 function openStream(roundId) {
-  stream = new EventSource(`${roundsUrl}/${roundId}/events`);
+  const last = Math.max(0, ...tiles.keys());
+  stream = new EventSource(`${roundsUrl}/${roundId}/events${last ? `?lastEventId=${last}` : ""}`);
+  stream.addEventListener("error", () => {
+    // A dropped connection the browser retries by itself; a refusal (503 busy, 403 signed out, a proxy's 502)
+    // closes the stream for good: open it again after a pause, from the newest tile, while the round is shown.
+    if (stream?.readyState !== EventSource.CLOSED) return;
+    const closed = stream;
+    setTimeout(() => {
+      if (stream === closed && round?.id === roundId) {
+        stream = null;
+        openStream(roundId);
+      }
+    }, STREAM_RETRY_MS);
+  });
   stream.addEventListener("drawing", (event) => {
     addTile(JSON.parse(event.data));
     reportSoon();

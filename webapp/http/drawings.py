@@ -39,7 +39,7 @@ from webapp.http.requests import (
     whole_number,
 )
 from webapp.http.security import private
-from webapp.http.teacher import collecting, ensure_secret_key, teacher_required
+from webapp.http.teacher import collecting, ensure_secret_key, is_teacher, teacher_required
 from webapp.inference.plain_names import model_title
 from webapp.inference.reading import Reading, read
 from webapp.store import drawing_scores
@@ -147,8 +147,9 @@ def list_drawings():
     if request.args.get("after") is not None:
         return jsonify(newer_drawings(whole_number("after", 0, largest=LARGEST_ID), limit, label))
     offset = whole_number("offset", 0)
-    items = [item_of(drawing) for drawing in store().page(limit, offset, label)]
-    return jsonify(items=items, total=store().count(label), limit=limit, offset=offset, label=label)
+    rounds = is_teacher()   # the drawings of class rounds are the teacher's to show
+    items = [item_of(drawing) for drawing in store().page(limit, offset, label, rounds)]
+    return jsonify(items=items, total=store().count(label, rounds), limit=limit, offset=offset, label=label)
 
 
 def item_of(drawing) -> dict:
@@ -161,7 +162,8 @@ def newer_drawings(after: int, limit: int, label: int | None) -> dict:
     """The drawings with an id above `after` (newest first, at most `limit`; `more` when others arrived too),
     the counts by label and each loaded model's score, read from counts every write keeps up to date: a poll
     reads the newest rows by their index and never every drawing, however many there are."""
-    newest = [drawing for drawing in store().page(limit + 1, 0, label) if drawing.id > after]
+    rounds = is_teacher()   # the drawings of class rounds are the teacher's to show
+    newest = [drawing for drawing in store().page(limit + 1, 0, label, rounds) if drawing.id > after]
     total, _ = store().usage()   # the drawings' row counter
     scores = [drawing_scores.score_of(classifier, store().confusion(drawing_scores.key_of(classifier)), total)
               for classifier in models().ordered()]
@@ -169,6 +171,9 @@ def newer_drawings(after: int, limit: int, label: int | None) -> dict:
     # rows are the labels' counts; only while every loaded version is still catching up are they counted.
     complete = next((score for score in scores if score.read == total), None)
     label_counts = [sum(row) for row in complete.confusion_matrix] if complete else store().label_counts()
+    if not rounds:   # less the rounds' drawings, counted by their index (a class's rounds, not every drawing)
+        label_counts = [all_ - in_rounds for all_, in_rounds in zip(label_counts, store().round_label_counts())]
+        total = sum(label_counts)
     return {"items": [item_of(drawing) for drawing in newest[:limit]], "more": len(newest) > limit,
             "total": total if label is None else label_counts[label], "limit": limit, "offset": 0, "label": label,
             "after": after, "label_counts": label_counts, "scores": [asdict(score) for score in scores]}
@@ -230,8 +235,9 @@ def drawings_page():
     """The collected drawings as a grid, and how each loaded model does on all of them."""
     label = optional_label(request.args.get("label"))
     page = whole_number("page", 1, smallest=1)
-    total = store().count(label)
-    drawings = store().page(PAGE_SIZE, (page - 1) * PAGE_SIZE, label)
+    rounds = is_teacher()   # the drawings of class rounds are the teacher's to show
+    total = store().count(label, rounds)
+    drawings = store().page(PAGE_SIZE, (page - 1) * PAGE_SIZE, label, rounds)
     scores = drawing_scores.scores(store(), models())
     shown = next((score for score in scores if score.name == request.args.get("model")),
                  scores[0] if scores else None)
@@ -243,6 +249,6 @@ def drawings_page():
 
     return render_template(
         "drawings.html", drawings=[(d, png_data_url(d.pixels)) for d in drawings], label=label,
-        page=page, pages=max(1, -(-total // PAGE_SIZE)), label_counts=store().label_counts(),
+        page=page, pages=max(1, -(-total // PAGE_SIZE)), label_counts=store().label_counts(rounds),
         scores=scores, shown=shown, page_url=page_url, version_scores=drawing_scores.version_scores(store()),
         mnist_accuracy={name: models().classifiers[name].report.get("test_accuracy") for name in models().names})

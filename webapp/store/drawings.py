@@ -165,24 +165,35 @@ class Store:
         rows = self.read(sa.select(drawings.c.image).where(drawings.c.id == drawing_id))
         return bytes(rows[0][0]) if rows else None
 
-    def count(self, label: int | None = None) -> int:
-        return self.read(with_label(sa.select(sa.func.count()).select_from(drawings), label))[0][0]
+    def count(self, label: int | None = None, rounds: bool = True) -> int:
+        """How many drawings (labelled `label`); `rounds=False`: not counting those sent in class rounds."""
+        return self.read(with_label(sa.select(sa.func.count()).select_from(drawings), label, rounds))[0][0]
 
-    def page(self, limit: int, offset: int = 0, label: int | None = None) -> list[Drawing]:
-        """Newest first, optionally only the drawings the people labelled `label`."""
+    def page(self, limit: int, offset: int = 0, label: int | None = None, rounds: bool = True) -> list[Drawing]:
+        """Newest first, optionally only the drawings the people labelled `label`; `rounds=False`: without the
+        drawings sent in class rounds (those only the teacher sees)."""
         c = drawings.c
         rows = self.read(with_label(sa.select(c.id, c.created, c.label, c.prediction, c.model, c.model_version,
-                                              c.mode, c.probabilities, c.input), label)
+                                              c.mode, c.probabilities, c.input), label, rounds)
                          .order_by(c.id.desc()).limit(limit).offset(offset))
         return [Drawing(id=row[0], created=row[1], label=row[2], prediction=row[3], model=row[4],
                         model_version=row[5], mode=row[6],
                         probabilities=None if row[7] is None else json.loads(row[7]),
                         pixels=pixels_from_blob(row[8])) for row in rows]
 
-    def label_counts(self) -> list[int]:
-        """How many drawings carry each label 0-9."""
+    def label_counts(self, rounds: bool = True) -> list[int]:
+        """How many drawings carry each label 0-9 (`rounds=False`: not counting class rounds' drawings)."""
         counts = [0] * CLASSES
-        for label, number in self.read(sa.select(drawings.c.label, sa.func.count()).group_by(drawings.c.label)):
+        for label, number in self.read(with_label(sa.select(drawings.c.label, sa.func.count()), None, rounds)
+                                       .group_by(drawings.c.label)):
+            counts[label] = number
+        return counts
+
+    def round_label_counts(self) -> list[int]:
+        """How many drawings of class rounds carry each label 0-9 (read through the rounds' index)."""
+        counts = [0] * CLASSES
+        for label, number in self.read(sa.select(drawings.c.label, sa.func.count())
+                                       .where(drawings.c.round_id.is_not(None)).group_by(drawings.c.label)):
             counts[label] = number
         return counts
 
@@ -337,7 +348,9 @@ def collected(senders) -> dict:
     return {"drawings": sum(counts), "per_label": counts, "students": len(students)}
 
 
-def with_label(query: sa.Select, label: int | None) -> sa.Select:
+def with_label(query: sa.Select, label: int | None, rounds: bool = True) -> sa.Select:
+    if not rounds:
+        query = query.where(drawings.c.round_id.is_(None))
     return query if label is None else query.where(drawings.c.label == int(label))
 
 
