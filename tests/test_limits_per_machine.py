@@ -220,7 +220,13 @@ def test_with_counters_in_each_workers_memory_the_same_burst_gets_through_more_o
 
         wait_until_healthy(port, server, log)
         guess = {"Authorization": f"Bearer {WRONG}"}
-        statuses = concurrently(40, lambda: send(port, "GET", "/api/finetune", headers=guess)[0])
+        answered = []
+        for _ in range(3):   # the kernel hands each connection to a worker: a burst may all go to one
+            statuses = concurrently(40, lambda: send(port, "GET", "/api/finetune", headers=guess)[0])
+            answered.append(statuses.count(403))
+            if answered[-1] > 5:
+                break
+            time.sleep(1.1)   # the next second's 5
     finally:
         stop_server(server)
-    assert statuses.count(403) > 5
+    assert max(answered) > 5, answered
