@@ -34,10 +34,14 @@ FORM_FIELD_TOO_LARGE = ("A form field is too large or the form has too many part
                         "128 KiB.")   # MAX_FORM_MEMORY_SIZE's default
 # from the app's URL map
 ENDPOINTS = ("/api/classroom, /api/drawings, /api/drawings/<drawing_id>, /api/drawings/<drawing_id>/original, "
+             "/api/drawings/export.npz, /api/drawings/export.zip, "
              "/api/explain, /api/explain/<name>, /api/feedback, /api/feedback/undo, /api/finetune, "
              "/api/finetune/readiness, /api/health, "
              "/api/models, /api/models/<name>/versions, /api/models/<name>/versions/<version_id>/serve, "
-             "/api/predict and /api/reports/<name>")
+             "/api/predict, /api/reports/<name>, /api/rounds, /api/rounds/<round_id>, /api/rounds/<round_id>/drawings, "
+             "/api/rounds/<round_id>/drawings/<drawing_id>, /api/rounds/<round_id>/end, /api/rounds/<round_id>/events, "
+             "/api/rounds/<round_id>/export.npz, /api/rounds/<round_id>/export.zip, /api/rounds/<round_id>/pause, "
+             "/api/rounds/<round_id>/resume and /api/rounds/current")
 
 CASES = {
     "number mode, 12,065 tiny strokes": (
