@@ -56,10 +56,11 @@ def tcp_inode(local_port: int, remote_port: int | None) -> str | None:
     return None
 
 
-def worker_of(connection: http.client.HTTPConnection, port: int, workers: set[int]) -> int:
-    """Which worker holds the server's end of this (connected, already answered once) connection."""
+def worker_of(connection: http.client.HTTPConnection, port: int) -> int:
+    """Which worker holds the server's end of this (connected, already answered once) connection. Read afresh
+    each time: a worker may have booted after the server first answered."""
     inode = tcp_inode(port, connection.sock.getsockname()[1])
-    holders = [pid for pid in workers if inode in sockets_of(pid)]
+    holders = [pid for pid in server_pids(port) if inode in sockets_of(pid)]
     assert len(holders) == 1, (inode, holders)
     return holders[0]
 
@@ -101,7 +102,6 @@ def fours(mnist, count: int) -> list[bytes]:
 def test_with_two_gunicorn_workers_a_drawing_sent_to_one_reaches_a_wall_on_the_other(tmp_path, mnist):
     with running_server(tmp_path, WORKERS="2", DIGITDRAW_TEACHER_TOKEN=TEACHER_TOKEN,
                         DIGITDRAW_RATELIMIT_ENABLED="false") as (port, log):
-        master_and_workers = server_pids(port)
         connection = http.client.HTTPConnection(HOST, port, timeout=WAIT_SECONDS)
         connection.request("POST", "/api/rounds", body=json.dumps({"kind": "digit", "digit": 4}),
                            headers={**TEACHER, "Content-Type": "application/json"})
@@ -113,14 +113,14 @@ def test_with_two_gunicorn_workers_a_drawing_sent_to_one_reaches_a_wall_on_the_o
             wall = Wall(port, round_id)
             wall.read_until(0)
             walls.append(wall)
-            holders.add(worker_of(wall.connection, port, master_and_workers))
+            holders.add(worker_of(wall.connection, port))
         assert len(holders) == 2, "two workers each hold a wall"
         sent, senders = [], set()
         for png in fours(mnist, 6):
             sender = http.client.HTTPConnection(HOST, port, timeout=WAIT_SECONDS)
             sender.request("GET", "/api/health")
             sender.getresponse().read()
-            senders.add(worker_of(sender, port, master_and_workers))
+            senders.add(worker_of(sender, port))
             body, content_type = multipart_body(png)
             sender.request("POST", f"/api/rounds/{round_id}/drawings", body=body,
                            headers={"Content-Type": content_type})
