@@ -291,3 +291,22 @@ def test_students_do_not_see_the_rounds_drawings_on_the_drawings_page_and_the_te
     assert polled["label_counts"][3] == 0 and polled["label_counts"][2] == 1
     page = client.get("/drawings").data.decode()
     assert f'data-id="{outside}"' in page and not any(f'data-id="{drawing}"' in page for drawing in sent)
+
+
+@pytest.mark.parametrize("path", ["/api/rounds/99999999999999999999", "/api/rounds/-1/end", "/api/rounds/abc"])
+def test_a_round_id_that_is_no_round_is_a_404_sentence(client, path):
+    response = client.get(path, headers=TEACHER) if "end" not in path else client.post(path, headers=TEACHER)
+    assert response.status_code == 404 and response.get_json()["error"]
+
+
+def test_strangers_fields_get_clear_answers(client, seven):
+    round_id = start(client, kind="any").get_json()["id"]
+    for label in ("x" * 100_000, "12", "-1", ""):
+        answer = send(client, round_id, seven, label=label)
+        assert answer.status_code in (400, 413) and answer.get_json()["error"]
+    for given in ("abc", "9" * 30, "-5"):
+        stream = client.get(f"/api/rounds/{round_id}/events", headers={**TEACHER, "Last-Event-ID": given})
+        assert stream.status_code == 400 and "Last-Event-ID" in stream.get_json()["error"]
+    nested = client.post("/api/rounds", data="[" * 100_000, content_type="application/json", headers=TEACHER)
+    assert nested.status_code in (400, 413)
+    assert send(client, round_id, b"not an image", label="4").status_code in (400, 415)

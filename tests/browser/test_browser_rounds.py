@@ -55,6 +55,25 @@ def test_a_projector_and_three_phones_run_a_round(feedback_app, browser, browser
     for phone in phones:
         expect(phone.locator("#round-prompt")).to_have_text("Draw a 4", timeout=5000)
         expect(phone.locator("#feedback")).to_be_hidden()   # one Send button during a round
+    teachers_page = projector.new_page()   # the teacher runs the round from the wall: no Send on their page
+    browser_problems.watch(teachers_page)
+    teachers_page.goto("/")
+    teachers_page.wait_for_timeout(1500)
+    expect(teachers_page.locator("#round")).to_be_hidden()
+    expect(teachers_page.locator("#class-wall")).to_be_visible()
+    teachers_page.close()
+    presenting = projector.new_page()   # presenter mode on a browser no teacher signed in: the pad stays whole
+    browser_problems.watch(presenting)
+    presenting.context.clear_cookies()
+    presenting.goto("/")
+    expect(presenting.locator("#round")).to_be_visible(timeout=5000)
+    presenting.locator("#presenter").click()
+    presenting.keyboard.press("Escape")   # the join dialog presenter mode opens with
+    expect(presenting.locator("#round")).to_be_hidden()
+    expect(presenting.locator("#feedback")).to_be_visible()
+    presenting.close()
+    sign_in(wall)
+    wall.goto("/wall")
     for variant, phone in enumerate(phones):
         draw_with_finger(phone, four(variant))
         phone.locator("#round-send").click()

@@ -3,7 +3,8 @@
  * (GET /api/rounds/current; a phone that was offline or reloads gets the round as it is now), shows the prompt
  * large and one Send button (with the digit choice in a "Draw any digit" round), sends the pad's drawing to the
  * round and shows how the model read it and that it was sent. Paused by the teacher: Send waits. No round: the
- * panel goes and the page works as it always did.
+ * panel goes and the page works as it always did; so it does on the signed-in teacher's page (the teacher runs
+ * the round from the wall) and in presenter mode (the projector shows the wall, not a student's Send).
  */
 
 import { postForm, requestJson } from "../api.js";
@@ -53,7 +54,9 @@ export class RoundPanel {
     return true;
   }
 
-  show(round) {
+  show(answer) {
+    // The signed-in teacher's page gets the round without a nickname: the teacher runs it from the wall.
+    const round = answer?.nickname ? answer : null;
     const changed = round?.id !== this.round?.id;
     this.round = round;
     this.root.hidden = !round;
