@@ -33,6 +33,7 @@ import threading
 import time
 from pathlib import Path
 
+from benchmarks.bench_cluster import Drawings
 from benchmarks.bench_load import (
     HOST,
     free_port,
@@ -46,7 +47,6 @@ from benchmarks.bench_predict import percentile
 from benchmarks.canvas import canvas_png
 from benchmarks.results_file import write_section
 from deploy.cluster import Cluster
-from training.mnist import load_mnist
 from training.report import cpu_name
 
 SECTION = "## A class in a round (`benchmarks/bench_class.py`)"
@@ -59,20 +59,6 @@ LOOK_SECONDS = 1.0
 THINK_SECONDS = (3.0, 6.0)
 CATCH_UP_SECONDS = 5.0
 WARM_UP_SECONDS = 20.0
-
-
-class Digits:
-    """A different MNIST test digit for every send (the store keeps each drawing once)."""
-
-    def __init__(self):
-        self.mnist = load_mnist()
-        self.next_index = iter(range(len(self.mnist.y_test)))
-        self.lock = threading.Lock()
-
-    def body(self) -> tuple[bytes, str]:
-        with self.lock:
-            index = next(self.next_index)
-        return multipart_body(canvas_png(self.mnist.x_test[index]), label=str(int(self.mnist.y_test[index])))
 
 
 def request(connection, method: str, path: str, body=None, headers=None):
@@ -141,7 +127,7 @@ class Wall(threading.Thread):
             connection.close()
 
 
-def student(number: int, port: int, round_id: int, digits: Digits, predict_body, deadline: float, results: dict,
+def student(number: int, port: int, round_id: int, digits: Drawings, predict_body, deadline: float, results: dict,
             lock: threading.Lock):
     address = {"X-Forwarded-For": f"10.9.{number // 250}.{number % 250 + 1}"}
     connection = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT)
@@ -168,7 +154,7 @@ def student(number: int, port: int, round_id: int, digits: Digits, predict_body,
                 results["predict_ms" if status == 200 else "predict_failed"].append(elapsed * 1000)
             time.sleep(max(0.0, LIVE_EVERY - elapsed))
         time.sleep(LOOK_SECONDS)
-        body, content_type = digits.body()
+        body, content_type = digits.next_body()
         started = time.monotonic()
         status, answer = call("POST", f"/api/rounds/{round_id}/drawings", body, content_type)
         with lock:
@@ -183,7 +169,7 @@ def student(number: int, port: int, round_id: int, digits: Digits, predict_body,
     connection.close()
 
 
-def run_class(port: int, students: int, seconds: float, digits: Digits, kill=None) -> dict:
+def run_class(port: int, students: int, seconds: float, digits: Drawings, kill=None) -> dict:
     """One round with `students` and two walls for `seconds`; `kill()` is called a third of the way in."""
     connection = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT)
     status, answer = request(connection, "POST", "/api/rounds", json.dumps({"kind": "any"}).encode(),
@@ -234,7 +220,7 @@ def run_class(port: int, students: int, seconds: float, digits: Digits, kill=Non
             "back_within_s": max(back) if back else None}
 
 
-def on_make_run(students: int, seconds: float, digits: Digits, folder: Path) -> dict:
+def on_make_run(students: int, seconds: float, digits: Drawings, folder: Path) -> dict:
     port = free_port()
     env = {"DIGITDRAW_DATABASE": str(folder / f"class-{port}.sqlite"), "DIGITDRAW_TRUSTED_PROXIES": "1",
            "DIGITDRAW_TEACHER_TOKEN": TOKEN}
@@ -250,7 +236,7 @@ def on_make_run(students: int, seconds: float, digits: Digits, folder: Path) -> 
     return result
 
 
-def on_cluster(students: int, seconds: float, digits: Digits, folder: Path) -> dict:
+def on_cluster(students: int, seconds: float, digits: Drawings, folder: Path) -> dict:
     env = {"DIGITDRAW_RATELIMIT_ENABLED": "false", "DIGITDRAW_TEACHER_TOKEN": TOKEN}
     cluster = Cluster(folder / "cluster", instances=3, port=free_port(), durable=False, env=env).start()
     try:
@@ -288,7 +274,7 @@ def main(argv=None) -> None:
     parser.add_argument("--cluster-seconds", type=float, default=90)
     parser.add_argument("--write", action="store_true", help="write the table into benchmarks/RESULTS.md")
     options = parser.parse_args(argv)
-    digits = Digits()
+    digits = Drawings()   # a different MNIST test digit for every send: the store keeps each drawing once
     results = []
     with tempfile.TemporaryDirectory(prefix="digitdraw-bench-class-") as scratch:
         folder = Path(scratch)

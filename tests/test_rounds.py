@@ -310,3 +310,15 @@ def test_strangers_fields_get_clear_answers(client, seven):
     nested = client.post("/api/rounds", data="[" * 100_000, content_type="application/json", headers=TEACHER)
     assert nested.status_code in (400, 413)
     assert send(client, round_id, b"not an image", label="4").status_code in (400, 415)
+
+
+def test_the_teacher_lists_every_round_newest_first_with_what_each_kept(client, mnist):
+    first = start(client, kind="digit", digit=2).get_json()["id"]
+    for png in digits_of(mnist, 2, 2, skip=10):
+        send(client, first, png)
+    client.post(f"/api/rounds/{first}/end", headers=TEACHER)
+    second = start(client, kind="any").get_json()["id"]
+    listed = client.get("/api/rounds", headers=TEACHER).get_json()
+    assert [(found["id"], found["sent"], found["state"]) for found in listed] == [(second, 0, "open"),
+                                                                                 (first, 2, "ended")]
+    assert client.get("/api/rounds").status_code == 403

@@ -71,7 +71,7 @@ def start_round():
 @bp.get("")
 @teacher_required("Listing the rounds", changes_state=False)
 def list_rounds():
-    return jsonify([{**round_json(found), "sent": rounds().summary(found.id)["sent"]} for found in rounds().all()])
+    return jsonify([{**round_json(found), "sent": sent} for found, sent in rounds().all()])
 
 
 @bp.get("/current")

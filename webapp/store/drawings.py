@@ -189,6 +189,15 @@ class Store:
             counts[label] = number
         return counts
 
+    def readings(self, ids: list[int]) -> dict[int, dict[str, int]]:
+        """Every model's reading of each of these drawings, by drawing id and model name."""
+        found: dict[int, dict[str, int]] = {drawing_id: {} for drawing_id in ids}
+        if ids:
+            for drawing_id, model, digit in self.read(sa.select(answers.c.drawing_id, answers.c.model,
+                                                                answers.c.digit).where(answers.c.drawing_id.in_(ids))):
+                found[drawing_id][model] = digit
+        return found
+
     def round_label_counts(self) -> list[int]:
         """How many drawings of class rounds carry each label 0-9 (read through the rounds' index)."""
         counts = [0] * CLASSES

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from webapp.store.drawings import Store, inputs_of
-from webapp.store.schema import answers, drawings
+from webapp.store.schema import drawings
 
 BATCH = 500
 
@@ -57,14 +57,6 @@ def batches(store: Store, round_id: int | None) -> Iterator[list[sa.Row]]:
         after = rows[-1][0]
 
 
-def readings(store: Store, ids: list[int]) -> dict[int, dict[str, int]]:
-    found: dict[int, dict[str, int]] = {drawing_id: {} for drawing_id in ids}
-    for drawing_id, model, digit in store.read(sa.select(answers.c.drawing_id, answers.c.model, answers.c.digit)
-                                               .where(answers.c.drawing_id.in_(ids))):
-        found[drawing_id][model] = digit
-    return found
-
-
 def as_png(image: bytes) -> bytes:
     """The kept copy as PNG (drawings are kept as PNG; photos as JPEG, converted here)."""
     if image.startswith(b"\x89PNG"):
@@ -85,7 +77,7 @@ def zip_chunks(store: Store, model_names: list[str], round_id: int | None = None
     writer.writerow(["id", "round", "label", *model_names, "time", *(["nickname"] if with_nicknames else [])])
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
         for rows in batches(store, round_id):
-            read = readings(store, [row[0] for row in rows])
+            read = store.readings([row[0] for row in rows])
             for drawing_id, created, label, drawing_round, nickname, image in rows:
                 archive.writestr(zipfile.ZipInfo(f"drawings/{drawing_id}.png", zip_time(created)), as_png(bytes(image)))
                 writer.writerow([drawing_id, drawing_round or "", label,

@@ -117,8 +117,13 @@ class Rounds:
                                .order_by(rounds.c.id.desc()).limit(1))
         return Round(*rows[0]) if rows else None
 
-    def all(self) -> list[Round]:
-        return [Round(*row) for row in self.store.read(sa.select(*ROUND_COLUMNS).order_by(rounds.c.id.desc()))]
+    def all(self) -> list[tuple[Round, int]]:
+        """Every round, newest first, with how many drawings it kept (one grouped read)."""
+        sent = (sa.select(drawings.c.round_id, sa.func.count().label("sent")).where(drawings.c.round_id.is_not(None))
+                .group_by(drawings.c.round_id).subquery())
+        rows = self.store.read(sa.select(*ROUND_COLUMNS, sa.func.coalesce(sent.c.sent, 0))
+                               .outerjoin(sent, sent.c.round_id == rounds.c.id).order_by(rounds.c.id.desc()))
+        return [(Round(*row[:-1]), row[-1]) for row in rows]
 
     def set_state(self, round_id: int, state: str) -> Round:
         """Pause, resume or end a round; ending an ended round changes nothing; an ended one stays ended."""
@@ -177,11 +182,7 @@ class Rounds:
                                .where(c.round_id == round_id, c.id > after).order_by(c.id).limit(limit))
         if not rows:
             return []
-        readings: dict[int, dict[str, int]] = {row[0]: {} for row in rows}
-        for drawing_id, model, digit in self.store.read(
-                sa.select(answers.c.drawing_id, answers.c.model, answers.c.digit)
-                .where(answers.c.drawing_id.in_(list(readings)))):
-            readings[drawing_id][model] = digit
+        readings = self.store.readings([row[0] for row in rows])
         found = []
         for row in rows:
             probabilities = None if row[5] is None else json.loads(row[5])
