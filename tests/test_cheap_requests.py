@@ -38,10 +38,12 @@ ENDPOINTS = ("/api/classroom, /api/drawings, /api/drawings/<drawing_id>, /api/dr
              "/api/explain, /api/explain/<name>, /api/feedback, /api/feedback/undo, /api/finetune, "
              "/api/finetune/readiness, /api/health, "
              "/api/models, /api/models/<name>/versions, /api/models/<name>/versions/<version_id>/serve, "
+             "/api/models/<name>/versions/diff, "
              "/api/predict, /api/reports/<name>, /api/rounds, /api/rounds/<round_id>, /api/rounds/<round_id>/drawings, "
              "/api/rounds/<round_id>/drawings/<drawing_id>, /api/rounds/<round_id>/end, /api/rounds/<round_id>/events, "
              "/api/rounds/<round_id>/export.npz, /api/rounds/<round_id>/export.zip, /api/rounds/<round_id>/pause, "
-             "/api/rounds/<round_id>/resume and /api/rounds/current")
+             "/api/rounds/<round_id>/replay, /api/rounds/<round_id>/resume, /api/rounds/<round_id>/teach and "
+             "/api/rounds/current")
 
 CASES = {
     "number mode, 12,065 tiny strokes": (

@@ -114,7 +114,7 @@ def test_a_store_made_before_alembic_is_taken_over_in_place_losing_nothing(kind,
     location = restore_legacy(kind, tmp_path, request.getfixturevalue("postgres_database") if kind != "sqlite"
                               else None)
     store = Store(location)
-    ids, x, y, writers = store.labelled_drawings()
+    ids, x, y, writers, fixed = store.labelled_drawings()
     assert ids.tolist() == [1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12]   # the fifth was deleted
     assert y.tolist() == [n % 10 for n in (0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11)] and writers == [None] * 11
     assert store.usage()[0] == 11

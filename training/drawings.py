@@ -3,7 +3,7 @@
 import numpy as np
 
 from webapp.mnist_format import CLASSES, IMAGE_SIDE
-from webapp.store.held_out import choose_held_out
+from webapp.store.held_out import split
 
 
 def load_extra_data(path):
@@ -12,11 +12,12 @@ def load_extra_data(path):
         x, y = npz["x"], npz["y"]
         ids = npz["ids"] if "ids" in npz else np.arange(len(y))
         writers = [writer or None for writer in npz["writers"].tolist()] if "writers" in npz else None
+        fixed = npz["held_out"] if "held_out" in npz else None   # a round's fixed fifth (-1: not in a round)
     if (x.dtype != np.uint8 or x.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE) or y.shape != (len(x),)
             or not np.isin(y, range(CLASSES)).all()):
         raise SystemExit(f"--extra-data {path} must hold x uint8 (N, {IMAGE_SIDE}, {IMAGE_SIDE}) and y digits (N,); "
                          f"it holds x {x.dtype} {x.shape} and y {y.shape}")
-    held_out = choose_held_out(ids, y, writers)   # the rule flask finetune uses (webapp/store/held_out.py)
+    held_out = split(ids, y, writers, fixed)   # the rule flask finetune uses (webapp/store/held_out.py)
     return (x[~held_out], y[~held_out].astype(np.uint8)), (x[held_out], y[held_out].astype(np.uint8))
 
 

@@ -6,7 +6,8 @@
 2. Splits the collected drawings: a fifth of them, spread over the labels and the students who drew them, is
    held out and only scored; the rest train (webapp/store/held_out.py: the same rule as train.py
    --extra-data, the same drawings run after run, never ones an earlier version learnt from while others
-   are there). It needs MIN_DRAWINGS drawings, however they are spread.
+   are there; a class round's drawings as the round fixed them when they arrived). It needs MIN_DRAWINGS
+   drawings, however they are spread.
 3. Trains a few epochs at a small learning rate on those drawings (each seen DRAWING_REPEATS times an epoch)
    mixed with a replay sample of MNIST training digits (never the validation split), moved at random when
    train.py moves them for this model (the CNN; not the dense models); batch normalisation keeps its statistics.
@@ -42,7 +43,7 @@ from training.recipes import RECIPES  # noqa: E402
 from training.report import build_report, cpu_name  # noqa: E402
 from webapp.store import one_device  # noqa: E402
 from webapp.store.drawings import Store  # noqa: E402
-from webapp.store.held_out import MIN_DRAWINGS, choose_held_out, held_out_count  # noqa: E402
+from webapp.store.held_out import MIN_DRAWINGS, held_out_count, split  # noqa: E402
 from webapp.store.versions import KERAS, ModelVersions, Version  # noqa: E402
 
 DRAWING_REPEATS = 4         # each training drawing is seen this often per epoch
@@ -107,9 +108,10 @@ def finetune(store: Store, model_folder: Path, model_name: str, *, guards: Guard
     parent = versions.current().get(model_name)
     if parent is None:
         raise FinetuneRefused(f"There is no model {model_name!r} to fine-tune (none in {model_folder}).")
-    ids, x_drawings, y_drawings, writers = store.labelled_drawings()
+    ids, x_drawings, y_drawings, writers, fixed = store.labelled_drawings()
     if limit is not None:
-        ids, x_drawings, y_drawings, writers = ids[-limit:], x_drawings[-limit:], y_drawings[-limit:], writers[-limit:]
+        ids, x_drawings, y_drawings, writers, fixed = (ids[-limit:], x_drawings[-limit:], y_drawings[-limit:],
+                                                       writers[-limit:], fixed[-limit:])
     if len(ids) < MIN_DRAWINGS:
         raise FinetuneRefused(
             f"Fine-tuning needs at least {MIN_DRAWINGS} collected drawings and there "
@@ -119,8 +121,8 @@ def finetune(store: Store, model_folder: Path, model_name: str, *, guards: Guard
         one_device.dominated_digits(one_device.senders_of(y_drawings, writers)))
     if too_much_from_one_device:
         raise FinetuneRefused(too_much_from_one_device)
-    learnt, held_before = lineage_drawings(versions, parent)
-    held = choose_held_out(ids, y_drawings, writers, learnt_before=learnt, held_before=held_before)
+    learnt, held_before = versions.lineage(parent)
+    held = split(ids, y_drawings, writers, fixed, learnt_before=learnt, held_before=held_before)
     with tempfile.TemporaryDirectory(prefix="digitdraw-finetune-") as work:
         work = Path(work)
         keras_path = work / f"{model_name}.{KERAS}"
@@ -186,17 +188,6 @@ def finetune(store: Store, model_folder: Path, model_name: str, *, guards: Guard
                 progress(f"      {result['reason']}")
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
-
-
-def lineage_drawings(versions: ModelVersions, version: Version | None) -> tuple[set[int], set[int]]:
-    """The ids of the drawings this version and the versions it grew from learnt from, and held out."""
-    learnt: set[int] = set()
-    held_out: set[int] = set()
-    while version is not None:
-        learnt.update(version.trained_on.get("drawing_ids", ()))
-        held_out.update(version.trained_on.get("held_out_ids", ()))
-        version = versions.get(version.parent_id) if version.parent_id is not None else None
-    return learnt, held_out
 
 
 def publish(versions: ModelVersions, model, name, parent, work: Path, mnist, x_test_float, history,

@@ -42,7 +42,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.model_problems(app.extensions["models"], app.config["MODEL_DIR"])
 
     from webapp import cli, store
-    from webapp.http import api, drawings, explain, exports, join, pages, rounds, same_origin, teacher, versions, wall
+    from webapp.http import (api, drawings, explain, exports, join, pages, rounds, same_origin, teacher,
+                             version_compare, versions, wall)
 
     store.init_app(app)
     app.register_blueprint(api.bp)
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(join.bp)
     versions.init_app(app)
     rounds.init_app(app)
+    version_compare.init_app(app)
     app.register_blueprint(wall.bp)
     app.register_blueprint(exports.bp)
     serve_current_versions(app)

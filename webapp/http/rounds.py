@@ -13,7 +13,7 @@ import time
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 
-from webapp.http import exports, nicknames, round_events
+from webapp.http import explain, exports, nicknames, round_events, versions
 from webapp.http.drawings import kept_copies, shown_answer, writer_of_request
 from webapp.http.errors import ApiError
 from webapp.http.requests import digit_field, field, json_body, models, uploaded_image_bytes, whole_number
@@ -25,6 +25,7 @@ from webapp.store import get_store as store
 from webapp.store.drawings import NewDrawing
 from webapp.store.refusals import AlreadyKept, StoreRefused
 from webapp.store.rounds import KINDS, Round, Rounds
+from webapp.vision.images import png_data_url
 
 log = logging.getLogger("digitdraw")
 bp = Blueprint("rounds", __name__, url_prefix="/api/rounds")
@@ -50,7 +51,8 @@ def round_json(found: Round) -> dict:
 @bp.post("")
 @teacher_required("Starting a round")
 def start_round():
-    """JSON {"kind": "digit", "digit": 4} or {"kind": "any"}; 201 with the round, 409 while another is open."""
+    """JSON {"kind": "digit", "digit": 4} or {"kind": "any"}, with "fool": true for a fool-the-model round; 201
+    with the round, 409 while another is open."""
     body = json_body()
     if not isinstance(body, dict):
         raise ApiError(400, 'Send JSON such as {"kind": "digit", "digit": 4} or {"kind": "any"}.')
@@ -63,7 +65,10 @@ def start_round():
             raise ApiError(400, "A \"digit\" round needs `digit`, one digit from 0 to 9.")
     else:
         digit = None
-    started = rounds().start(kind, digit)
+    fool = body.get("fool", False)
+    if not isinstance(fool, bool):
+        raise ApiError(400, "`fool` must be true or false.")
+    started = rounds().start(kind, digit, fool)
     log.info("round %d started: %s", started.id, started.prompt)
     return jsonify(round_json(started)), 201
 
@@ -188,9 +193,24 @@ def send_drawing(round_id: int):
     record_device(round_id, nickname)
     log.info("round %d: drawing #%d sent", round_id, drawing_id)
     confidence = float(shown["probabilities"][shown["prediction"]])
+    extra = where_it_looked(served.name, pixels, shown["prediction"]) if found.fool else {}
     return jsonify(id=drawing_id, round=round_id, label=int(label), digit=shown["prediction"],
                    confidence=round(confidence, 6), model=served.name, model_title=model_title(served.name),
-                   right=shown["prediction"] == int(label), nickname=nickname), 201
+                   right=shown["prediction"] == int(label), nickname=nickname, **extra), 201
+
+
+def where_it_looked(model: str, pixels, digit: int) -> dict:
+    """In a fool round: whether the drawing fooled the model is `right` false; this adds the model's input and
+    the heat map of the ink that made it read `digit` (null when the model cannot be explained here or many
+    explanations are running: the answer never waits for one)."""
+    explainer = current_app.extensions["explainers"].get(model)
+    saliency = None
+    if explainer is not None and explain.running.acquire(blocking=False):
+        try:
+            saliency = [[round(float(value), 3) for value in row] for row in explainer.saliency(pixels, digit).map]
+        finally:
+            explain.running.release()
+    return {"input": png_data_url(pixels), "saliency": saliency}
 
 
 @bp.get(f"/<int(max={LARGEST_ID}):round_id>/events")
@@ -249,6 +269,29 @@ def hide_drawing(round_id: int, drawing_id: int):
     log.info("round %d: drawing #%d hidden by the teacher", round_id, drawing_id)
     return "", 204
 
+
+
+@bp.post(f"/<int(max={LARGEST_ID}):round_id>/teach")
+@teacher_required("Teaching the model")
+def teach(round_id: int):
+    """Fine-tune a model (default: the served one) on the collected drawings, this round's fair ones with the
+    corrections collected before, as POST /api/finetune does; the round's fixed fifth is held out. 202 with the
+    run (follow it with GET /api/finetune)."""
+    if not any(found.id == round_id and sent for found, sent in rounds().all()):
+        rounds().get(round_id)   # 404 for a round that does not exist
+        raise ApiError(409, f"Round {round_id} has no drawings yet: there is nothing to teach from.")
+    body = json_body() if request.content_length else {}
+    if not isinstance(body, dict):
+        raise ApiError(400, 'Send JSON such as {"model": "cnn"}, or nothing for the served model.')
+    ordered = models().ordered()
+    name = body.get("model") or (ordered[0].name if ordered else None)
+    if not isinstance(name, str):
+        raise ApiError(400, "`model` must be a model's name.")
+    allow_one_device = body.get("allow_one_device", False)
+    if not isinstance(allow_one_device, bool):
+        raise ApiError(400, "`allow_one_device` must be true or false.")
+    log.info("round %d: the teacher teaches %s from the wall", round_id, name)
+    return versions.start_run(name, allow_one_device=allow_one_device)
 
 
 @bp.get(f"/<int(max={LARGEST_ID}):round_id>/export.zip")

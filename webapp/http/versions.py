@@ -122,13 +122,18 @@ def start_finetune():
     name = payload.get("model") or (models().names[0] if models().names else None)
     if not isinstance(name, str):
         raise ApiError(400, "`model` must be a model's name.")
-    known_model(name)
-    epochs = optional_int(payload, "epochs", 1, 20)
-    replay = optional_int(payload, "replay", 0, 55_000)
-    limit = optional_int(payload, "limit", 1, 10_000_000)
     allow_one_device = payload.get("allow_one_device", False)
     if not isinstance(allow_one_device, bool):
         raise ApiError(400, "`allow_one_device` must be true or false.")
+    return start_run(name, epochs=optional_int(payload, "epochs", 1, 20),
+                     replay=optional_int(payload, "replay", 0, 55_000),
+                     limit=optional_int(payload, "limit", 1, 10_000_000), allow_one_device=allow_one_device)
+
+
+def start_run(name: str, *, epochs: int | None = None, replay: int | None = None, limit: int | None = None,
+              allow_one_device: bool = False):
+    """Start a fine-tuning run of `name` on the collected drawings: 202 with the run, or the refusal."""
+    known_model(name)
     unavailable = why_finetuning_unavailable()
     if unavailable:
         raise ApiError(503, unavailable)

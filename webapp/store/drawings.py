@@ -55,6 +55,7 @@ class NewDrawing:
     writer: str | None = None    # who drew it: a keyed hash of the student's address (webapp/http/drawings.py)
     round_id: int | None = None  # the class round it was sent in (webapp/store/rounds.py)
     nickname: str | None = None  # the sending device's nickname, in a round
+    held_out: bool | None = None  # in a round: one of its fixed held-out fifth (Rounds.add_drawing decides)
 
 
 class Labelled(NamedTuple):
@@ -64,6 +65,7 @@ class Labelled(NamedTuple):
     x: np.ndarray         # uint8 Nx28x28
     y: np.ndarray         # uint8 N
     writers: list[str | None]
+    fixed: np.ndarray     # int8 N: 1 held out for good (a round's fifth), 0 never held out, -1 the run decides
 
 
 @dataclass
@@ -212,10 +214,12 @@ class Store:
                                    .order_by(drawings.c.id)))
 
     def labelled_drawings(self) -> Labelled:
-        """Every drawing in id order with who drew it: what fine-tuning learns from and holds out."""
+        """Every drawing in id order with who drew it and whether a round fixed it as held out: what fine-tuning
+        learns from and holds out."""
         c = drawings.c
-        rows = self.read(sa.select(c.id, c.input, c.label, c.writer).order_by(c.id))
-        return Labelled(*inputs_of([row[:3] for row in rows]), [row[3] for row in rows])
+        rows = self.read(sa.select(c.id, c.input, c.label, c.writer, c.held_out).order_by(c.id))
+        fixed = np.array([-1 if row[4] is None else int(bool(row[4])) for row in rows], np.int8)
+        return Labelled(*inputs_of([row[:3] for row in rows]), [row[3] for row in rows], fixed)
 
     def senders(self) -> list[tuple[int, str | None, int]]:
         """(label, writer, drawings) for each label and device: who supplied what (webapp/store/one_device.py)."""
@@ -233,12 +237,15 @@ class Store:
             matrix[label, digit] = number
         return matrix
 
-    def unanswered(self, model: ModelKey, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Up to `limit` drawings this model version has not answered yet, newest first, as (ids, x, y)."""
-        answered = sa.select(answers.c.drawing_id).where(answers.c.model == model[0], answers.c.version == model[1],
-                                                         answers.c.drawing_id == drawings.c.id)
-        return inputs_of(self.read(sa.select(drawings.c.id, drawings.c.input, drawings.c.label)
-                                   .where(~answered.exists()).order_by(drawings.c.id.desc()).limit(limit)))
+    def unanswered(self, model: ModelKey, limit: int, rounds: list[int] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Up to `limit` drawings this model version has not answered yet, newest first, as (ids, x, y); only
+        those of the given rounds when `rounds` is given."""
+        query = (sa.select(drawings.c.id, drawings.c.input, drawings.c.label)
+                 .where(~answered_by(model).exists()).order_by(drawings.c.id.desc()).limit(limit))
+        if rounds is not None:
+            query = query.where(drawings.c.round_id.in_(rounds))
+        return inputs_of(self.read(query))
 
     def add_answers(self, model: ModelKey, ids: np.ndarray, labels: np.ndarray, digits: np.ndarray) -> None:
         """Keep a model version's answers to drawings stored before it; counted once each, even when
@@ -327,6 +334,12 @@ class Store:
         return self.database.transaction(work)
 
 
+def answered_by(model: ModelKey) -> sa.Select:
+    """The answer of this model version to the drawing of the outer query (for EXISTS)."""
+    return sa.select(answers.c.drawing_id).where(answers.c.model == model[0], answers.c.version == model[1],
+                                                 answers.c.drawing_id == drawings.c.id)
+
+
 def delete_drawing(connection, drawing_id: int) -> int:
     """In the caller's transaction: remove one drawing, its answers and their confusion counts; 1 or 0. A
     drawing of a class round is recorded as hidden from it, so every wall following the round drops it."""
@@ -386,14 +399,14 @@ def row_of(drawing: NewDrawing, created: str) -> dict:
             "input_sha256": hashlib.sha256(pixels).hexdigest(),
             "label": int(drawing.label), "model": drawing.model, "model_version": drawing.model_version,
             "prediction": prediction, "probabilities": probabilities, "mode": drawing.mode, "writer": drawing.writer,
-            "round_id": drawing.round_id, "nickname": drawing.nickname}
+            "round_id": drawing.round_id, "nickname": drawing.nickname, "held_out": drawing.held_out}
 
 
 # The statements of every saved drawing, made once: building a Core statement costs more than running it.
 INSERT_DRAWING = sa.text(
     "INSERT INTO drawings (created, image, input, input_sha256, label, model, model_version, prediction,"
-    " probabilities, mode, writer, round_id, nickname) VALUES (:created, :image, :input, :input_sha256, :label,"
-    " :model, :model_version, :prediction, :probabilities, :mode, :writer, :round_id, :nickname)"
+    " probabilities, mode, writer, round_id, nickname, held_out) VALUES (:created, :image, :input, :input_sha256,"
+    " :label, :model, :model_version, :prediction, :probabilities, :mode, :writer, :round_id, :nickname, :held_out)"
     " ON CONFLICT (input_sha256) DO NOTHING RETURNING id")
 SENT_RECENTLY = sa.text("SELECT count(*) FROM drawings WHERE writer = :writer AND label = :label"
                         " AND created >= :since")

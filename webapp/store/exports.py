@@ -96,13 +96,16 @@ def zip_time(created: str) -> tuple:
 
 
 def npz_bytes(store: Store, round_id: int | None = None) -> tuple[bytes, int]:
-    """x (N, 28, 28) uint8, y (N,) uint8, ids and hashed writers, as `flask export-drawings` writes them; and N."""
+    """x (N, 28, 28) uint8, y (N,) uint8, ids, hashed writers and the rounds' fixed held-out fifth (held_out int8:
+    1 held out, 0 not, -1 not in a round), as `flask export-drawings` writes them; and N."""
     c = drawings.c
-    query = sa.select(c.id, c.input, c.label, c.writer).order_by(c.id)
+    query = sa.select(c.id, c.input, c.label, c.writer, c.held_out).order_by(c.id)
     if round_id is not None:
         query = query.where(c.round_id == round_id)
     rows = store.read(query)
     ids, x, y = inputs_of([row[:3] for row in rows])
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, x=x, y=y, ids=ids, writers=np.array([row[3] or "" for row in rows], str))
+    fixed = np.array([-1 if row[4] is None else int(bool(row[4])) for row in rows], np.int8)
+    np.savez_compressed(buffer, x=x, y=y, ids=ids, writers=np.array([row[3] or "" for row in rows], str),
+                        held_out=fixed)
     return buffer.getvalue(), len(rows)

@@ -9,6 +9,9 @@ students as much as for a school's thousands of drawings:
 - The held-out drawings are spread over the labels in proportion to how many each has (each label's next
   turn comes at (held out so far + 0.5) / its drawings: the Sainte-Lague method), and within a label over
   the students who drew them: the student with the fewest held-out drawings so far comes first.
+- A class round fixes its own fifth as drawings arrive (the 3rd, 8th, 13th ... drawing it takes:
+  `round_turn_held_out`), so a round taught and tested again is tested on the same drawings, never trained on,
+  whichever run comes next; the rule below splits the other drawings.
 - Drawings the versions before held out are held out again first, so the check stays the same run after run
   while the class adds drawings; then drawings no version learnt from, in an order fixed by a hash of each
   id (not by when drawings arrived or which were deleted). Drawings an earlier version learnt from are chosen
@@ -44,6 +47,31 @@ def order_key(ids: np.ndarray) -> np.ndarray:
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         return z ^ (z >> np.uint64(31))
+
+
+ROUND_TURNS = 5              # a round holds out one drawing in ROUND_TURNS ...
+ROUND_FIRST_HELD_OUT = 3     # ... from its 3rd: a round of 3 drawings already tests one
+
+
+def round_turn_held_out(turn: int) -> bool:
+    """Whether the `turn`-th drawing a round takes (1, 2, 3 ...) is one of its held-out fifth."""
+    return turn % ROUND_TURNS == ROUND_FIRST_HELD_OUT % ROUND_TURNS
+
+
+def split(ids: np.ndarray, labels: np.ndarray, writers: Iterable[str | None] | None = None,
+          fixed: np.ndarray | None = None, learnt_before: Iterable[int] = (),
+          held_before: Iterable[int] = ()) -> np.ndarray:
+    """The held-out mask: drawings a round fixed (`fixed` 1 held out, 0 learnt from) as it fixed them, the
+    others (-1) by `choose_held_out`."""
+    ids = np.asarray(ids, np.int64)
+    fixed = np.full(len(ids), -1, np.int8) if fixed is None else np.asarray(fixed, np.int8)
+    held = fixed == 1
+    free = np.flatnonzero(fixed == -1)
+    if len(free):
+        writers = list(writers) if writers is not None else [None] * len(ids)
+        held[free] = choose_held_out(ids[free], np.asarray(labels)[free], [writers[i] for i in free],
+                                     learnt_before, held_before)
+    return held
 
 
 def choose_held_out(ids: np.ndarray, labels: np.ndarray, writers: Iterable[str | None] | None = None,

@@ -1,10 +1,12 @@
 """The class's rounds in the store, shared by every worker and instance that uses it.
 
 A round asks the whole class for something: "Draw a 4" (kind `digit`, the label is the digit) or "Draw any
-digit" (kind `any`, each student says which). One round is open or paused at a time (checked inside the write
+digit" (kind `any`, each student says which); a `fool` round asks for a drawing a person reads as that digit
+and the model does not (the label is still what a person reads: the drawing teaches the model). One round is open or paused at a time (checked inside the write
 transaction, under the store's one lock, so two teachers' presses on two instances cannot open two). Drawings
 sent in a round are kept in the drawings table with the round's id and the device's nickname, so the class's
-drawings, fine-tuning and the exports see them like any other; hiding one deletes it and records that it was
+drawings, fine-tuning and the exports see them like any other, each marked on arrival as one of the round's
+fixed held-out fifth or not (webapp/store/held_out.py); hiding one deletes it and records that it was
 hidden, so a wall that was away learns it. Every state change and hidden drawing bumps the round's `changes`,
 which is what walls following the round compare (webapp/http/round_events.py).
 """
@@ -20,6 +22,7 @@ import sqlalchemy as sa
 
 from webapp.mnist_format import CLASSES
 from webapp.store.drawings import NewDrawing, Store, delete_drawing, input_sha256, pixels_from_blob
+from webapp.store.held_out import round_turn_held_out
 from webapp.store.refusals import StoreRefused
 from webapp.store.schema import answers, drawings, round_devices, round_hidden, rounds
 
@@ -48,15 +51,20 @@ class Round:
     started: float
     ended: float | None
     changes: int
+    fool: bool = False
 
     def as_json(self) -> dict:
-        return {**asdict(self), "prompt": self.prompt}
+        return {**asdict(self), "fool": bool(self.fool), "prompt": self.prompt}
 
     @property
     def prompt(self) -> str:
+        article = "an" if self.digit == 8 else "a"
+        if self.fool:
+            return f"Fool the model with {article} {self.digit}" if self.kind == "digit" else \
+                "Fool the model with any digit"
         if self.kind != "digit":
             return "Draw any digit"
-        return f"Draw {'an' if self.digit == 8 else 'a'} {self.digit}"
+        return f"Draw {article} {self.digit}"
 
 
 @dataclass
@@ -74,6 +82,7 @@ class RoundDrawing:
     nickname: str | None
     answers: dict[str, int]     # every model's reading, by model name
     pixels: np.ndarray
+    held_out: bool | None = None   # one of the round's fixed fifth, never learnt from
 
     def as_json(self) -> dict:
         data = asdict(self)
@@ -83,14 +92,14 @@ class RoundDrawing:
 
 
 ROUND_COLUMNS = (rounds.c.id, rounds.c.kind, rounds.c.digit, rounds.c.state, rounds.c.started, rounds.c.ended,
-                 rounds.c.changes)
+                 rounds.c.changes, rounds.c.fool)
 
 
 class Rounds:
     def __init__(self, store: Store):
         self.store = store
 
-    def start(self, kind: str, digit: int | None) -> Round:
+    def start(self, kind: str, digit: int | None, fool: bool = False) -> Round:
         """A new open round; RoundConflict while another is open or paused."""
         if kind not in KINDS:
             raise ValueError(kind)
@@ -99,8 +108,8 @@ class Rounds:
             live = connection.execute(sa.select(rounds.c.id).where(rounds.c.state.in_(LIVE_STATES))).first()
             if live:
                 raise RoundConflict(f"Round {live[0]} is still going: end it before starting another.")
-            return connection.execute(rounds.insert().values(kind=kind, digit=digit, state="open",
-                                                             started=time.time(), changes=0)
+            return connection.execute(rounds.insert().values(kind=kind, digit=digit, state="open", fool=fool,
+                                                             started=time.time(), changes=0, sent=0)
                                       .returning(rounds.c.id)).scalar_one()
 
         return self.get(self.store.transaction(insert))
@@ -152,13 +161,18 @@ class Rounds:
 
     def add_drawing(self, drawing: NewDrawing) -> int:
         """Keep a drawing sent to its round, checking in the same transaction that the round is still open
-        (the teacher may have ended, paused or deleted it while the models read the drawing)."""
+        (the teacher may have ended, paused or deleted it while the models read the drawing) and giving it
+        the round's next turn, which says whether it is held out (undone with the transaction when the drawing
+        is not kept)."""
         def still_open(connection) -> None:
             row = connection.execute(sa.select(rounds.c.state).where(rounds.c.id == drawing.round_id)).first()
             if row is None:
                 raise NoSuchRound(f"There is no round {drawing.round_id}.")
             if row[0] != "open":
                 raise RoundConflict(f"Round {drawing.round_id} is {row[0]}: drawings are not taken now.")
+            turn = connection.execute(rounds.update().where(rounds.c.id == drawing.round_id)
+                                      .values(sent=rounds.c.sent + 1).returning(rounds.c.sent)).scalar_one()
+            drawing.held_out = round_turn_held_out(turn)
 
         [drawing_id] = self.store.add(drawing, check=still_open)
         return drawing_id
@@ -178,7 +192,7 @@ class Rounds:
         """The round's drawings with an id above `after`, oldest first, with every model's reading."""
         c = drawings.c
         rows = self.store.read(sa.select(c.id, c.round_id, c.created, c.label, c.prediction, c.probabilities,
-                                         c.model, c.model_version, c.nickname, c.input)
+                                         c.model, c.model_version, c.nickname, c.input, c.held_out)
                                .where(c.round_id == round_id, c.id > after).order_by(c.id).limit(limit))
         if not rows:
             return []
@@ -189,7 +203,8 @@ class Rounds:
             confidence = None if probabilities is None or row[4] is None else probabilities[row[4]]
             found.append(RoundDrawing(id=row[0], round=row[1], created=row[2], label=row[3], digit=row[4],
                                       confidence=confidence, model=row[6], model_version=row[7], nickname=row[8],
-                                      answers=readings[row[0]], pixels=pixels_from_blob(row[9])))
+                                      answers=readings[row[0]], pixels=pixels_from_blob(row[9]),
+                                      held_out=row[10]))
         return found
 
     def hidden(self, round_id: int) -> list[int]:

@@ -38,6 +38,7 @@ drawings = sa.Table(
     sa.Column("input_sha256", sa.Text),   # the 28x28 input's SHA-256: the same drawing is kept once
     sa.Column("round_id", Id),            # the class round it was sent in (rounds.id), None outside rounds
     sa.Column("nickname", sa.Text),       # the sending device's friendly nickname, in rounds only
+    sa.Column("held_out", sa.Boolean),    # in a round: kept out of every fine-tuning run (its fixed fifth)
     sa.Index("drawings_by_label", "label", "id"),
     sa.Index("drawings_by_round", "round_id", "id"),
     sa.Index("drawings_by_input", "input_sha256", unique=True),
@@ -142,8 +143,9 @@ teacher_sessions = sa.Table(
 )
 
 # The class's rounds: the teacher asks everyone for a digit ("digit", with `digit`) or any digit they choose
-# ("any"); one is open or paused at a time. `changes` goes up at every pause, resumption, end or hidden
-# drawing, so a wall following the round learns of them with the drawings it reads. Times are Unix times.
+# ("any"), either to be read or to fool the model (`fool`); one is open or paused at a time. `changes` goes up
+# at every pause, resumption, end or hidden drawing, so a wall following the round learns of them with the
+# drawings it reads. Times are Unix times.
 rounds = sa.Table(
     "rounds", metadata,
     id_column(),
@@ -153,6 +155,8 @@ rounds = sa.Table(
     sa.Column("started", sa.Double, nullable=False),
     sa.Column("ended", sa.Double),
     sa.Column("changes", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("fool", sa.Boolean, nullable=False, server_default=sa.false()),   # "fool the model" round
+    sa.Column("sent", sa.Integer, nullable=False, server_default="0"),   # drawings taken, hidden ones included
     sa.Index("rounds_by_state", "state"),
     sqlite_autoincrement=True,
 )

@@ -159,6 +159,16 @@ class ModelVersions:
             " FROM model_versions WHERE model = :model ORDER BY number DESC", {"model": model})
         return [version_of(row) for row in rows]
 
+    def lineage(self, version: Version | None) -> tuple[set[int], set[int]]:
+        """The ids of the drawings this version and the versions it grew from learnt from, and held out."""
+        learnt: set[int] = set()
+        held_out: set[int] = set()
+        while version is not None:
+            learnt.update(version.trained_on.get("drawing_ids", ()))
+            held_out.update(version.trained_on.get("held_out_ids", ()))
+            version = self.get(version.parent_id) if version.parent_id is not None else None
+        return learnt, held_out
+
     def files(self, version_id: int) -> dict[str, bytes]:
         """The version's files, each checked against the sha256 recorded when it was published."""
         files = {}
