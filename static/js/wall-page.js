@@ -5,6 +5,8 @@
  * every model's accuracy and the confusion matrix (GET /api/rounds/<id>). A square of the matrix shows its
  * drawings; a tile opens Look inside for that drawing; × hides a tile (from every wall and from the store).
  * When the round ends: the summary, the misread drawings first, and the class's per-digit accuracy beside MNIST's.
+ * A "fool the model" round shows the drawings that fooled it first, how sure the model was, and who fooled it how
+ * often; × there marks a drawing unfair. Teaching and the replay: static/js/wall/teach-panel.js.
  */
 
 import { requestJson } from "./api.js";
@@ -13,6 +15,7 @@ import { InsideView } from "./draw/inside-view.js";
 import { askEvery } from "./poll.js";
 import { teacherRequest } from "./teacher.js";
 import { withArticle } from "./words.js";
+import { TeachPanel } from "./wall/teach-panel.js";
 
 const ROUND_CHECK_MS = 2000;     // a round started elsewhere (the teacher page, another wall) shows this soon
 const REPORT_AFTER_MS = 400;     // the counts follow a burst of drawings at most this often
@@ -38,6 +41,8 @@ const inside = new InsideView($("#inside"), {
   onToggle: (open) => { $("#wall-inside").hidden = !open; },
 });
 $("#inside-close").addEventListener("click", () => inside.setOpen(false));
+
+const teach = new TeachPanel($("#wall-teach"), { roundsUrl, models, onReplay: markReplay });
 
 function showError(error) {
   errorLine.textContent = error ? error.message : "";
@@ -66,6 +71,7 @@ function follow(next) {
   }
   round = next;
   showRound();
+  if (!round) teach.show(null, 0);
   if (round && !stream) openStream(round.id);
   if (round) refreshReport();
 }
@@ -131,22 +137,31 @@ function nicknamesShown() {
   return $("#wall-nicknames").checked;
 }
 
+function fooling() {
+  return Boolean(round?.fool);
+}
+
 function addTile(data) {
   if (tiles.has(data.id)) return;   // a reconnection never shows one twice
   const reading = data.digit === null ? "?" : String(data.digit);
   const verdict = data.right ? "read right" : `read as ${data.digit}`;
+  const unfair = fooling();
   const image = element("img", { src: data.input, alt: `A drawing of ${withArticle(data.label)}, ${verdict}`,
     class: "tile-image pixelated", width: 28, height: 28 });
-  const hide = element("button", { type: "button", class: "tile-hide", "aria-label": `Hide drawing ${data.id}`,
-    title: "Hide this drawing (it is deleted)", text: "×" });
+  const hide = element("button", { type: "button", class: "tile-hide",
+    "aria-label": unfair ? `Unfair: drawing ${data.id} is not really ${withArticle(data.label)}` : `Hide drawing ${data.id}`,
+    title: unfair ? `Unfair: not really ${withArticle(data.label)} (it leaves the round and is deleted)`
+      : "Hide this drawing (it is deleted)", text: "×" });
   const open = element("button", { type: "button", class: "tile-open",
     "aria-label": `Look inside the model for drawing ${data.id}` }, image,
   element("span", { class: "tile-reading", text: reading }),
   element("span", { class: "tile-verdict", "aria-hidden": "true", text: data.right ? "✓" : "✗" }));
   const item = element("li", { class: "tile", "data-id": data.id, "data-right": String(Boolean(data.right)),
     "data-label": data.label, "data-digit": data.digit ?? "" }, open,
-  element("span", { class: "tile-label", text: `drawn: ${data.label}` }),
-  element("span", { class: "tile-nickname", text: data.nickname ?? "" }), hide);
+  element("span", { class: "tile-label", text: unfair && data.confidence != null
+    ? `drawn: ${data.label} · ${percent(data.confidence, 0)} sure` : `drawn: ${data.label}` }),
+  element("span", { class: "tile-nickname", text: data.nickname ?? "" }),
+  element("span", { class: "tile-replay", hidden: "" }), hide);
   hide.addEventListener("click", (event) => {
     event.stopPropagation();
     hideTile(data.id);
@@ -155,20 +170,29 @@ function addTile(data) {
   tiles.set(data.id, { data, item });
   placeTile(item, data);
   applyFilter();
+  showFoolers();
 }
 
-/** Newest first while a round runs; when it has ended the misread drawings come first. */
+/** Misread drawings first once the round has ended, and always in a fool round. */
+function misreadFirst() {
+  return round?.state === "ended" || fooling();
+}
+
+/** Newest first while a round runs (a fool round's fooling drawings before the others). */
 function placeTile(item, data) {
-  if (round?.state === "ended" && !data.right) {
-    const firstRight = [...tilesList.children].find((child) => child.dataset.right === "true");
-    tilesList.insertBefore(item, firstRight ?? null);
-  } else if (round?.state === "ended") tilesList.append(item);
-  else tilesList.prepend(item);
+  if (misreadFirst() && !data.right) {
+    const first = round?.state === "ended"
+      ? [...tilesList.children].find((child) => child.dataset.right === "true") : tilesList.firstElementChild;
+    tilesList.insertBefore(item, first ?? null);
+  } else if (misreadFirst()) {
+    if (round?.state === "ended") tilesList.append(item);
+    else tilesList.insertBefore(item, [...tilesList.children].find((child) => child.dataset.right === "true") ?? null);
+  } else tilesList.prepend(item);
 }
 
 function orderTiles() {
   const ordered = [...tiles.values()].sort((a, b) => {
-    if (round?.state === "ended" && a.data.right !== b.data.right) return a.data.right ? 1 : -1;
+    if (misreadFirst() && a.data.right !== b.data.right) return a.data.right ? 1 : -1;
     return b.data.id - a.data.id;
   });
   tilesList.replaceChildren(...ordered.map(({ item }) => item));
@@ -177,6 +201,37 @@ function orderTiles() {
 function removeTile(id) {
   tiles.get(id)?.item.remove();
   tiles.delete(id);
+  showFoolers();
+}
+
+/** A fool round's scoreboard: how many drawings of each nickname fooled the model. */
+function showFoolers() {
+  $("#wall-fooled-section").hidden = !fooling();
+  if (!fooling()) return;
+  const counts = new Map();
+  for (const { data } of tiles.values()) {
+    if (!data.right && data.nickname) counts.set(data.nickname, (counts.get(data.nickname) ?? 0) + 1);
+  }
+  const ranked = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  $("#wall-fooled").replaceChildren(...(ranked.length ? ranked.map(([nickname, count]) => element("li", {},
+    element("span", { class: "fooler-name", text: nickname }),
+    element("span", { class: "fooler-count", text: `${count} ${count === 1 ? "time" : "times"}` })))
+    : [element("li", { class: "muted", text: "Nobody yet: who will be first?" })]));
+}
+
+/** Mark each tile with its readings by the old and the new version (null: no replay shown). */
+function markReplay(replay) {
+  const readings = new Map((replay?.drawings ?? []).map((drawing) => [drawing.id, drawing]));
+  for (const { data, item } of tiles.values()) {
+    const reading = readings.get(data.id);
+    const mark = item.querySelector(".tile-replay");
+    mark.hidden = !reading;
+    item.dataset.changed = reading?.changed ?? "";
+    item.dataset.split = reading?.split ?? "";
+    if (!reading) continue;
+    mark.textContent = `v${replay.old.number}: ${reading.old} → v${replay.new.number}: ${reading.new}`
+      + (reading.split === "held_out" ? " · kept aside" : "");
+  }
 }
 
 async function hideTile(id) {
@@ -219,7 +274,9 @@ function showRound() {
   $("#wall-running").hidden = !live;
   $("#wall-pause").textContent = round?.state === "paused" ? "Resume" : "Pause";
   $("#wall-delete").hidden = !round || live;
-  if (round?.state === "ended") orderTiles();
+  wall.classList.toggle("is-fool", fooling());
+  if (misreadFirst()) orderTiles();
+  showFoolers();
 }
 
 function reportSoon() {
@@ -238,6 +295,7 @@ async function refreshReport() {
   }
   if (round?.id !== asked) return;
   lastReport = report;
+  teach.show(round, report.sent);
   const served = report.models.find((model) => model.model === report.served_model) ?? report.models[0];
   $("#wall-sent").textContent = String(report.sent);
   $("#wall-devices").textContent = String(report.devices);
@@ -291,12 +349,13 @@ function showPerDigit(report, served) {
 
 for (const button of document.querySelectorAll("[data-start-digit]")) {
   button.addEventListener("click", async () => {
-    const started = await act("POST", roundsUrl, { kind: "digit", digit: Number(button.dataset.startDigit) });
+    const started = await act("POST", roundsUrl, { kind: "digit", digit: Number(button.dataset.startDigit),
+      fool: $("#wall-fool").checked });
     if (started) follow(started);
   });
 }
 document.querySelector("[data-start-any]").addEventListener("click", async () => {
-  const started = await act("POST", roundsUrl, { kind: "any" });
+  const started = await act("POST", roundsUrl, { kind: "any", fool: $("#wall-fool").checked });
   if (started) follow(started);
 });
 $("#wall-pause").addEventListener("click", async () => {

@@ -5,12 +5,15 @@
  * round and shows how the model read it and that it was sent. Paused by the teacher: Send waits. No round: the
  * panel goes and the page works as it always did; so it does on the signed-in teacher's page (the teacher runs
  * the round from the wall) and in presenter mode (the projector shows the wall, not a student's Send).
+ * In a "fool the model" round the answer says at once whether the drawing fooled the model, with the heat map of
+ * the ink that made the model read what it read.
  */
 
 import { postForm, requestJson } from "../api.js";
 import { percent } from "../dom.js";
 import { withArticle } from "../words.js";
 import { askEvery } from "../poll.js";
+import { clearHeatMap, drawHeatMap, heatMapLabel } from "../heat-map.js";
 
 const FOLLOW_MS = 1000;
 
@@ -30,6 +33,10 @@ export class RoundPanel {
     this.digits = root.querySelector("#round-digits");
     this.send = root.querySelector("#round-send");
     this.status = root.querySelector("#round-status");
+    this.kicker = root.querySelector("#round-kicker");
+    this.hint = root.querySelector("#round-hint");
+    this.looked = root.querySelector("#round-looked");
+    this.heat = root.querySelector("#round-heat");
     this.send.addEventListener("click", () => this.sendDrawing());
     this.digits.addEventListener("change", () => this.updateButton());
     this.hasDrawing = false;
@@ -65,14 +72,30 @@ export class RoundPanel {
     this.prompt.textContent = round.prompt;
     this.nickname.textContent = `You are ${round.nickname}`;
     this.digits.hidden = round.kind !== "any";
+    this.kicker.textContent = round.fool ? "Fool the model" : "Class round";
+    this.hint.hidden = !round.fool;
+    this.root.classList.toggle("is-fool", Boolean(round.fool));
     if (changed) {
       for (const input of this.digits.querySelectorAll("input")) input.checked = false;
       this.say("Draw on the pad, then send it.");
+      this.showLooked(null);
     }
     if (round.state === "paused") this.say("Your teacher has paused the round: wait a moment.");
     else if (this.status.dataset.paused === "true") this.say("The round goes on: draw, then send.");
     this.status.dataset.paused = String(round.state === "paused");
     this.updateButton();
+  }
+
+  /** The heat map of where the model looked for the digit it read (none when the server sent none). */
+  showLooked(sent) {
+    this.looked.hidden = !sent?.saliency;
+    if (!sent?.saliency) {
+      clearHeatMap(this.heat);
+      return;
+    }
+    this.root.querySelector("#round-looked-digit").textContent = String(sent.digit);
+    this.heat.setAttribute("aria-label", heatMapLabel(sent.digit, sent.saliency));
+    drawHeatMap(this.heat, sent.input, sent.saliency);
   }
 
   chosenDigit() {
@@ -102,8 +125,15 @@ export class RoundPanel {
       const url = `${this.root.dataset.currentUrl.replace(/current$/, "")}${round.id}/drawings`;
       const sent = await postForm(url, { image: drawing.blob, label: round.kind === "any" ? this.chosenDigit() : null });
       const reading = `The model read ${withArticle(sent.digit)} (${percent(sent.confidence, 0)} sure)`;
-      this.say(`Sent ✓ ${reading}${sent.right ? ": right!" : `, but you drew ${withArticle(sent.label)}.`}`,
-        sent.right ? "right" : "wrong");
+      if (round.fool) {
+        this.say(sent.right ? `Sent ✓ ${reading}: not fooled this time. Try a trickier ${sent.label}!`
+          : `You fooled it! It read your ${sent.label} as ${withArticle(sent.digit)} (${percent(sent.confidence, 0)} sure).`,
+        sent.right ? "" : "fooled");
+        this.showLooked(sent);
+      } else {
+        this.say(`Sent ✓ ${reading}${sent.right ? ": right!" : `, but you drew ${withArticle(sent.label)}.`}`,
+          sent.right ? "right" : "wrong");
+      }
       this.onSent(sent);
     } catch (error) {
       this.say(error.message, "error");

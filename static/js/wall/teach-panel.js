@@ -1,0 +1,222 @@
+/**
+ * Teach the model from the wall, then test it again. One press fine-tunes a model on the class's drawings
+ * (POST /api/rounds/<id>/teach; the round's fixed fifth is held out), the run's progress lines show while the
+ * class keeps drawing (GET /api/finetune, every second), and when the new version is published the round is
+ * replayed (GET /api/rounds/<id>/replay): every drawing read by the old version beside the new one, the
+ * held-out drawings apart from the ones it learnt from, and what it cost (MNIST test, the earlier rounds).
+ * The teacher can go back to the old version (POST /api/models/<name>/versions/<id>/serve) and forward again.
+ */
+
+import { requestJson } from "../api.js";
+import { element, percent } from "../dom.js";
+import { teacherRequest } from "../teacher.js";
+
+const PROGRESS_EVERY_MS = 1000;
+const REPLAY_AGAIN_MS = 300;     // a replay with drawings left to read asks again this soon
+
+const SPLIT_WORDS = {
+  held_out: ["Kept aside (never learnt from)", "the honest test: drawings it has never seen"],
+  learnt: ["Learnt from", "a test on these flatters the model: it has seen them"],
+  not_learnt: ["Sent after teaching began", "new to both versions"],
+};
+
+/** A run's progress line for the class: "epoch 2/3: loss 0.04, accuracy 99.11%" in plain words. */
+function plainLine(line) {
+  const pass = line.trim().match(/^epoch (\d+)\/(\d+): loss ([\d.]+), accuracy ([\d.]+%)$/);
+  if (!pass) return line.trim().replace(/^\[\d\/\d\] /, "");
+  return `Pass ${pass[1]} of ${pass[2]} over the examples: ${pass[4]} right (mistake score ${pass[3]})`;
+}
+
+export class TeachPanel {
+  /**
+   * `root`: the panel (templates/wall.html #wall-teach); `roundsUrl`: /api/rounds; `models`: [{name, title}];
+   * `onReplay(replay|null)`: the wall marks its tiles with the replay's readings (null: unmark).
+   */
+  constructor(root, { roundsUrl, models, onReplay }) {
+    this.root = root;
+    this.roundsUrl = roundsUrl;
+    this.models = models;
+    this.onReplay = onReplay;
+    this.round = null;
+    this.timer = 0;
+    this.replayed = null;
+    this.watching = false;   // a run started from this wall, or running when the wall saw it first
+    this.$ = (selector) => root.querySelector(selector);
+    this.modelChoice = this.$("#teach-model");
+    this.modelChoice.replaceChildren(...models.map((model) => element("option", { value: model.name, text: model.title })));
+    this.$("#teach-start").addEventListener("click", () => this.teach());
+    this.$("#teach-replay").addEventListener("click", () => this.replay());
+    this.$("#teach-serve").addEventListener("click", () => this.serveOther());
+  }
+
+  /** The wall shows `round` (or none) with `sent` drawings so far. */
+  show(round, sent) {
+    const changed = round?.id !== this.round?.id;
+    const more = sent !== this.sent;
+    this.round = round;
+    this.sent = sent;
+    this.root.hidden = !round || !sent;
+    if (changed) {
+      this.replayed = null;
+      this.watching = false;
+      this.$("#teach-replay-view").hidden = true;
+      this.$("#teach-progress").hidden = true;
+      this.say("");
+      this.onReplay(null);
+      this.followRun();   // a run started before the wall was opened (or by another wall) shows too
+    }
+    if (round && sent && (changed || more) && !this.watching) this.checkReady();
+  }
+
+  say(text, tone = "") {
+    const line = this.$("#teach-message");
+    line.textContent = text;
+    line.dataset.tone = tone;
+  }
+
+  async checkReady() {
+    let readiness;
+    try {
+      readiness = await requestJson(this.$("#teach-start").dataset.readinessUrl, { cache: "no-store" });
+    } catch {
+      return;
+    }
+    this.$("#teach-one-device").hidden = !readiness.one_device_reason;
+    this.$("#teach-one-device-reason").textContent = readiness.one_device_reason ?? "";
+    if (this.watching) return;   // a run's own words win
+    if (!readiness.tools_ready) this.say(readiness.reason, "error");
+    else if (readiness.needed) this.say(`The class needs ${readiness.needed} more drawings before the model can learn from them.`);
+    else this.say("");
+  }
+
+  async teach() {
+    if (!this.round) return;
+    const button = this.$("#teach-start");
+    button.disabled = true;
+    this.say("Starting…");
+    try {
+      await teacherRequest("POST", `${this.roundsUrl}/${this.round.id}/teach`, {
+        model: this.modelChoice.value, allow_one_device: this.$("#teach-allow-one-device").checked });
+      this.replayed = null;
+      this.watching = true;
+      this.$("#teach-replay-view").hidden = true;
+      this.onReplay(null);
+      this.followRun();
+    } catch (error) {
+      this.say(error.message, "error");
+      button.disabled = false;
+      this.checkReady();
+    }
+  }
+
+  /** Show the latest run's progress every second while it runs; replay the round when it published. */
+  async followRun() {
+    clearTimeout(this.timer);
+    let run;
+    try {
+      run = await requestJson(this.$("#teach-start").dataset.runUrl, { cache: "no-store" });
+    } catch {
+      this.timer = setTimeout(() => this.followRun(), PROGRESS_EVERY_MS * 3);
+      return;
+    }
+    const running = run?.state === "running";
+    this.$("#teach-start").disabled = running || !this.round;
+    this.watching ||= running;
+    const progress = this.$("#teach-progress");
+    progress.hidden = !run || !this.watching;
+    if (!run || !this.watching) return;   // an earlier lesson's run is the teacher page's business
+    progress.replaceChildren(...run.progress.map((line) => element("li", { text: plainLine(line) })));
+    progress.scrollTop = progress.scrollHeight;
+    this.root.dataset.run = run.state;
+    if (running) {
+      this.say(`Teaching ${this.titleOf(run.model)}… the class can keep drawing.`);
+      this.timer = setTimeout(() => this.followRun(), PROGRESS_EVERY_MS);
+      return;
+    }
+    const result = run.result ?? {};
+    if (run.state === "published") {
+      this.say(`Version ${result.version} of ${this.titleOf(run.model)} is ready and served. `
+        + `MNIST test: ${percent(result.before.mnist_test, 2)} → ${percent(result.after.mnist_test, 2)}.`, "good");
+      if (!this.replayed || this.replayed.new.id !== result.version_id) this.replay(run.model, result.version_id);
+    } else if (run.state === "refused") {
+      this.say(`Not used: ${result.reason} Version ${result.parent_version} stays.`, "error");
+    } else if (run.state === "failed") {
+      this.say(`Teaching failed: ${result.reason ?? "the run stopped."}`, "error");
+    }
+  }
+
+  titleOf(name) {
+    return this.models.find((model) => model.name === name)?.title ?? name;
+  }
+
+  /** Read every drawing of the round with both versions (default: the served one and the one it came from). */
+  async replay(model = this.replayed?.model ?? this.modelChoice.value, newId = null, oldId = null) {
+    if (!this.round) return;
+    const query = new URLSearchParams({ model });
+    if (newId) query.set("new", newId);
+    if (oldId) query.set("old", oldId);
+    let replay;
+    try {
+      do {
+        replay = await teacherRequest("GET", `${this.roundsUrl}/${this.round.id}/replay?${query}`);
+        if (!replay.complete) {
+          this.say(`Reading the drawings again… ${replay.left} left.`);
+          await new Promise((done) => setTimeout(done, REPLAY_AGAIN_MS));
+        }
+      } while (!replay.complete);
+    } catch (error) {
+      this.say(error.message, "error");
+      return;
+    }
+    this.replayed = replay;
+    this.showReplay(replay);
+    this.onReplay(replay);
+  }
+
+  showReplay(replay) {
+    const { old, new: now } = replay;
+    const view = this.$("#teach-replay-view");
+    view.hidden = false;
+    this.$("#teach-headline").textContent = `Version ${old.number} read ${replay.all.old_right} of ${replay.all.drawings}, `
+      + `version ${now.number} reads ${replay.all.new_right} of ${replay.all.drawings}.`;
+    const rows = Object.entries(replay.groups).filter(([, group]) => group.drawings).map(([split, group]) => {
+      const [title, note] = SPLIT_WORDS[split];
+      return element("tr", { "data-split": split },
+        element("th", { scope: "row" }, element("span", { text: title }), element("small", { text: note })),
+        element("td", { text: `${group.old_right} of ${group.drawings}` }),
+        element("td", { text: `${group.new_right} of ${group.drawings}` }));
+    });
+    const head = element("tr", {}, element("th", { scope: "col", text: "drawings" }),
+      element("th", { scope: "col", text: `version ${old.number}` }), element("th", { scope: "col", text: `version ${now.number}` }));
+    this.$("#teach-groups").replaceChildren(element("thead", {}, head), element("tbody", {}, ...rows));
+
+    const mnist = replay.mnist_test;
+    const costs = [element("li", { text: `MNIST test (10,000 digits): ${mnist.old == null ? "–" : percent(mnist.old, 2)} → `
+      + `${mnist.new == null ? "–" : percent(mnist.new, 2)}` })];
+    for (const earlier of replay.earlier_rounds) {
+      costs.push(element("li", { text: `Round ${earlier.id} (${earlier.prompt}): ${earlier.old_right} of ${earlier.drawings} → `
+        + `${earlier.new_right} of ${earlier.drawings}` }));
+    }
+    this.$("#teach-costs").replaceChildren(...costs);
+    const serve = this.$("#teach-serve");
+    const other = now.current ? old : now;
+    serve.textContent = now.current ? `Go back to version ${old.number}` : `Serve version ${now.number} again`;
+    serve.dataset.versionId = String(other.id);
+    serve.disabled = !old.current && !now.current;   // a third version is served: choose on the teacher's page
+  }
+
+  async serveOther() {
+    const replay = this.replayed;
+    const serve = this.$("#teach-serve");
+    if (!replay || !serve.dataset.versionId) return;
+    serve.disabled = true;
+    try {
+      const served = await teacherRequest("POST",
+        `${this.$("#teach-serve").dataset.modelsUrl}/${replay.model}/versions/${serve.dataset.versionId}/serve`);
+      this.say(`Version ${served.number} of ${this.titleOf(replay.model)} is served again.`, "good");
+    } catch (error) {
+      this.say(error.message, "error");
+    }
+    await this.replay(replay.model, replay.new.id, replay.old.id);
+  }
+}
