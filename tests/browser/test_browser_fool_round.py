@@ -9,7 +9,9 @@ again; a student's page can do none of it (403). Screenshots go to DIGITDRAW_SCR
 from __future__ import annotations
 
 import io
+import os
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -30,6 +32,23 @@ def flag_one(variant: int) -> list:
     """A continental 1: a long flag up to the top, the stem down (a little further right for each variant)."""
     x = 0.58 + 0.015 * variant
     return [[(0.24, 0.34), (x, 0.1), (x - 0.02, 0.88)]]
+
+
+def run_is_idle_priority() -> bool:
+    """Whether the fine-tuning process the server started runs in Linux's idle scheduling class at nice 19
+    (chrt sets it, then runs nice, which runs the command: checked as soon as the process shows it)."""
+    from webapp.http import versions
+
+    [(child, _)] = versions._children
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            if os.sched_getscheduler(child.pid) == os.SCHED_IDLE and os.getpriority(os.PRIO_PROCESS, child.pid) == 19:
+                return True
+        except ProcessLookupError:
+            return False
+        time.sleep(0.02)
+    return False
 
 
 def sign_in(page):
@@ -95,9 +114,14 @@ def test_a_class_fools_the_model_teaches_it_and_sees_it_tested_again(feedback_ap
     assert fooled >= 10 and rights == ["false"] * fooled + ["true"] * (32 - fooled)   # the fooling ones first
     expect(tiles.first.locator(".tile-label")).to_contain_text("sure")
     expect(wall.locator("#wall-fooled li")).not_to_have_count(0)
+    expect(wall.locator("#wall-sent")).to_have_text("32")
+    expect(wall.locator("#teach-message")).to_have_text("")   # 32 drawings: enough to teach
     scores = wall.locator("#wall-fooled .fooler-count").all_inner_texts()
     assert sum(int(text.split()[0]) for text in scores) == fooled
-    wall.screenshot(path=str(screenshot_dir / "fool-wall-1280.png"))
+    for (width, height), name in (((1024, 768), "fool-wall-1024.png"), ((1280, 720), "fool-wall-1280.png")):
+        wall.set_viewport_size({"width": width, "height": height})
+        assert wall.evaluate("document.documentElement.scrollWidth") <= width
+        wall.screenshot(path=str(screenshot_dir / name))
 
     # The 7 is not really a 1: marked unfair, it leaves the wall and the store.
     cheats = app.extensions["store"].read("SELECT id FROM drawings WHERE round_id = :r ORDER BY id LIMIT 1",
@@ -120,11 +144,14 @@ def test_a_class_fools_the_model_teaches_it_and_sees_it_tested_again(feedback_ap
     wall.locator("#teach-model").select_option("mlp")
     wall.locator("#teach-start").click()
     expect(wall.locator("#teach-message")).to_contain_text("the class can keep drawing", timeout=10000)
+    assert run_is_idle_priority()   # the run takes a core only while no web worker wants it
     draw_with_finger(honest, flag_one(1))
     honest.locator("#round-send").click()
     expect(honest.locator("#round-status")).to_contain_text("sure", timeout=10000)
     expect(wall.locator("#teach-progress li").first).to_be_visible(timeout=30000)
-    wall.screenshot(path=str(screenshot_dir / "fool-teaching-1280.png"))
+    for (width, height), name in (((1024, 768), "fool-teaching-1024.png"), ((1280, 720), "fool-teaching-1280.png")):
+        wall.set_viewport_size({"width": width, "height": height})
+        wall.screenshot(path=str(screenshot_dir / name))
     expect(wall.locator("#teach-headline")).to_contain_text("Version 1 read", timeout=120000)
     expect(wall.locator("#teach-message")).to_contain_text("Version 2 of")
 
