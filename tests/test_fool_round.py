@@ -157,6 +157,14 @@ def test_the_replay_shows_the_class_s_earlier_rounds_before_and_after(app, mnist
     assert body["earlier_rounds"] == [{"id": first, "prompt": "Fool the model with any digit", "fool": True,
                                        "drawings": 10, "old_right": right["mlp"], "new_right": right["mlp-wide"]}]
     assert body["all"]["drawings"] == 5 and body["groups"]["not_learnt"]["drawings"] == 4
+    # The round's report still counts each drawing once per model: the served version's answers only.
+    report = client.get(f"/api/rounds/{second}", headers=TEACHER).get_json()
+    assert {model["model"]: model["read"] for model in report["models"]} == {"cnn": 5, "mlp-wide": 5, "mlp": 5}
+    served_mlp = registry["mlp"].predict(mnist.x_test[fours].astype(np.float32) / 255.0).argmax(axis=1)
+    mlp = next(model for model in report["models"] if model["model"] == "mlp")
+    assert mlp["right"] == int((served_mlp == 4).sum())
+    tiles = client.get(f"/api/rounds/{second}/drawings", headers=TEACHER).get_json()["items"]
+    assert [tile["answers"]["mlp"] for tile in tiles] == served_mlp.tolist()
 
 
 def test_the_version_diff_lists_exactly_the_drawings_that_changed(app, mnist):
@@ -222,4 +230,6 @@ def test_teaching_a_round_without_drawings_or_an_unknown_one_is_refused(client):
     assert client.post(f"/api/rounds/{round_id}/teach", headers=TEACHER).status_code == 409
     assert client.post("/api/rounds/999/teach", headers=TEACHER).status_code == 404
     assert client.post(f"/api/rounds/{round_id}/teach", data="[1]", content_type="application/json",
-                       headers=TEACHER).status_code in (400, 409)
+                       headers=TEACHER).status_code == 400
+    assert client.post(f"/api/rounds/{round_id}/teach", json={"model": "nope"},
+                       headers=TEACHER).status_code == 404

@@ -98,3 +98,20 @@ def test_a_script_flooding_one_label_does_not_crowd_the_class_out_of_the_check()
     assert len(held) == 48
     assert {writers[i] for i in held} >= {f"student-{i}" for i in range(8)}
     assert set(range(10)) <= {labels[i] for i in held}
+
+
+def test_a_rounds_fixed_fifth_is_held_out_as_fixed_and_the_rule_splits_the_others():
+    from webapp.store.held_out import split
+
+    ids = np.arange(1, 61)
+    labels = ids % 10
+    writers = [f"w{i % 6}" for i in ids]
+    fixed = np.full(60, -1, np.int8)
+    fixed[:20] = 0          # a round's drawings it lets runs learn from
+    fixed[[3, 8, 13]] = 1   # and its held-out ones
+    held = split(ids, labels, writers, fixed)
+    assert held[[3, 8, 13]].all() and not held[[i for i in range(20) if i not in (3, 8, 13)]].any()
+    free = np.arange(20, 60)
+    assert held[free].sum() == held_out_count(40)   # the others: a fifth of them, as choose_held_out says
+    assert np.array_equal(held[free], choose_held_out(ids[free], labels[free], [writers[i] for i in free]))
+    assert np.array_equal(split(ids, labels, writers), choose_held_out(ids, labels, writers))   # no round: as before

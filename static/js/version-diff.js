@@ -5,8 +5,9 @@
  * drawings as the 28x28 images the model reads.
  *
  * GET /api/models/<name>/versions/diff reads a bounded number of drawings per request and says how many are left
- * (`complete`, `left`): the panel shows what is read so far and asks again every ASK_AGAIN_MS until none are (not
- * while the tab is hidden; after a failure that may pass, a few times, each wait longer).
+ * (`complete`, `left`): the panel says how many are left and asks again every ASK_AGAIN_MS until none are (not
+ * while the tab is hidden; after a failure that may pass, a few times, each wait longer), then shows the
+ * comparison the last answer carries.
  */
 
 import { requestJson } from "./api.js";
@@ -228,7 +229,8 @@ async function compare() {
     }
     if (mine !== turn) return;
     failures = 0;
-    showDiff(diff);
+    if (diff.complete) showDiff(diff);   // the server compares once both versions have read every drawing
+    else result.hidden = true;
     if (diff.complete) {
       say("", "done");
       return;

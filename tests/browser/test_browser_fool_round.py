@@ -36,11 +36,11 @@ def flag_one(variant: int) -> list:
 
 def run_is_idle_priority() -> bool:
     """Whether the fine-tuning process the server started runs in Linux's idle scheduling class at nice 19
-    (chrt sets it, then runs nice, which runs the command: checked as soon as the process shows it)."""
+    (nice runs the command, which sets the class for itself once the app is made: checked until it shows)."""
     from webapp.http import versions
 
     [(child, _)] = versions._children
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
             if os.sched_getscheduler(child.pid) == os.SCHED_IDLE and os.getpriority(os.PRIO_PROCESS, child.pid) == 19:

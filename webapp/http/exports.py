@@ -20,7 +20,9 @@ def attachment(response, filename: str):
 
 def zip_response(round_id: int | None, filename: str):
     names = [classifier.name for classifier in models().ordered()]
-    chunks = exports.zip_chunks(store(), names, round_id, with_nicknames=request.args.get("nicknames") == "1")
+    served = {classifier.name: classifier.version for classifier in models().ordered()}
+    chunks = exports.zip_chunks(store(), names, round_id, with_nicknames=request.args.get("nicknames") == "1",
+                                served=served)
     return attachment(current_app.response_class(stream_with_context(chunks), mimetype="application/zip"), filename)
 
 

@@ -86,7 +86,8 @@ def stream(round_id: int, last_id: int) -> Response:
     streams = current_app.extensions.setdefault("round_streams", Streams())
     streams.take_place(address)
     # Everything the stream needs, taken now: it runs after the request's context has gone.
-    rounds, script_root, logger = Rounds(get_store()), request.script_root, current_app.logger
+    served = {classifier.name: classifier.version for classifier in current_app.extensions["models"].ordered()}
+    rounds, script_root, logger = Rounds(get_store(), served), request.script_root, current_app.logger
 
     def events():
         after, changes, hidden = last_id, None, set()

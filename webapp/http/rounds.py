@@ -20,7 +20,7 @@ from webapp.http.requests import digit_field, field, json_body, models, uploaded
 from webapp.http.teacher import is_teacher, teacher_required
 from webapp.inference.plain_names import model_title
 from webapp.inference.reading import read
-from webapp.store import drawing_scores
+from webapp.store import drawing_scores, version_answers
 from webapp.store import get_store as store
 from webapp.store.drawings import NewDrawing
 from webapp.store.refusals import AlreadyKept, StoreRefused
@@ -40,8 +40,13 @@ def init_app(app: Flask) -> None:
     app.after_request(nicknames.remember_nickname)
 
 
+def served_versions() -> dict[str, str]:
+    """Each loaded model's served version, as the answers table keys it."""
+    return {classifier.name: classifier.version for classifier in models().ordered()}
+
+
 def rounds() -> Rounds:
-    return Rounds(store())
+    return Rounds(store(), served_versions())
 
 
 def round_json(found: Round) -> dict:
@@ -120,6 +125,11 @@ def get_round(round_id: int):
 
 def round_report(round_id: int) -> dict:
     found = rounds().get(round_id)
+    try:   # a version served since some were sent reads them (at most a bounded batch per request)
+        for classifier in models().ordered():
+            version_answers.catch_up(store(), drawing_scores.key_of(classifier), classifier, [round_id])
+    except StoreRefused:
+        pass   # the report shows what was read before
     summary = rounds().summary(round_id)
     accuracy = []
     for classifier in models().ordered():
@@ -186,10 +196,11 @@ def send_drawing(round_id: int):
             raise ApiError(409, "This drawing is exactly like one kept already: draw it again a little "
                                 "differently.") from None
         # Sent again after its answer was lost on the wifi: kept once, answered as the first time.
+        extra = where_it_looked(served.name, pixels, sent.digit) if found.fool and sent.digit is not None else {}
         return jsonify(id=sent.id, round=round_id, label=sent.label, digit=sent.digit,
                        confidence=round(sent.confidence or 0.0, 6), model=sent.model,
                        model_title=model_title(sent.model or served.name), right=sent.digit == sent.label,
-                       nickname=nickname, already=True), 200
+                       nickname=nickname, already=True, **extra), 200
     record_device(round_id, nickname)
     log.info("round %d: drawing #%d sent", round_id, drawing_id)
     confidence = float(shown["probabilities"][shown["prediction"]])
@@ -277,9 +288,6 @@ def teach(round_id: int):
     """Fine-tune a model (default: the served one) on the collected drawings, this round's fair ones with the
     corrections collected before, as POST /api/finetune does; the round's fixed fifth is held out. 202 with the
     run (follow it with GET /api/finetune)."""
-    if not any(found.id == round_id and sent for found, sent in rounds().all()):
-        rounds().get(round_id)   # 404 for a round that does not exist
-        raise ApiError(409, f"Round {round_id} has no drawings yet: there is nothing to teach from.")
     body = json_body() if request.content_length else {}
     if not isinstance(body, dict):
         raise ApiError(400, 'Send JSON such as {"model": "cnn"}, or nothing for the served model.')
@@ -290,6 +298,10 @@ def teach(round_id: int):
     allow_one_device = body.get("allow_one_device", False)
     if not isinstance(allow_one_device, bool):
         raise ApiError(400, "`allow_one_device` must be true or false.")
+    versions.known_model(name)
+    rounds().get(round_id)   # 404 for a round that does not exist
+    if not rounds().count(round_id):
+        raise ApiError(409, f"Round {round_id} has no drawings yet: there is nothing to teach from.")
     log.info("round %d: the teacher teaches %s from the wall", round_id, name)
     return versions.start_run(name, allow_one_device=allow_one_device)
 

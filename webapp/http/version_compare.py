@@ -6,8 +6,9 @@
     GET /api/models/<name>/versions/diff?from=&to=      which drawings changed from right to wrong and from
                                                         wrong to right, per digit
 
-Both read at most a bounded number of drawings per request (webapp/store/version_answers.py) and say how many
-are left (`complete`, `left`): the page asks again until none are.
+Both let each version read at most a bounded number of drawings per request (webapp/store/version_answers.py)
+and say how many are left (`complete`, `left`): the page asks again until none are; the diff compares (and
+lists) only then. A store that cannot take the answers is a 503, never an endless "left".
 """
 
 from __future__ import annotations
@@ -99,15 +100,19 @@ def replay(round_id: int):
     ordered = models().ordered()
     name = request.args.get("model") or (ordered[0].name if ordered else "")
     kept, old, new = two_versions(name, "old", "new")
-    earlier = [(other, sent) for other, sent in in_store(rounds.all) if other.id < round_id and sent]
-    compared = [round_id] + [other.id for other, _ in earlier]
-    left = read_by_both(kept, old, new, compared)
-    pairs = in_store(lambda: version_answers.pairs(get_store(), key_of(old), key_of(new), compared))
-    learnt, _ = in_store(lambda: kept.lineage(new))
-    this_round = [p for p in pairs if p.round_id == round_id]
+    earlier = [other for other, sent in in_store(rounds.all) if other.id < round_id and sent]
+    left = read_by_both(kept, old, new, [round_id] + [other.id for other in earlier])
+    store = get_store()
+    this_round = in_store(lambda: version_answers.pairs(store, key_of(old), key_of(new), round_id))
+    tallies = in_store(lambda: version_answers.per_round(store, key_of(old), key_of(new),
+                                                         [other.id for other in earlier]))
+    learnt, held_out = in_store(lambda: kept.lineage(new))
 
     def split(pair) -> str:
-        return "held_out" if pair.held_out else "learnt" if pair.id in learnt else "not_learnt"
+        # A drawing kept before rounds fixed their fifth (held_out null) is held out when a run held it out.
+        if pair.held_out or (pair.held_out is None and pair.id in held_out and pair.id not in learnt):
+            return "held_out"
+        return "learnt" if pair.id in learnt else "not_learnt"
 
     groups = {name: tally([p for p in this_round if split(p) == name]) for name in SPLITS}
     return jsonify(
@@ -116,8 +121,8 @@ def replay(round_id: int):
         all=tally(this_round), groups=groups,
         drawings=[{"id": p.id, "label": p.label, "old": p.old, "new": p.new, "split": split(p),
                    "changed": p.changed} for p in this_round],
-        earlier_rounds=[{"id": other.id, "prompt": other.prompt, "fool": bool(other.fool),
-                         **tally([p for p in pairs if p.round_id == other.id])} for other, _ in earlier],
+        earlier_rounds=[{"id": other.id, "prompt": other.prompt, "fool": bool(other.fool), **tallies[other.id]}
+                        for other in earlier],
         mnist_test={"old": old.report.get("test_accuracy"), "new": new.report.get("test_accuracy")})
 
 
@@ -126,6 +131,10 @@ def replay(round_id: int):
 def diff(name: str):
     kept, old, new = two_versions(name, "from", "to")
     left = read_by_both(kept, old, new, None)
+    head = {"model": name, "model_title": model_title(name), "from": version_json(old), "to": version_json(new),
+            "complete": left == 0, "left": left, "listed_at_most": version_answers.LISTED}
+    if left:   # the comparison is made once, when both versions have read every drawing
+        return jsonify(**head, totals=None, per_digit=None, right_to_wrong=[], wrong_to_right=[])
     store = get_store()
     listed = {direction: [{"id": c.id, "label": c.label, "old": c.old, "new": c.new, "round": c.round_id,
                            "input": png_data_url(c.pixels)}
@@ -135,6 +144,4 @@ def diff(name: str):
     digits = in_store(lambda: version_answers.per_digit(store, key_of(old), key_of(new)))
     totals = {key: sum(row[key] for row in digits)
               for key in ("read", "old_right", "new_right", "right_to_wrong", "wrong_to_right")}
-    return jsonify(model=name, model_title=model_title(name), **{"from": version_json(old)}, to=version_json(new),
-                   complete=left == 0, left=left, listed_at_most=version_answers.LISTED, totals=totals,
-                   per_digit=digits, **listed)
+    return jsonify(**head, totals=totals, per_digit=digits, **listed)

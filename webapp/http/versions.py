@@ -7,17 +7,15 @@
     GET  /api/finetune/readiness                     can a run start: the tools, the drawings per label, how many
                                                      are held out and how many more are needed (teacher)
 
-Fine-tuning never runs in a web worker: the worker starts `chrt --idle 0 nice -n 19 flask --app webapp finetune
---job ID` in its own session (it outlives a worker restart), and the run reports into the store. SCHED_IDLE lets
-the run have a core only while no worker wants it: with 30 students drawing during a CNN run, predictions p95
-24-26 ms against 51-81 ms at nice 19 alone, and the run no slower (benchmarks/bench_fool_round.py).
+Fine-tuning never runs in a web worker: the worker starts `nice -n 19 flask --app webapp finetune --job ID` in
+its own session (it outlives a worker restart), and the run reports into the store; the run also puts itself in
+Linux's idle scheduling class (training/cli.py).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -39,7 +37,6 @@ from webapp.training_tools import why_finetuning_unavailable
 log = logging.getLogger("digitdraw")
 bp = Blueprint("versions", __name__, url_prefix="/api")
 FINETUNE_NICENESS = 19
-IDLE_PRIORITY = ["chrt", "--idle", "0"] if shutil.which("chrt") else []   # util-linux; without it nice alone
 LARGEST_ID = 2**63 - 1                  # SQLite's largest row id
 _children: list[tuple[subprocess.Popen, int]] = []   # started runs and their job ids, reaped when they end
 _children_lock = threading.Lock()
@@ -193,7 +190,7 @@ def launch(job_id: int, name: str, epochs: int | None, replay: int | None, limit
            allow_one_device: bool = False) -> None:
     """`flask finetune --job ID` in its own process at the lowest priority, told this app's settings."""
     config = current_app.config
-    command = [*IDLE_PRIORITY, "nice", "-n", str(FINETUNE_NICENESS), sys.executable, "-m", "flask", "--app", "webapp",
+    command = ["nice", "-n", str(FINETUNE_NICENESS), sys.executable, "-m", "flask", "--app", "webapp",
                "finetune", "--model", name, "--job", str(job_id)]
     for option, value in (("--epochs", epochs), ("--replay", replay), ("--limit", limit)):
         if value is not None:

@@ -191,12 +191,18 @@ class Store:
             counts[label] = number
         return counts
 
-    def readings(self, ids: list[int]) -> dict[int, dict[str, int]]:
-        """Every model's reading of each of these drawings, by drawing id and model name."""
+    def readings(self, ids: list[int], served: dict[str, str] | None = None) -> dict[int, dict[str, int]]:
+        """Every model's reading of each of these drawings, by drawing id and model name: the version in
+        `served` (model name -> version) where it read the drawing, else the earliest version that did (a
+        model has several versions' answers once one was fine-tuned, compared or rolled back)."""
         found: dict[int, dict[str, int]] = {drawing_id: {} for drawing_id in ids}
-        if ids:
-            for drawing_id, model, digit in self.read(sa.select(answers.c.drawing_id, answers.c.model,
-                                                                answers.c.digit).where(answers.c.drawing_id.in_(ids))):
+        if not ids:
+            return found
+        served = served or {}
+        rows = self.read(sa.select(answers.c.drawing_id, answers.c.model, answers.c.version, answers.c.digit)
+                         .where(answers.c.drawing_id.in_(ids)).order_by(answers.c.version))
+        for drawing_id, model, version, digit in rows:
+            if model not in found[drawing_id] or served.get(model) == version:
                 found[drawing_id][model] = digit
         return found
 
@@ -249,18 +255,24 @@ class Store:
 
     def add_answers(self, model: ModelKey, ids: np.ndarray, labels: np.ndarray, digits: np.ndarray) -> None:
         """Keep a model version's answers to drawings stored before it; counted once each, even when
-        another worker answered the same drawings meanwhile or one was deleted."""
-        insert_answer = sa.text(
-            "INSERT INTO answers (model, version, drawing_id, digit)"
-            " SELECT :model, :version, id, :digit FROM drawings WHERE id = :id ON CONFLICT DO NOTHING")
+        another worker answered the same drawings meanwhile or one was deleted. Three statements, however
+        many answers: the writers' lock is held for milliseconds."""
+        given = {int(i): (int(label), int(digit)) for i, label, digit in zip(ids.tolist(), labels.tolist(),
+                                                                              digits.tolist())}
 
         def insert(connection) -> None:
-            answered = Counter()
-            for drawing_id, label, digit in zip(ids.tolist(), labels.tolist(), digits.tolist()):
-                if connection.execute(insert_answer, {"model": model[0], "version": model[1], "digit": digit,
-                                                      "id": drawing_id}).rowcount:
-                    answered[(*model, label, digit)] += 1
-            add_to_confusion(connection, answered)
+            if not given:
+                return
+            alive = set(connection.execute(sa.select(drawings.c.id).where(drawings.c.id.in_(given))).scalars())
+            known = set(connection.execute(sa.select(answers.c.drawing_id).where(
+                answers.c.model == model[0], answers.c.version == model[1],
+                answers.c.drawing_id.in_(given))).scalars())
+            new = sorted(alive - known)
+            if not new:
+                return
+            connection.execute(INSERT_ANSWER, [{"model": model[0], "version": model[1], "drawing_id": drawing_id,
+                                                "digit": given[drawing_id][1]} for drawing_id in new])
+            add_to_confusion(connection, Counter((*model, *given[drawing_id]) for drawing_id in new))
 
         self.transaction(insert)
 

@@ -68,16 +68,16 @@ def as_png(image: bytes) -> bytes:
 
 
 def zip_chunks(store: Store, model_names: list[str], round_id: int | None = None,
-               with_nicknames: bool = False) -> Iterator[bytes]:
-    """The zip, chunk by chunk: drawings/<id>.png and drawings.csv (id, round, label, each model's reading,
-    time, and the nickname when asked)."""
+               with_nicknames: bool = False, served: dict[str, str] | None = None) -> Iterator[bytes]:
+    """The zip, chunk by chunk: drawings/<id>.png and drawings.csv (id, round, label, each model's reading
+    (its `served` version's where it read it), time, and the nickname when asked)."""
     sink = ChunkWriter()
     table = io.StringIO()
     writer = csv.writer(table)
     writer.writerow(["id", "round", "label", *model_names, "time", *(["nickname"] if with_nicknames else [])])
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
         for rows in batches(store, round_id):
-            read = store.readings([row[0] for row in rows])
+            read = store.readings([row[0] for row in rows], served)
             for drawing_id, created, label, drawing_round, nickname, image in rows:
                 archive.writestr(zipfile.ZipInfo(f"drawings/{drawing_id}.png", zip_time(created)), as_png(bytes(image)))
                 writer.writerow([drawing_id, drawing_round or "", label,

@@ -96,8 +96,12 @@ ROUND_COLUMNS = (rounds.c.id, rounds.c.kind, rounds.c.digit, rounds.c.state, rou
 
 
 class Rounds:
-    def __init__(self, store: Store):
+    """`served`: each model's served version (model name -> version), whose readings the tiles and the report
+    show when a model has several versions' answers."""
+
+    def __init__(self, store: Store, served: dict[str, str] | None = None):
         self.store = store
+        self.served = served or {}
 
     def start(self, kind: str, digit: int | None, fool: bool = False) -> Round:
         """A new open round; RoundConflict while another is open or paused."""
@@ -133,6 +137,11 @@ class Rounds:
         rows = self.store.read(sa.select(*ROUND_COLUMNS, sa.func.coalesce(sent.c.sent, 0))
                                .outerjoin(sent, sent.c.round_id == rounds.c.id).order_by(rounds.c.id.desc()))
         return [(Round(*row[:-1]), row[-1]) for row in rows]
+
+    def count(self, round_id: int) -> int:
+        """How many drawings the round keeps (read through the rounds' index)."""
+        return self.store.read(sa.select(sa.func.count()).select_from(drawings)
+                               .where(drawings.c.round_id == round_id))[0][0]
 
     def set_state(self, round_id: int, state: str) -> Round:
         """Pause, resume or end a round; ending an ended round changes nothing; an ended one stays ended."""
@@ -196,7 +205,7 @@ class Rounds:
                                .where(c.round_id == round_id, c.id > after).order_by(c.id).limit(limit))
         if not rows:
             return []
-        readings = self.store.readings([row[0] for row in rows])
+        readings = self.store.readings([row[0] for row in rows], self.served)
         found = []
         for row in rows:
             probabilities = None if row[5] is None else json.loads(row[5])
@@ -260,16 +269,20 @@ class Rounds:
                                       round_devices.c.seen > time.time() - DEVICE_SEEN_SECONDS))[0][0]
 
     def summary(self, round_id: int) -> dict:
-        """Counts, each model's accuracy, and the served model's confusion matrix on the round's drawings."""
+        """Counts, each model's accuracy (its served version's answers), and the served model's confusion matrix
+        on the round's drawings."""
         c = drawings.c
         sent, senders = self.store.read(sa.select(sa.func.count(), sa.func.count(sa.distinct(c.writer)))
                                         .where(c.round_id == round_id))[0]
         per_model: dict[str, list[int]] = {}
-        for model, right, total in self.store.read(
-                sa.select(answers.c.model, sa.func.sum(sa.case((answers.c.digit == c.label, 1), else_=0)),
-                          sa.func.count())
-                .select_from(answers.join(drawings, drawings.c.id == answers.c.drawing_id))
-                .where(c.round_id == round_id).group_by(answers.c.model)):
+        query = (sa.select(answers.c.model, sa.func.sum(sa.case((answers.c.digit == c.label, 1), else_=0)),
+                           sa.func.count())
+                 .select_from(answers.join(drawings, drawings.c.id == answers.c.drawing_id))
+                 .where(c.round_id == round_id).group_by(answers.c.model))
+        if self.served:   # each model's served version only: an earlier one's answers are kept too
+            query = query.where(sa.or_(*(sa.and_(answers.c.model == model, answers.c.version == version)
+                                         for model, version in self.served.items())))
+        for model, right, total in self.store.read(query):
             per_model[model] = [int(right), int(total)]
         matrix = np.zeros((CLASSES, CLASSES), np.int64)
         for label, digit, number in self.store.read(

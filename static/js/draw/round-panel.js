@@ -121,6 +121,7 @@ export class RoundPanel {
     this.sending = true;
     this.updateButton();
     this.say("Sending…");
+    this.showLooked(null);
     try {
       const url = `${this.root.dataset.currentUrl.replace(/current$/, "")}${round.id}/drawings`;
       const sent = await postForm(url, { image: drawing.blob, label: round.kind === "any" ? this.chosenDigit() : null });

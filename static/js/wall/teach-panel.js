@@ -13,6 +13,14 @@ import { teacherRequest } from "../teacher.js";
 
 const PROGRESS_EVERY_MS = 1000;
 const REPLAY_AGAIN_MS = 300;     // a replay with drawings left to read asks again this soon
+const REPLAY_TRIES = 4;          // a failed replay request is tried again this often, each wait doubled
+
+const pause = (ms) => new Promise((done) => setTimeout(done, ms));
+
+/** A refusal that may pass: no answer (flaky wifi), too many requests, or the server busy. */
+function passing(error) {
+  return !error.status || error.status === 429 || error.status >= 500;
+}
 
 const SPLIT_WORDS = {
   held_out: ["Kept aside (never learnt from)", "the honest test: drawings it has never seen"],
@@ -41,6 +49,7 @@ export class TeachPanel {
     this.timer = 0;
     this.replayed = null;
     this.watching = false;   // a run started from this wall, or running when the wall saw it first
+    this.turn = 0;           // the replay asked for last: an older one's answers are dropped
     this.$ = (selector) => root.querySelector(selector);
     this.modelChoice = this.$("#teach-model");
     this.modelChoice.replaceChildren(...models.map((model) => element("option", { value: model.name, text: model.title })));
@@ -57,9 +66,11 @@ export class TeachPanel {
     this.sent = sent;
     this.root.hidden = !round || !sent;
     if (changed) {
+      this.turn += 1;   // a replay under way for the round before stops
       this.replayed = null;
       this.watching = false;
       this.$("#teach-replay-view").hidden = true;
+      this.$("#teach-replay").hidden = true;
       this.$("#teach-progress").hidden = true;
       this.say("");
       this.onReplay(null);
@@ -106,6 +117,10 @@ export class TeachPanel {
       this.say(error.message, "error");
       button.disabled = false;
       this.checkReady();
+      if (!error.status) {   // the answer was lost, the run may have started: follow it if it did
+        this.watching = true;
+        this.followRun();
+      }
     }
   }
 
@@ -149,28 +164,47 @@ export class TeachPanel {
     return this.models.find((model) => model.name === name)?.title ?? name;
   }
 
-  /** Read every drawing of the round with both versions (default: the served one and the one it came from). */
+  /** Read every drawing of the round with both versions (default: the served one and the one it came from),
+   * asking again while drawings are left and after a failure that may pass; a newer replay or another round
+   * drops this one. */
   async replay(model = this.replayed?.model ?? this.modelChoice.value, newId = null, oldId = null) {
     if (!this.round) return;
+    this.turn += 1;
+    const mine = this.turn;
+    const roundId = this.round.id;
     const query = new URLSearchParams({ model });
     if (newId) query.set("new", newId);
     if (oldId) query.set("old", oldId);
-    let replay;
-    try {
-      do {
-        replay = await teacherRequest("GET", `${this.roundsUrl}/${this.round.id}/replay?${query}`);
-        if (!replay.complete) {
-          this.say(`Reading the drawings again… ${replay.left} left.`);
-          await new Promise((done) => setTimeout(done, REPLAY_AGAIN_MS));
+    this.$("#teach-replay").hidden = false;
+    let failures = 0;
+    for (;;) {
+      let replay;
+      try {
+        replay = await teacherRequest("GET", `${this.roundsUrl}/${roundId}/replay?${query}`);
+      } catch (error) {
+        if (mine !== this.turn) return;
+        if (!passing(error) || failures === REPLAY_TRIES) {
+          this.say(`${error.message} Press "Replay again" to try once more.`, "error");
+          return;
         }
-      } while (!replay.complete);
-    } catch (error) {
-      this.say(error.message, "error");
-      return;
+        failures += 1;
+        this.say(`${error.message} Trying again…`);
+        await pause(REPLAY_AGAIN_MS * 2 ** (failures + 1));
+        if (mine !== this.turn) return;
+        continue;
+      }
+      if (mine !== this.turn) return;
+      failures = 0;
+      if (replay.complete) {
+        this.replayed = replay;
+        this.showReplay(replay);
+        this.onReplay(replay);
+        return;
+      }
+      this.say(`Reading the drawings again… ${replay.left} left.`);
+      await pause(REPLAY_AGAIN_MS);
+      if (mine !== this.turn) return;
     }
-    this.replayed = replay;
-    this.showReplay(replay);
-    this.onReplay(replay);
   }
 
   showReplay(replay) {

@@ -19,6 +19,9 @@ def upgrade() -> None:
     op.add_column("rounds", sa.Column("fool", sa.Boolean, nullable=False, server_default=sa.false()))
     op.add_column("rounds", sa.Column("sent", sa.Integer, nullable=False, server_default="0"))
     op.add_column("drawings", sa.Column("held_out", sa.Boolean))
+    # A round open at the upgrade goes on counting from the drawings it has (its earlier drawings stay as
+    # every drawing was before: each run decides whether it holds them out).
+    op.execute("UPDATE rounds SET sent = (SELECT count(*) FROM drawings WHERE drawings.round_id = rounds.id)")
 
 
 def downgrade() -> None:
