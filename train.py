@@ -5,6 +5,12 @@
     python train.py --arch mlp-wide  # the classic 784-150-50-10 variant
     python train.py --limit 2000 --epochs 1 --out /tmp/smoke   # a quick smoke run
     python train.py --extra-data drawings.npz   # also learn from `flask --app webapp export-drawings`
+    python train.py --precision float32         # float32 even where the CPU has bfloat16 units
+    python train.py --styles 200                # also learn from 200 drawings of each handwriting style
+
+Every model is scored on the style benchmark (benchmarks/styled_digits.py: the world's handwriting styles drawn
+as the pad draws them) for its report. `--styles N` adds N drawings of each of those styles to the training
+digits (training/style_data.py: drawn with other seeds and wider parameters than the benchmark's).
 
 Writes `<out>/<arch>.keras` (the Keras model, calibrated: its last layer divided by the temperature
 fitted on the validation split, training/calibration.py), `<out>/<arch>.tflite` (the same model
@@ -33,6 +39,7 @@ from training.mnist import VALIDATION_SEED, load_mnist, validation_split  # noqa
 from training.recipes import RECIPES  # noqa: E402
 from training.report import build_report, cpu_name, write_report  # noqa: E402
 from training.speed import plain_copy, use_mixed_precision  # noqa: E402
+from training.style_data import per_style_accuracy, style_benchmark, training_styles  # noqa: E402
 
 SEED = 1234
 MODEL_DIR = Path(__file__).resolve().parent / "model"
@@ -46,6 +53,12 @@ def parse_args(argv=None):
     parser.add_argument("--limit", type=int, help="train on the first N training images only")
     parser.add_argument("--out", type=Path, default=MODEL_DIR, help="output folder (default: model/)")
     parser.add_argument("--data", help="a mnist.npz or a folder of the four IDX files")
+    parser.add_argument("--precision", choices=("auto", "float32"), default="auto",
+                        help="auto: mixed bfloat16 where the recipe allows it and the CPU has bfloat16 units; "
+                             "float32: never (default: auto)")
+    parser.add_argument("--styles", type=int, default=0, metavar="N",
+                        help="also train on N drawings of each handwriting style (default: 0, as the shipped "
+                             "models were trained)")
     parser.add_argument("--extra-data", type=Path,
                         help="people's drawings (.npz from `flask export-drawings`) to train on too; "
                              "20%% of them are held out and scored separately")
@@ -54,6 +67,8 @@ def parse_args(argv=None):
         parser.error("--epochs must be at least 1")
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
+    if args.styles < 0:
+        parser.error("--styles must be 0 or more")
     return args
 
 
@@ -74,6 +89,12 @@ def main(argv=None):
     x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     # Test images scaled to [0, 1] once, as the server scales a drawing.
     x_test = mnist.x_test.astype(np.float32) / 255.0
+    mnist_train_images = len(x_train)
+    # The world's handwriting styles, as the pad draws them, when asked.
+    if args.styles:
+        style_x, style_y = training_styles(args.styles)
+        x_train, y_train = np.concatenate([x_train, style_x]), np.concatenate([y_train, style_y])
+        print(f"      with {len(style_y)} drawings of handwriting styles ({args.styles} a style)", flush=True)
     # People's drawings train too, except a held-out fifth that is scored on its own.
     if args.extra_data:
         (extra_x, extra_y), (held_x, held_y) = load_extra_data(args.extra_data)
@@ -82,7 +103,7 @@ def main(argv=None):
     print(f"      {len(x_train)} training, {len(y_validation)} validation and {len(x_test)} test images", flush=True)
 
     # Mixed bfloat16 when the recipe allows it and the CPU has the matrix units for it.
-    mixed_precision = use_mixed_precision(recipe.mixed_precision)
+    mixed_precision = use_mixed_precision(recipe.mixed_precision and args.precision == "auto")
     print(f"[2/4] Training {args.arch} for {epochs} epochs"
           f"{' (mixed bfloat16: the CPU has bfloat16 matrix units)' if mixed_precision else ''}", flush=True)
     # Shuffled batches, moved at random each epoch when the recipe augments.
@@ -108,7 +129,14 @@ def main(argv=None):
     test_loss, _ = model.evaluate(x_test, mnist.y_test, batch_size=1000, verbose=0)
     probabilities = model.predict(x_test, batch_size=1000, verbose=0)
     validation_loss, validation_accuracy = model.evaluate(x_validation, y_validation, batch_size=1000, verbose=0)
+    style_x_test, style_y_test, style_names = style_benchmark()
+    styles = per_style_accuracy(lambda x: model.predict(x, batch_size=1000, verbose=0), style_x_test, style_y_test,
+                                style_names)
+    print("      style benchmark: " + ", ".join(f"{style} {share:.1%}" for style, share in styles.items()), flush=True)
     extra = {"seed": SEED, "cpu_count": os.cpu_count(), "cpu": cpu_name(),
+             "styles": {"benchmark": "benchmarks/styled_digits.py style_benchmark()",
+                        "drawings": int(len(style_y_test)), "accuracy": styles,
+                        "trained_per_style": args.styles},
              "calibration": calibration,
              "validation": {"images": int(len(y_validation)), "seed": VALIDATION_SEED,
                             "indices_sha256": hashlib.sha256(validation_indices.tobytes()).hexdigest(),
@@ -127,7 +155,7 @@ def main(argv=None):
         name=args.arch, description=recipe.description, params=model.count_params(),
         epochs=epochs, batch_size=recipe.batch_size, training_seconds=training_seconds,
         data_source=mnist.source, history=history.history, test_loss=test_loss,
-        probabilities=probabilities, x_train=x_train, y_train=y_train,
+        probabilities=probabilities, x_train=x_train[:mnist_train_images], y_train=y_train[:mnist_train_images],
         x_test=mnist.x_test, y_test=mnist.y_test,
         extra={**extra, "mixed_precision": mixed_precision, "tflite_sha256": tflite_sha256})
     write_report(report, args.out / f"{args.arch}.json")

@@ -1,8 +1,9 @@
-"""Digits in styles MNIST hardly has, made as a browser's drawing pad sends them, for the fine-tuning benchmark.
+"""Digits in styles MNIST hardly has, made as a browser's drawing pad sends them: the style benchmark, and the
+drawings of the fine-tuning and fool-round benchmarks.
 
-- `flag-1`: a 1 with a long, flat flag (the up-stroke from the left to the top), a bar at its foot one time in
-  four: how much of Europe writes a 1, and what an MNIST-trained network reads as a 7;
-- `bar-7`: the continental 7 with a bar across its middle;
+- the eight stroke styles of training/style_strokes.py (flag-1, serif-1, bar-7, open-4, closed-4, stem-9,
+  loop-2, cross-8) drawn with its BENCHMARK parameters; `style_benchmark()` is PER_STYLE of each from the
+  style's own seed in SEEDS, never used in training (training draws with other seeds and wider parameters);
 - `font`: the ten digits in the fonts Debian installs with Chromium (DejaVu and Liberation: sans, serif,
   mono, condensed; book, bold, italic), each glyph's centre line (its skeleton) drawn again with a round
   pen of the width a finger or a mouse draws: the shapes of printed digits, the strokes of the pad.
@@ -24,9 +25,12 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-CANVAS = 280
+from training.style_strokes import BENCHMARK, CANVAS, STYLES, placement, style_drawing
+
 FONT_FOLDERS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/liberation"))
-STROKE_STYLES = {"flag-1": 1, "bar-7": 7}
+STROKE_STYLES = tuple(STYLES)   # flag-1, serif-1, bar-7, open-4, closed-4, stem-9, loop-2, cross-8
+SEEDS = {style: 7000 + index for index, style in enumerate(STROKE_STYLES)}   # the benchmark's own seeds
+PER_STYLE = 200
 
 
 class Styled(NamedTuple):
@@ -41,60 +45,12 @@ def fonts() -> list[Path]:
                   if "ExtraLight" not in path.name)
 
 
-def jittered(points, rng: np.random.Generator, amount: float = 0.03) -> np.ndarray:
-    return np.asarray(points, np.float64) + rng.uniform(-amount, amount, size=(len(points), 2))
-
-
-def flag_one(rng: np.random.Generator) -> list[np.ndarray]:
-    """A long flag from the left up to the top, the stem down; a foot bar one time in four."""
-    foot = 0.9
-    top = (rng.uniform(0.55, 0.65), rng.uniform(0.08, 0.12))
-    flag = (top[0] - rng.uniform(0.3, 0.4), top[1] + rng.uniform(0.12, 0.25))
-    strokes = [jittered([flag, top, (top[0] + rng.uniform(-0.06, 0.0), foot)], rng, 0.015)]
-    if rng.random() < 1 / 4:
-        half = rng.uniform(0.16, 0.24)
-        strokes.append(jittered([(top[0] - half, foot), (top[0] + half, foot)], rng, 0.015))
-    return strokes
-
-
-def bar_seven(rng: np.random.Generator) -> list[np.ndarray]:
-    """Top bar, a long diagonal down to the left, and a bar across the middle."""
-    left, right = rng.uniform(0.2, 0.3), rng.uniform(0.7, 0.8)
-    top = rng.uniform(0.1, 0.16)
-    end = (rng.uniform(0.35, 0.48), rng.uniform(0.86, 0.92))
-    diagonal = [(left, top), (right, top), (right - 0.04 - rng.uniform(0, 0.08), 0.4), end]
-    middle_y = rng.uniform(0.45, 0.55)
-    crossing = right + (end[0] - right) * (middle_y - top) / (end[1] - top)
-    bar = [(crossing - rng.uniform(0.14, 0.22), middle_y), (crossing + rng.uniform(0.14, 0.22), middle_y)]
-    return [jittered(diagonal, rng, 0.015), jittered(bar, rng, 0.015)]
-
-
-STROKES = {"flag-1": flag_one, "bar-7": bar_seven}
-
-
 def placed(rng: np.random.Generator) -> np.ndarray:
-    """A random rotation, size and place for a digit drawn in the unit square: a 2x3 matrix to canvas pixels."""
-    angle = np.deg2rad(rng.uniform(-10, 10))
-    size = CANVAS * rng.uniform(0.5, 0.8)
-    centre = CANVAS / 2 + rng.uniform(-0.1, 0.1, size=2) * CANVAS
-    cos, sin = np.cos(angle) * size, np.sin(angle) * size
-    matrix = np.array([[cos, -sin, 0.0], [sin, cos, 0.0]])
-    matrix[:, 2] = centre - matrix[:, :2] @ np.array([0.5, 0.5])
-    return matrix
+    return placement(rng, BENCHMARK)
 
 
 def pen_width(rng: np.random.Generator) -> int:
-    return int(rng.uniform(12, 26))
-
-
-def drawn_strokes(strokes: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
-    """The strokes through a random placement, drawn with a round pen: an alpha (ink) image."""
-    matrix, width = placed(rng), pen_width(rng)
-    alpha = np.zeros((CANVAS, CANVAS), np.uint8)
-    for stroke in strokes:
-        points = np.hstack([stroke, np.ones((len(stroke), 1))]) @ matrix.T
-        cv2.polylines(alpha, [np.round(points * 16).astype(np.int32)], False, 255, width, cv2.LINE_AA, shift=4)
-    return alpha
+    return int(rng.uniform(*BENCHMARK.pen))
 
 
 def font_strokes(digit: int, font: Path, rng: np.random.Generator) -> np.ndarray:
@@ -132,6 +88,16 @@ def centre_line(mask: np.ndarray) -> np.ndarray:
     return skeleton.astype(bool)
 
 
+def drawn_as_png(label: int, alpha: np.ndarray) -> tuple[int, bytes]:
+    return label, canvas_png(alpha)
+
+
+def style_benchmark() -> list[Styled]:
+    """The style benchmark: PER_STYLE drawings of each stroke style from its own seed (never trained on:
+    training/style_data.py draws with other seeds and other parameters, see training/style_strokes.py)."""
+    return [drawing for style in STROKE_STYLES for drawing in styled_digits(style, PER_STYLE, SEEDS[style])]
+
+
 def canvas_png(alpha: np.ndarray) -> bytes:
     rgba = np.dstack([np.zeros((CANVAS, CANVAS, 3), np.uint8), alpha])
     buffer = io.BytesIO()
@@ -140,11 +106,10 @@ def canvas_png(alpha: np.ndarray) -> bytes:
 
 
 def styled_digits(style: str, count: int, seed: int) -> list[Styled]:
-    """`count` drawings of one style (`flag-1`, `bar-7` or `font`: digits 0-9 in turn) from `seed`."""
+    """`count` drawings of one style (one of STROKE_STYLES, or `font`: digits 0-9 in turn) from `seed`."""
     rng = np.random.default_rng(seed)
-    if style in STROKES:
-        return [Styled(style, STROKE_STYLES[style], canvas_png(drawn_strokes(STROKES[style](rng), rng)))
-                for _ in range(count)]
+    if style in STYLES:
+        return [Styled(style, *drawn_as_png(*style_drawing(style, rng, BENCHMARK))) for _ in range(count)]
     if style != "font":
         raise ValueError(f"unknown style {style!r}")
     faces = fonts()
@@ -165,10 +130,10 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for style in ("flag-1", "bar-7", "font"):
+    for style in (*STROKE_STYLES, "font"):
         for index, drawing in enumerate(styled_digits(style, args.count, args.seed)):
             (args.out / f"{style}-{index:03d}-{drawing.label}.png").write_bytes(drawing.png)
-    print(f"wrote {3 * args.count} drawings to {args.out}")
+    print(f"wrote {(len(STROKE_STYLES) + 1) * args.count} drawings to {args.out}")
 
 
 if __name__ == "__main__":

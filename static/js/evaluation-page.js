@@ -11,6 +11,7 @@ import { renderCurves } from "./evaluation/curves.js";
 import { digitGallery, sampleGrid } from "./evaluation/digit-gallery.js";
 import { renderPerClass } from "./evaluation/per-class.js";
 import { renderScores } from "./evaluation/scores.js";
+import { renderStyles } from "./evaluation/styles.js";
 import { explainableGallery, firstLayerFilters } from "./evaluation/why-wrong.js";
 import { inSentence } from "./words.js";
 
@@ -21,6 +22,7 @@ const TOPICS = {
   confusion: (report) => renderConfusion(report),
   curves: (report) => renderCurves(report),
   calibration: (report) => renderCalibration(report),
+  styles: (report) => renderStyles(report),
   "per-class": (report, model) => renderPerClass(report,
     `How well ${inSentence(model.title)} reads each digit: precision, recall and F1`),
   wrong: (report, model) => {

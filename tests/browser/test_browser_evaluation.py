@@ -103,7 +103,7 @@ def test_a_model_without_a_report_is_named_instead_of_crashing(open_page, browse
     browser_problems.expect("status of 404")   # the page asks for the report and is told there is none
     page = open_evaluation(open_page, base_url=url)
     notices = page.locator(f".model-card[data-model='{name}'] .notice")
-    assert notices.count() == 7   # one per topic
+    assert notices.count() == 8   # one per topic
     assert "has no evaluation report" in notices.first.text_content()
 
 
@@ -132,3 +132,19 @@ def test_each_model_shows_its_calibration_before_and_after(open_page, reports):
         assert card.locator(".reliability-chart circle.after").count() == len(test["after"]["bins"])
         assert card.locator(".reliability-chart circle.before").count() == len(test["before"]["bins"])
         assert test["after"]["ece"] <= 0.01
+
+
+def test_each_model_shows_how_it_reads_the_worlds_handwriting_styles(open_page, reports):
+    page = open_evaluation(open_page)
+    for name, report in reports.items():
+        card = page.locator(f"[data-topic='styles'] .model-card[data-model='{name}']")
+        rows = card.locator(".style-table tbody tr")
+        assert rows.count() == 8
+        shown = {rows.nth(i).get_attribute("data-style"): rows.nth(i).locator("td").inner_text()
+                 for i in range(8)}
+        written = {0: "0%", 1: "100%"}   # the page's percent(): the exact ends without decimals
+        assert shown == {style: written.get(share, f"{share * 100:.1f}%")
+                         for style, share in report["styles"]["accuracy"].items()}
+        low = card.locator("td.low").count()
+        assert low == sum(share < 0.97 for share in report["styles"]["accuracy"].values())
+        assert "never saw drawings in these styles" in card.inner_text()
