@@ -175,13 +175,15 @@ def lesson(model: str, students: int, folder: Path) -> dict:
     learnt = (replay or {}).get("groups", {}).get("learnt", {})
     return {"model": model, "students": students, "state": run["state"], "reason": result.get("reason"),
             "seconds": done - pressed, "run_seconds": trained - pressed, "replay_seconds": done - trained,
-            "held_out": held.get("drawings", 0), "held_before": held.get("old_right"), "held_after": held.get("new_right"),
+            "held_out": held.get("drawings", 0), "held_before": held.get("old_right"),
+            "held_after": held.get("new_right"),
             "learnt": learnt.get("drawings", 0), "learnt_before": learnt.get("old_right"),
             "learnt_after": learnt.get("new_right"),
             "mnist_before": (result.get("before") or {}).get("mnist_test"),
             "mnist_after": (result.get("after") or {}).get("mnist_test"),
             "predictions": len(results["predict_ms"]), "predict_failed": len(results["predict_failed"]),
-            "predict_p50": percentile(results["predict_ms"], 0.5), "predict_p95": percentile(results["predict_ms"], 0.95)}
+            "predict_p50": percentile(results["predict_ms"], 0.5),
+            "predict_p95": percentile(results["predict_ms"], 0.95)}
 
 
 def share(right, total) -> str:

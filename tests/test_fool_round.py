@@ -197,7 +197,8 @@ def test_the_version_diff_lists_exactly_the_drawings_that_changed(app, mnist):
     for row in body["per_digit"]:
         mine = labels == row["digit"]
         assert row["read"] == mine.sum() and row["old_right"] == (old[mine] == row["digit"]).sum()
-        assert row["right_to_wrong"] == sum(1 for i in expected["right_to_wrong"] if labels[ids.index(i)] == row["digit"])
+        assert row["right_to_wrong"] == sum(1 for i in expected["right_to_wrong"]
+                                            if labels[ids.index(i)] == row["digit"])
     # the other way round, the lists swap
     back = client.get(f"/api/models/mlp/versions/diff?from={version.id}&to={first.id}", headers=TEACHER).get_json()
     assert {item["id"] for item in back["wrong_to_right"]} == expected["right_to_wrong"]

@@ -44,7 +44,7 @@ from training.report import build_report, cpu_name  # noqa: E402
 from webapp.store import one_device  # noqa: E402
 from webapp.store.drawings import Store  # noqa: E402
 from webapp.store.held_out import MIN_DRAWINGS, held_out_count, split  # noqa: E402
-from webapp.store.versions import KERAS, ModelVersions, Version  # noqa: E402
+from webapp.store.versions import KERAS, ModelVersions  # noqa: E402
 
 DRAWING_REPEATS = 4         # each training drawing is seen this often per epoch
 REPLAY_PER_DRAWING = 4      # MNIST digits replayed per drawing seen, at least MIN_REPLAY

@@ -42,8 +42,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.model_problems(app.extensions["models"], app.config["MODEL_DIR"])
 
     from webapp import cli, store
-    from webapp.http import (api, drawings, explain, exports, join, pages, rounds, same_origin, teacher,
-                             version_compare, versions, wall)
+    from webapp.http import (
+        api,
+        drawings,
+        explain,
+        exports,
+        join,
+        pages,
+        rounds,
+        same_origin,
+        teacher,
+        version_compare,
+        versions,
+        wall,
+    )
 
     store.init_app(app)
     app.register_blueprint(api.bp)

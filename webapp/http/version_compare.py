@@ -13,6 +13,8 @@ lists) only then. A store that cannot take the answers is a 503, never an endles
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, Flask, current_app, jsonify, request
 
 from webapp.http.errors import ApiError
@@ -82,8 +84,9 @@ def read_by_both(kept: ModelVersions, old: Version, new: Version, rounds: list[i
         except (VersionDamaged, ValueError, RuntimeError) as error:
             raise ApiError(409, f"{model_title(version.model)} version {version.number} cannot read drawings "
                                 f"any more: {error}") from error
-        in_store(lambda: version_answers.catch_up(store, key_of(version), classifier, rounds))
-        left += in_store(lambda: version_answers.unread(store, key_of(version), rounds))
+        key = key_of(version)
+        in_store(partial(version_answers.catch_up, store, key, classifier, rounds))
+        left += in_store(partial(version_answers.unread, store, key, rounds))
     return left
 
 
@@ -138,8 +141,8 @@ def diff(name: str):
     store = get_store()
     listed = {direction: [{"id": c.id, "label": c.label, "old": c.old, "new": c.new, "round": c.round_id,
                            "input": png_data_url(c.pixels)}
-                          for c in in_store(lambda: version_answers.changed(store, key_of(old), key_of(new),
-                                                                            direction))]
+                          for c in in_store(partial(version_answers.changed, store, key_of(old), key_of(new),
+                                                    direction))]
               for direction in ("right_to_wrong", "wrong_to_right")}
     digits = in_store(lambda: version_answers.per_digit(store, key_of(old), key_of(new)))
     totals = {key: sum(row[key] for row in digits)

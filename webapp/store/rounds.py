@@ -2,8 +2,9 @@
 
 A round asks the whole class for something: "Draw a 4" (kind `digit`, the label is the digit) or "Draw any
 digit" (kind `any`, each student says which); a `fool` round asks for a drawing a person reads as that digit
-and the model does not (the label is still what a person reads: the drawing teaches the model). One round is open or paused at a time (checked inside the write
-transaction, under the store's one lock, so two teachers' presses on two instances cannot open two). Drawings
+and the model does not (the label is still what a person reads: the drawing teaches the model). One round is
+open or paused at a time (checked inside the write transaction, under the store's one lock, so two teachers'
+presses on two instances cannot open two). Drawings
 sent in a round are kept in the drawings table with the round's id and the device's nickname, so the class's
 drawings, fine-tuning and the exports see them like any other, each marked on arrival as one of the round's
 fixed held-out fifth or not (webapp/store/held_out.py); hiding one deletes it and records that it was

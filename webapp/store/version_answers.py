@@ -18,7 +18,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from webapp.mnist_format import CLASSES
-from webapp.store.drawings import ModelKey, Store, answered_by, pixels_from_blob
+from webapp.store.drawings import ModelKey, Store, pixels_from_blob
 from webapp.store.schema import answers, drawings
 
 BUDGET = 500     # drawings one version reads per request
