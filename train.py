@@ -89,7 +89,6 @@ def main(argv=None):
     x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     # Test images scaled to [0, 1] once, as the server scales a drawing.
     x_test = mnist.x_test.astype(np.float32) / 255.0
-    mnist_train_images = len(x_train)
     # The world's handwriting styles, as the pad draws them, when asked.
     if args.styles:
         style_x, style_y = training_styles(args.styles)
@@ -155,7 +154,7 @@ def main(argv=None):
         name=args.arch, description=recipe.description, params=model.count_params(),
         epochs=epochs, batch_size=recipe.batch_size, training_seconds=training_seconds,
         data_source=mnist.source, history=history.history, test_loss=test_loss,
-        probabilities=probabilities, x_train=x_train[:mnist_train_images], y_train=y_train[:mnist_train_images],
+        probabilities=probabilities, x_train=x_train, y_train=y_train,
         x_test=mnist.x_test, y_test=mnist.y_test,
         extra={**extra, "mixed_precision": mixed_precision, "tflite_sha256": tflite_sha256})
     write_report(report, args.out / f"{args.arch}.json")

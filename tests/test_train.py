@@ -36,7 +36,7 @@ def test_train_smoke_run_writes_model_and_complete_report(tmp_path, arch, styles
     assert report["cpu"] and len(report["validation"]["indices_sha256"]) == 64
     for name in (f"{arch}.explain.tflite", f"{arch}.explain.json", f"{arch}.neighbours.npz", "mnist-neighbours.npz"):
         assert (tmp_path / name).is_file(), name   # what Look inside needs, written beside the model
-    assert report["train_images"] == 2000 and report["epochs"] == 1   # MNIST's: the style drawings apart
+    assert report["train_images"] == 2000 + 8 * styles and report["epochs"] == 1
     assert report["styles"]["trained_per_style"] == styles and report["styles"]["drawings"] == 1600
     assert set(report["styles"]["accuracy"]) == {"flag-1", "serif-1", "bar-7", "open-4", "closed-4", "stem-9",
                                                  "loop-2", "cross-8"}

@@ -6,6 +6,8 @@ summary. Screenshots go to DIGITDRAW_SCREENSHOTS when set."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from pad_strokes import draw_with_finger
@@ -83,7 +85,9 @@ def test_a_projector_and_three_phones_run_a_round(feedback_app, browser, browser
     expect(wall.locator("#wall-tiles .tile")).to_have_count(3, timeout=5000)
     expect(wall.locator("#wall-sent")).to_have_text("3")
     expect(wall.locator("#wall-right")).to_have_text("3 of 3")
-    expect(wall.locator("#wall-devices")).to_have_text("3")
+    # The three phones; the presenting page above follows the round too while it is open (counted when it asked
+    # twice, as a device that kept its nickname), and drops out of the count 15 s after it closed.
+    expect(wall.locator("#wall-devices")).to_have_text(re.compile("^[34]$"))
     assert wall.locator("#wall-tiles .tile-reading").all_inner_texts() == ["4", "4", "4"]
     square = wall.locator("#wall-matrix tbody tr").nth(4).locator("td").nth(4)
     expect(square).to_have_text("3")
