@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from live_server import serve
 from pad_strokes import SEVEN, SEVENTEEN, draw_with_finger, draw_with_mouse, seven, wait_for_answer
 from support import TEACHER_TOKEN
+from teacher_pages import sign_in
 
 PROJECTORS = [(800, 600), (1024, 768), (1280, 720), (1280, 800), (1366, 768), (1920, 1080), (3840, 2160)]
 # What a room must read and a teacher must reach, by selector; none may overlap another or leave the screen.
@@ -187,13 +188,6 @@ def test_the_join_qr_code_decodes_to_the_pages_address(open_page, server_url):
     assert page.locator("#join-address").text_content() == server_url + "/"
     page.keyboard.press("Escape")
     expect(page.locator("#join-dialog")).to_be_hidden()
-
-
-def sign_in(page):
-    page.goto("/teacher")
-    page.locator("#token").fill(TEACHER_TOKEN)
-    with page.expect_navigation():
-        page.locator("button[type=submit]").click()
 
 
 def save_with_the_page(page, variant: int = 0):

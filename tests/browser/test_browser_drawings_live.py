@@ -11,18 +11,12 @@ import time
 
 from playwright.sync_api import expect
 
-from support import TEACHER_TOKEN, save_digits
+from support import save_digits
+from teacher_pages import sign_in
 
 ARRIVES_WITHIN_MS = 6500      # the page asks every 4 s (give or take 15 %) while it is in view
 UNDO_MS = 8000                # how long a deleted drawing can be taken back on /drawings
 DESKTOP = {"viewport": {"width": 1280, "height": 720}}
-
-
-def sign_in(page):
-    page.goto("/teacher")
-    page.locator("#token").fill(TEACHER_TOKEN)
-    with page.expect_navigation():
-        page.locator("button[type=submit]").click()
 
 
 def stored_ids(app) -> list[int]:

@@ -19,11 +19,11 @@ from playwright.sync_api import expect
 from benchmarks.styled_digits import styled_digits
 from pad_strokes import draw_with_finger
 from support import TEACHER_TOKEN
+from teacher_pages import PHONE, open_wall
 from webapp.store.versions import ModelVersions
 
 pytest.importorskip("tensorflow")   # teaching runs a real fine-tuning process
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 SMALL_PHONE = {**PHONE, "viewport": {"width": 360, "height": 740}}
 SEVEN = [[(0.28, 0.2), (0.72, 0.2), (0.44, 0.84)]]   # sent as a "1": the model reads 7, and it is unfair
 
@@ -51,13 +51,6 @@ def run_is_idle_priority() -> bool:
     return False
 
 
-def sign_in(page):
-    page.goto("/teacher")
-    page.locator("#token").fill(TEACHER_TOKEN)
-    with page.expect_navigation():
-        page.locator("button[type=submit]").click()
-
-
 def seed_class(app, round_id: int, count: int = 30) -> None:
     """What the rest of the class sent before: flag-1 drawings from eight devices (their own addresses)."""
     devices = [app.test_client() for _ in range(8)]   # each keeps its own nickname cookie
@@ -71,11 +64,7 @@ def seed_class(app, round_id: int, count: int = 30) -> None:
 def test_a_class_fools_the_model_teaches_it_and_sees_it_tested_again(feedback_app, browser, browser_problems,
                                                                         screenshot_dir):
     url, app = feedback_app(TEACHER_TOKEN=TEACHER_TOKEN)
-    projector = browser.new_context(base_url=url, viewport={"width": 1280, "height": 720}, reduced_motion="reduce")
-    wall = projector.new_page()
-    browser_problems.watch(wall)
-    sign_in(wall)
-    wall.goto("/wall")
+    projector, wall = open_wall(browser, url, browser_problems)
     phones = []
     for options in (PHONE, SMALL_PHONE):
         phone = browser.new_context(base_url=url, reduced_motion="reduce", **options).new_page()

@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from pad_strokes import draw_with_finger
 from support import TEACHER_TOKEN
+from teacher_pages import PHONE, open_wall, sign_in
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 PROJECTORS = [(1024, 768), (1280, 720), (1920, 1080)]
 
 
@@ -23,13 +23,6 @@ def four(variant: int) -> list:
     return [[(0.52, 0.14), (0.24, 0.6), (0.8, 0.6)], [(stem, 0.32), (stem, 0.88)]]
 
 
-def sign_in(page):
-    page.goto("/teacher")
-    page.locator("#token").fill(TEACHER_TOKEN)
-    with page.expect_navigation():
-        page.locator("button[type=submit]").click()
-
-
 def tile_ids(wall) -> list[int]:
     return [int(value) for value in wall.locator("#wall-tiles .tile").evaluate_all(
         "tiles => tiles.map(tile => tile.dataset.id)")]
@@ -37,11 +30,7 @@ def tile_ids(wall) -> list[int]:
 
 def test_a_projector_and_three_phones_run_a_round(feedback_app, browser, browser_problems, screenshot_dir):
     url, app = feedback_app(TEACHER_TOKEN=TEACHER_TOKEN)
-    projector = browser.new_context(base_url=url, viewport={"width": 1280, "height": 720}, reduced_motion="reduce")
-    wall = projector.new_page()
-    browser_problems.watch(wall)
-    sign_in(wall)
-    wall.goto("/wall")
+    projector, wall = open_wall(browser, url, browser_problems)
     expect(wall.locator("#wall-prompt")).to_have_text("Start a round for the class")
     phones = []
     for _ in range(3):

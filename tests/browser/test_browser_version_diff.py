@@ -14,8 +14,9 @@ import pytest
 from playwright.sync_api import expect
 
 from live_server import serve
-from support import TEACHER_TOKEN, make_app
+from support import make_app
 from support.versions import publish_network_as
+from teacher_pages import sign_in
 from test_browser_plain_words import VISIBLE_UNITS, jargon_pattern, only_jargon
 from webapp.store.drawings import NewDrawing
 
@@ -44,13 +45,6 @@ def class_app(tmp_path_factory, mnist):
     url, stop = serve(app)
     yield url, version
     stop()
-
-
-def sign_in(page):
-    page.goto("/teacher")
-    page.locator("#token").fill(TEACHER_TOKEN)
-    with page.expect_navigation():
-        page.locator("button[type=submit]").click()
 
 
 def api_diff(page, old: int, new: int) -> dict:
