@@ -89,12 +89,17 @@ def explained(data: bytes, classifier, explainer: Explainer, target: int | None)
     saliency, neighbours = explainer.explain(pixels, target)
     return jsonify(**answer, model=classifier.name, target=target, input=png_data_url(pixels),
                    stages=stages_json(reading.image),
-                   saliency=[[round(float(value), 3) for value in row] for row in saliency.map],
+                   saliency=saliency_json(saliency),
                    evidence=round(saliency.peak, 3),
                    layers=layers_json(explainer, pixels),
                    neighbours=[{"label": n.label, "similarity": round(n.similarity, 4),
                                 "image": png_data_url(n.pixels)} for n in neighbours],
                    filters=filters_json(explainer))
+
+
+def saliency_json(saliency) -> list[list[float]]:
+    """A saliency map as the answers carry it: 28 rows of 28 values in [0, 1], 3 decimals."""
+    return [[round(float(value), 3) for value in row] for row in saliency.map]
 
 
 @bp.get("/explain/<name>")

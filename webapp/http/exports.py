@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request, stream_with_context
 
-from webapp.http.requests import models
+from webapp.http.requests import models, served_versions
 from webapp.http.teacher import teacher_required
 from webapp.store import exports
 from webapp.store import get_store as store
@@ -20,9 +20,8 @@ def attachment(response, filename: str):
 
 def zip_response(round_id: int | None, filename: str):
     names = [classifier.name for classifier in models().ordered()]
-    served = {classifier.name: classifier.version for classifier in models().ordered()}
     chunks = exports.zip_chunks(store(), names, round_id, with_nicknames=request.args.get("nicknames") == "1",
-                                served=served)
+                                served=served_versions())
     return attachment(current_app.response_class(stream_with_context(chunks), mimetype="application/zip"), filename)
 
 

@@ -30,6 +30,11 @@ def models() -> ModelRegistry:
     return current_app.extensions["models"]
 
 
+def served_versions() -> dict[str, str]:
+    """Each loaded model's served version, as the answers table keys it (model name -> version)."""
+    return {classifier.name: classifier.version for classifier in models().ordered()}
+
+
 def field(name: str, default: str | None = None) -> str | None:
     """A form field, else the query string's value, else `default`."""
     value = request.form.get(name) or request.args.get(name)

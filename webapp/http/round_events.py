@@ -28,6 +28,7 @@ from flask import Response, current_app, request
 
 from webapp.http.errors import ApiError
 from webapp.http.ratelimits import client_key
+from webapp.http.requests import served_versions
 from webapp.store import get_store
 from webapp.store.refusals import StoreRefused
 from webapp.store.rounds import NoSuchRound, RoundDrawing, Rounds
@@ -86,8 +87,7 @@ def stream(round_id: int, last_id: int) -> Response:
     streams = current_app.extensions.setdefault("round_streams", Streams())
     streams.take_place(address)
     # Everything the stream needs, taken now: it runs after the request's context has gone.
-    served = {classifier.name: classifier.version for classifier in current_app.extensions["models"].ordered()}
-    rounds, script_root, logger = Rounds(get_store(), served), request.script_root, current_app.logger
+    rounds, script_root, logger = Rounds(get_store(), served_versions()), request.script_root, current_app.logger
 
     def events():
         after, changes, hidden = last_id, None, set()

@@ -16,7 +16,15 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from webapp.http import explain, exports, nicknames, round_events, versions
 from webapp.http.drawings import kept_copies, shown_answer, writer_of_request
 from webapp.http.errors import ApiError
-from webapp.http.requests import digit_field, field, json_body, models, uploaded_image_bytes, whole_number
+from webapp.http.requests import (
+    digit_field,
+    field,
+    json_body,
+    models,
+    served_versions,
+    uploaded_image_bytes,
+    whole_number,
+)
 from webapp.http.teacher import is_teacher, teacher_required
 from webapp.inference.plain_names import model_title
 from webapp.inference.reading import read
@@ -38,11 +46,6 @@ _last_recorded: dict[tuple[int, str], float] = {}
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.after_request(nicknames.remember_nickname)
-
-
-def served_versions() -> dict[str, str]:
-    """Each loaded model's served version, as the answers table keys it."""
-    return {classifier.name: classifier.version for classifier in models().ordered()}
 
 
 def rounds() -> Rounds:
@@ -125,12 +128,16 @@ def get_round(round_id: int):
 
 def round_report(round_id: int) -> dict:
     found = rounds().get(round_id)
-    try:   # a version served since some were sent reads them (at most a bounded batch per request)
-        for classifier in models().ordered():
-            version_answers.catch_up(store(), drawing_scores.key_of(classifier), classifier, [round_id])
-    except StoreRefused:
-        pass   # the report shows what was read before
     summary = rounds().summary(round_id)
+    behind = [classifier for classifier in models().ordered()
+              if summary["models"].get(classifier.name, [0, 0])[1] < summary["sent"]]
+    if behind:   # a version served since some were sent reads them (at most a bounded batch per request)
+        try:
+            for classifier in behind:
+                version_answers.catch_up(store(), drawing_scores.key_of(classifier), classifier, [round_id])
+            summary = rounds().summary(round_id)
+        except StoreRefused:
+            pass   # the report shows what was read before
     accuracy = []
     for classifier in models().ordered():
         right, total = summary["models"].get(classifier.name, [0, 0])
@@ -218,7 +225,7 @@ def where_it_looked(model: str, pixels, digit: int) -> dict:
     saliency = None
     if explainer is not None and explain.running.acquire(blocking=False):
         try:
-            saliency = [[round(float(value), 3) for value in row] for row in explainer.saliency(pixels, digit).map]
+            saliency = explain.saliency_json(explainer.saliency(pixels, digit))
         finally:
             explain.running.release()
     return {"input": png_data_url(pixels), "saliency": saliency}
@@ -291,13 +298,7 @@ def teach(round_id: int):
     body = json_body() if request.content_length else {}
     if not isinstance(body, dict):
         raise ApiError(400, 'Send JSON such as {"model": "cnn"}, or nothing for the served model.')
-    ordered = models().ordered()
-    name = body.get("model") or (ordered[0].name if ordered else None)
-    if not isinstance(name, str):
-        raise ApiError(400, "`model` must be a model's name.")
-    allow_one_device = body.get("allow_one_device", False)
-    if not isinstance(allow_one_device, bool):
-        raise ApiError(400, "`allow_one_device` must be true or false.")
+    name, allow_one_device = versions.run_choices(body)
     versions.known_model(name)
     rounds().get(round_id)   # 404 for a round that does not exist
     if not rounds().count(round_id):

@@ -120,15 +120,21 @@ def start_finetune():
     payload = json_body()
     if not isinstance(payload, dict):
         raise ApiError(400, 'Send JSON such as {"model": "cnn"}.')
+    name, allow_one_device = run_choices(payload)
+    return start_run(name, epochs=optional_int(payload, "epochs", 1, 20),
+                     replay=optional_int(payload, "replay", 0, 55_000),
+                     limit=optional_int(payload, "limit", 1, 10_000_000), allow_one_device=allow_one_device)
+
+
+def run_choices(payload: dict) -> tuple[str, bool]:
+    """The model to fine-tune (default: the best one, the one served first) and `allow_one_device`, checked."""
     name = payload.get("model") or (models().names[0] if models().names else None)
     if not isinstance(name, str):
         raise ApiError(400, "`model` must be a model's name.")
     allow_one_device = payload.get("allow_one_device", False)
     if not isinstance(allow_one_device, bool):
         raise ApiError(400, "`allow_one_device` must be true or false.")
-    return start_run(name, epochs=optional_int(payload, "epochs", 1, 20),
-                     replay=optional_int(payload, "replay", 0, 55_000),
-                     limit=optional_int(payload, "limit", 1, 10_000_000), allow_one_device=allow_one_device)
+    return name, allow_one_device
 
 
 def start_run(name: str, *, epochs: int | None = None, replay: int | None = None, limit: int | None = None,
