@@ -20,7 +20,9 @@ CLUSTER_DATABASE ?= postgresql
 BIN = $(VENV)/bin
 PIP = $(BIN)/pip install --disable-pip-version-check -q
 
-.PHONY: run classroom test train finetune cluster cluster-down
+.PHONY: run classroom test train finetune cluster cluster-down translations translations-extract
+TRANSLATIONS = webapp/translations
+CATALOGS = $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/*.po)
 
 # One stamp file per install step: each runs once, and again when its requirements change.
 $(BIN)/python:
@@ -40,17 +42,31 @@ $(VENV)/.testing: requirements-test.txt $(VENV)/.training
 	$(PIP) -r requirements-test.txt
 	touch $@
 
-run: $(VENV)/.serving
+# The gettext catalogs compiled for the server (.po -> .mo), each again when its .po changes.
+translations: $(CATALOGS:.po=.mo)
+
+$(TRANSLATIONS)/%.mo: $(TRANSLATIONS)/%.po $(VENV)/.serving
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+# After changing words in templates, Python or JavaScript: every message into the .pot files, then into each
+# language's .po (new ones empty, for the translator; tests/test_translations.py fails until they are written).
+translations-extract: $(VENV)/.serving
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ --no-location --omit-header --sort-output -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel -q extract -F babel-js.cfg -k t -k tn:1,2 --no-location --omit-header --sort-output -o $(TRANSLATIONS)/js.pot .
+	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -D messages --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/js.pot -d $(TRANSLATIONS) -D js --no-fuzzy-matching --ignore-obsolete
+
+run: $(VENV)/.serving translations
 	$(BIN)/gunicorn -c python:webapp.server --bind $(HOST):$(PORT) --workers $(WORKERS) 'webapp:create_app()'
 
 # MNIST is read once here (checked, converted and cached in data/cache/), before students arrive.
-classroom: $(VENV)/.training
+classroom: $(VENV)/.training translations
 	@test -n "$$DIGITDRAW_TEACHER_TOKEN$$DIGITDRAW_DELETE_TOKEN" || { echo "make classroom needs the teacher's token (16 characters or more):" \
 		"DIGITDRAW_TEACHER_TOKEN='a-long-teacher-secret' make classroom"; exit 2; }
 	@$(BIN)/python -m training.mnist
 	$(BIN)/gunicorn -c python:webapp.server --bind $(CLASSROOM_HOST):$(PORT) --workers $(WORKERS) 'webapp:create_app()'
 
-test: $(VENV)/.testing
+test: $(VENV)/.testing translations
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -61,7 +77,7 @@ finetune: $(VENV)/.training
 	$(BIN)/flask --app webapp finetune $(ARGS)
 
 # The servers keep running after make returns (deploy/cluster.py); data, logs and pid files in instance/cluster/.
-cluster: $(VENV)/.serving
+cluster: $(VENV)/.serving translations
 	$(BIN)/python -m deploy.cluster up --port $(CLUSTER_PORT) --host $(CLUSTER_HOST) \
 		--instances $(CLUSTER_INSTANCES) --database $(CLUSTER_DATABASE)
 

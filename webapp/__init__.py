@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         explain,
         exports,
         join,
+        language,
         pages,
         rounds,
         same_origin,
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     store.init_app(app)
+    language.init_app(app)
     app.register_blueprint(api.bp)
     explain.init_app(app)
     app.register_blueprint(pages.bp)

@@ -1,4 +1,7 @@
-/** Calls to the Digit Draw HTTP API; every failure becomes an Error whose message a person can read. */
+/** Calls to the Digit Draw HTTP API; every failure becomes an Error whose message a person can read, in the
+ * page's language when the server sent one (`message`), else the English `error`. */
+
+import { t } from "./i18n.js";
 
 async function readJson(response) {
   try {
@@ -9,9 +12,9 @@ async function readJson(response) {
 }
 
 function statusSentence(status) {
-  if (status === 413) return "The image is too large for the server. Try a smaller one.";
-  if (status >= 500) return `The server ran into a problem (error ${status}). Try again in a moment.`;
-  return `The server refused the request (error ${status}).`;
+  if (status === 413) return t("The image is too large for the server. Try a smaller one.");
+  if (status >= 500) return t("The server ran into a problem (error {status}). Try again in a moment.", { status });
+  return t("The server refused the request (error {status}).", { status });
 }
 
 /**
@@ -24,16 +27,16 @@ export async function requestJson(url, options = {}) {
     response = await fetch(url, options);
   } catch (error) {
     if (error.name === "AbortError") throw error;
-    throw new Error("The server could not be reached. Check the connection and try again.");
+    throw new Error(t("The server could not be reached. Check the connection and try again."));
   }
   if (response.status === 204) return null;   // done, nothing to say
   const body = await readJson(response);
   if (!response.ok) {
-    const refusal = new Error(body?.error ?? statusSentence(response.status));
+    const refusal = new Error(body?.message ?? body?.error ?? statusSentence(response.status));
     refusal.status = response.status;
     throw refusal;
   }
-  if (body === null) throw new Error("The server sent an answer that is not JSON.");
+  if (body === null) throw new Error(t("The server sent an answer that is not JSON."));
   return body;
 }
 

@@ -1,5 +1,7 @@
 /** Tiny DOM builders: every piece of data goes in as text or an attribute, never as HTML. */
 
+import { percent as localePercent } from "./i18n.js";
+
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 function assign(node, attributes) {
@@ -28,9 +30,9 @@ export function svgElement(tag, attributes = {}, ...children) {
 
 /** "93.1%" for 0.931, "0%" and "100%" for the exact ends, and 0.99996 as ">99.9%" rather than 100.0%. */
 export function percent(value, digits = 1) {
-  if (value === 0 || value === 1) return `${value * 100}%`;
+  if (value === 0 || value === 1) return localePercent(value, 0);
   const scaled = value * 100;
-  if (scaled >= 99.95 && value < 1) return `>${(100 - 10 ** -digits).toFixed(digits)}%`;
-  if (scaled > 0 && scaled < 10 ** -digits) return `<${(10 ** -digits).toFixed(digits)}%`;
-  return `${scaled.toFixed(digits)}%`;
+  if (scaled >= 99.95 && value < 1) return `>${localePercent(1 - 10 ** -digits / 100, digits)}`;
+  if (scaled > 0 && scaled < 10 ** -digits) return `<${localePercent(10 ** -digits / 100, digits)}`;
+  return localePercent(value, digits);
 }

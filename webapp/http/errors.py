@@ -26,11 +26,16 @@ WITHOUT_CONVERTER = re.compile(r"<(?:[^<>:]+:)?([^<>:]+)>")   # <int(max=9):draw
 
 
 class ApiError(Exception):
-    """A refusal with its HTTP status and a sentence for the person who sent the request."""
+    """A refusal with its HTTP status and a sentence for the person who sent the request.
 
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
+    A sentence a page shows is marked for translation where it is written, `N_("...")`, with its variable
+    parts as `%(name)s` and their values as keywords: `ApiError(413, N_("At most %(size)s."), size="8 MiB")`.
+    The JSON's `error` stays the English sentence; `message` is added in the page's language when one exists."""
+
+    def __init__(self, status: int, message: str, **values):
+        super().__init__(message % values if values else message)
         self.status = status
+        self.template, self.values = message, values
 
 
 def register(app: Flask) -> None:
@@ -45,11 +50,29 @@ def answer_refusal(error: ApiError | ImageRejected | StoreRefused):
     if isinstance(error, StoreRefused) and not is_api_request():
         return render_template("error.html", status=error.status, title="The drawings cannot be shown",
                                message=str(error)), error.status
-    response = jsonify(error=str(error))
+    response = jsonify(error=str(error), **translated(error))
     retry_after = getattr(error, "retry_after", None)
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response, error.status
+
+
+def N_(message: str) -> str:
+    """Marks a sentence for the catalogs (pybabel extract) without translating it here: translated() does,
+    in the language of the request that is answered."""
+    return message
+
+
+def translated(error: Exception) -> dict:
+    """{"message": the sentence in the request's language} when it has a translation there, else {}."""
+    from flask_babel import gettext
+    template, values = getattr(error, "template", str(error)), getattr(error, "values", {})
+    try:
+        text = gettext(template, **values) if values else gettext(template)
+    except (KeyError, ValueError, TypeError):   # a translation that does not fit its values: English, not a 500
+        return {}
+    english = template % values if values else template
+    return {"message": text} if text != english else {}
 
 
 def api_endpoints() -> str:

@@ -23,8 +23,9 @@ from webapp.http.errors import ApiError
 
 OWN_SITE = ("same-origin", "none")   # `none`: typed by the person, not sent by a page
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-# The blueprints whose writes change what the app keeps: drawings, model versions, the teacher's choices, rounds.
-CHECKED_BLUEPRINTS = {"feedback", "versions", "teacher", "rounds"}
+# The blueprints whose writes change what the app keeps: drawings, model versions, the teacher's choices, rounds,
+# and the language a browser keeps.
+CHECKED_BLUEPRINTS = {"feedback", "versions", "teacher", "rounds", "language"}
 # Writes a site named in DIGITDRAW_CORS_ORIGINS may make for its visitors (saving and taking back a drawing);
 # every other checked write (deleting, the teacher's actions) only from this app's own pages.
 OPEN_TO_LISTED_ORIGINS = {"feedback.add_feedback", "feedback.undo_feedback"}

@@ -124,10 +124,15 @@ def init_app(app: Flask) -> None:
 def collecting() -> bool:
     """Are drawings kept? On unless the teacher turned it off; read from the store, so it holds for every
     worker and instance. A store that cannot be read does not hide the controls: saving then says why."""
+    return read_classroom_setting(COLLECTING, "on") == "on"
+
+
+def read_classroom_setting(name: str, default: str) -> str:
+    """One of the teacher's choices for everyone, or `default` when the store cannot be read."""
     try:
-        return Classroom(get_store()).setting(COLLECTING, "on") == "on"
+        return Classroom(get_store()).setting(name, default)
     except StoreRefused:
-        return True
+        return default
 
 
 def set_collecting(on: bool) -> None:
@@ -241,14 +246,19 @@ def hours_text() -> str:
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: a path on this site only, never another site (open redirect), and
-    nothing a Location header cannot carry (control characters)."""
+    """Where to go after signing in: a path on this site, else the teacher page."""
+    return safe_path(target) or url_for("teacher.page")
+
+
+def safe_path(target: str | None) -> str | None:
+    """`target` when it is a path on this site only, never another site (open redirect), and nothing a
+    Location header cannot carry (control characters); else None."""
     if target and len(target) <= 500 and target.isprintable() and target.isascii():
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \
                 and "\\" not in target:
             return target
-    return url_for("teacher.page")
+    return None
 
 
 @bp.before_request
@@ -369,17 +379,29 @@ def refused_sign_out(error: StoreRefused):
 
 @bp.get("/api/classroom")
 def classroom():
-    """What every page needs to know about the teacher's choices: whether drawings are collected."""
-    return jsonify(collecting=collecting())
+    """What every page needs to know about the teacher's choices: whether drawings are collected, and the
+    class's language (null when every device chooses its own)."""
+    from webapp.http.language import class_language
+    return jsonify(collecting=collecting(), language=class_language())
 
 
 @bp.post("/api/classroom")
-@teacher_required("Turning collecting on or off")
+@teacher_required("Changing the class's settings")
 def change_classroom():
-    """The teacher turns collecting on or off for everyone: JSON `{"collecting": true|false}`."""
+    """The teacher's choices for everyone, JSON with either or both of `{"collecting": true|false}` and
+    `{"language": "de"}` (a shipped language's code; null or "" lets every device choose)."""
+    from webapp.http.language import CLASS_LANGUAGE, LANGUAGES, class_language
     body = json_body()
-    if not isinstance(body, dict) or not isinstance(body.get("collecting"), bool):
-        raise ApiError(400, 'Send JSON such as {"collecting": false}.')
-    set_collecting(body["collecting"])
-    log.info("teacher turned collecting %s", "on" if body["collecting"] else "off")
-    return jsonify(collecting=body["collecting"])
+    wanted = body.keys() & {"collecting", "language"} if isinstance(body, dict) else set()
+    if not wanted or ("collecting" in wanted and not isinstance(body["collecting"], bool)):
+        raise ApiError(400, 'Send JSON such as {"collecting": false} or {"language": "de"}.')
+    language = body.get("language") or ""
+    if "language" in wanted and language not in LANGUAGES:
+        raise ApiError(400, f"The class's language is one of {', '.join(LANGUAGES)}, or null for each device's own.")
+    if "collecting" in wanted:
+        set_collecting(body["collecting"])
+        log.info("teacher turned collecting %s", "on" if body["collecting"] else "off")
+    if "language" in wanted:
+        Classroom(get_store()).set_setting(CLASS_LANGUAGE, language)
+        log.info("teacher set the class's language to %s", language or "each device's own")
+    return jsonify(collecting=collecting(), language=class_language())

@@ -1,7 +1,9 @@
-/** Numbers as people read them on the evaluation page. */
+/** Numbers as people read them on the evaluation page, the page language's way. */
+
+import { count as localeCount } from "../i18n.js";
 
 export function count(value) {
-  return Number(value).toLocaleString("en");
+  return localeCount(Number(value));
 }
 
 export function duration(seconds) {
