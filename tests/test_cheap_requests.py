@@ -36,7 +36,7 @@ FORM_FIELD_TOO_LARGE = ("A form field is too large or the form has too many part
 ENDPOINTS = ("/api/classroom, /api/drawings, /api/drawings/<drawing_id>, /api/drawings/<drawing_id>/original, "
              "/api/drawings/export.npz, /api/drawings/export.zip, "
              "/api/explain, /api/explain/<name>, /api/feedback, /api/feedback/undo, /api/finetune, "
-             "/api/finetune/readiness, /api/health, "
+             "/api/finetune/readiness, /api/health, /api/languages, "
              "/api/models, /api/models/<name>/versions, /api/models/<name>/versions/<version_id>/serve, "
              "/api/models/<name>/versions/diff, "
              "/api/predict, /api/reports/<name>, /api/rounds, /api/rounds/<round_id>, /api/rounds/<round_id>/drawings, "

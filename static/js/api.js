@@ -1,7 +1,7 @@
 /** Calls to the Digit Draw HTTP API; every failure becomes an Error whose message a person can read, in the
  * page's language when the server sent one (`message`), else the English `error`. */
 
-import { t } from "./i18n.js";
+import { locale, t } from "./i18n.js";
 
 async function readJson(response) {
   try {
@@ -23,8 +23,10 @@ function statusSentence(status) {
  */
 export async function requestJson(url, options = {}) {
   let response;
+  const headers = new Headers(options.headers);
+  if (!headers.has("Accept-Language")) headers.set("Accept-Language", locale);   // refusals in the page's language
   try {
-    response = await fetch(url, options);
+    response = await fetch(url, { ...options, headers });
   } catch (error) {
     if (error.name === "AbortError") throw error;
     throw new Error(t("The server could not be reached. Check the connection and try again."));

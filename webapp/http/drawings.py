@@ -42,6 +42,7 @@ from webapp.http.security import private
 from webapp.http.teacher import collecting, ensure_secret_key, is_teacher, teacher_required
 from webapp.inference.plain_names import model_title
 from webapp.inference.reading import Reading, read
+from webapp.sentences import N_
 from webapp.store import drawing_scores
 from webapp.store import get_store as store
 from webapp.store.drawings import NewDrawing
@@ -90,15 +91,18 @@ def add_feedback():
     mode = chosen_mode()
     label = label_field(mode)
     if not collecting():
-        raise ApiError(403, "The teacher has turned collecting drawings off, so answers are not kept now.")
+        raise ApiError(403, N_("The teacher has turned collecting drawings off, so answers are not kept now."))
     shown = chosen_classifier()   # the model whose answer the person saw
     reading = read(data, mode, models().ordered(), current_app.config["MAX_IMAGE_PIXELS"])
     if not reading.digits:
-        raise ApiError(400, "Nothing is drawn in this image, so there is nothing to keep.")
+        raise ApiError(400, N_("Nothing is drawn in this image, so there is nothing to keep."))
     found = len(reading.digits)
     if found != len(label):
-        raise ApiError(400, f"The drawing holds {found} digit{'' if found == 1 else 's'} but the label has "
-                            f"{len(label)}: send one digit of the label for each digit drawn, left to right.")
+        holds = (N_("The drawing holds %(found)s digit but the label has %(given)s: send one digit of the label "
+                    "for each digit drawn, left to right.") if found == 1 else
+                 N_("The drawing holds %(found)s digits but the label has %(given)s: send one digit of the label "
+                    "for each digit drawn, left to right."))
+        raise ApiError(400, holds, found=found, given=len(label))
     copies = kept_copies(reading.image, reading.digits, mode)
     writer = writer_of_request()
     ids = store().add(*(NewDrawing(image=copy, pixels=digit.pixels, label=int(digit_label), mode=mode,
@@ -214,13 +218,13 @@ def undo_feedback():
     try:
         ids = undo_tokens().loads(field("undo") or "", max_age=UNDO_SECONDS)
     except SignatureExpired:
-        raise ApiError(403, f"Too late to undo: an answer can be taken back for {UNDO_SECONDS} seconds. "
-                            "The teacher can still delete it.") from None
+        raise ApiError(403, N_("Too late to undo: an answer can be taken back for %(seconds)s seconds. The teacher "
+                               "can still delete it."), seconds=UNDO_SECONDS) from None
     except BadSignature:
         raise ApiError(400, "Send the `undo` token the saved answer came with.") from None
     deleted = [drawing_id for drawing_id in ids if store().delete(drawing_id)]
     if not deleted:
-        raise ApiError(404, "This answer was already taken back or deleted.")
+        raise ApiError(404, N_("This answer was already taken back or deleted."))
     log.info("answer undone: drawing%s %s", "" if len(deleted) == 1 else "s", ", ".join(map(str, deleted)))
     return jsonify(deleted=deleted)
 

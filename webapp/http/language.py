@@ -2,7 +2,7 @@
 
 Which language a request gets, first found wins:
 1. the class's language, when the teacher fixed one on /teacher (a classroom setting in the store, so every
-   worker and instance agrees);
+   worker and instance agrees); not for /api/ requests, which our pages send with their page's language;
 2. the language picked in the header's picker (the `digitdraw_language` cookie);
 3. the browser's `Accept-Language`;
 4. English.
@@ -15,15 +15,17 @@ static/js/i18n.js need no request of their own and no CDN.
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, numbers
 from babel.support import Translations
 from flask import Blueprint, Flask, current_app, g, jsonify, redirect, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
+from markupsafe import Markup, escape
 
-from webapp.http.errors import ApiError
+from webapp.http.errors import API_PREFIX, ApiError
 
 log = logging.getLogger("digitdraw")
 
@@ -52,6 +54,8 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=choose_language)
     app.register_blueprint(bp)
     app.context_processor(page_language)
+    for words_filter in (number, percent, translated):
+        app.add_template_filter(words_filter)
     missing = [code for code in LANGUAGES if code != DEFAULT and not compiled(code)]
     if missing:
         log.warning("translations not compiled for %s: those pages show English until `make translations` runs",
@@ -74,7 +78,9 @@ def class_language() -> str | None:
 
 
 def choose_language() -> str:
-    fixed = class_language()
+    """An API request gets the language it asks for (our pages' scripts send their page's language as
+    Accept-Language), so answering one never needs the store; a page gets the class's language first."""
+    fixed = None if request.path.startswith(API_PREFIX) else class_language()
     if fixed:
         return fixed
     picked = request.cookies.get(COOKIE)
@@ -99,6 +105,27 @@ def page_language() -> dict:
 
 def direction(code: str) -> str:
     return Locale.parse(code).text_direction
+
+
+def number(value: float) -> str:
+    """A count or a setting the request's locale's way, every decimal it has: 1234 -> "1,234" (en), "1.234" (de)."""
+    return numbers.format_decimal(value, locale=get_locale() or DEFAULT, decimal_quantization=False,
+                                  numbering_system="default")
+
+
+def percent(fraction: float, digits: int = 1) -> Markup:
+    """A fraction as the pages write a percentage: rounded as `"%.1f"` rounds, in the locale's digits, with its
+    percent sign after a no-break space: 0.9734 -> "97.3&nbsp;%" (en), "97,3&nbsp;%" (de)."""
+    rounded = Decimal(f"{fraction * 100:.{digits}f}") / 100
+    pattern = ("0." + "0" * digits if digits else "0") + "\xa0%"
+    text = numbers.format_percent(rounded, pattern, locale=get_locale() or DEFAULT, numbering_system="default")
+    return Markup(str(escape(text)).replace("\xa0", "&nbsp;"))
+
+
+def translated(text: str | None) -> str:
+    """Words that come from data (a model's title or description), in the page's language when the catalog has
+    them (webapp/http/model_words.py lists them for extraction); escaped like any value, never `%`-formatted."""
+    return gettext(text) if text else ""
 
 
 @lru_cache(maxsize=len(LANGUAGES))

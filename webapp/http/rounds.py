@@ -28,6 +28,7 @@ from webapp.http.requests import (
 from webapp.http.teacher import is_teacher, teacher_required
 from webapp.inference.plain_names import model_title
 from webapp.inference.reading import read
+from webapp.sentences import N_
 from webapp.store import drawing_scores, version_answers
 from webapp.store import get_store as store
 from webapp.store.drawings import NewDrawing
@@ -188,7 +189,7 @@ def send_drawing(round_id: int):
     served = ordered[0]
     reading = read(data, "digit", ordered, current_app.config["MAX_IMAGE_PIXELS"])
     if not reading.digits:
-        raise ApiError(400, "Nothing is drawn in this image: draw the digit, then send it.")
+        raise ApiError(400, N_("Nothing is drawn in this image: draw the digit, then send it."))
     [copy] = kept_copies(reading.image, reading.digits[:1], "digit")
     nickname = nicknames.device_nickname()
     pixels = reading.digits[0].pixels
@@ -200,8 +201,8 @@ def send_drawing(round_id: int):
     except AlreadyKept:
         sent = rounds().sent_already(round_id, nickname, pixels)
         if sent is None:
-            raise ApiError(409, "This drawing is exactly like one kept already: draw it again a little "
-                                "differently.") from None
+            raise ApiError(409, N_("This drawing is exactly like one kept already: draw it again a little "
+                                   "differently.")) from None
         # Sent again after its answer was lost on the wifi: kept once, answered as the first time.
         extra = where_it_looked(served.name, pixels, sent.digit) if found.fool and sent.digit is not None else {}
         return jsonify(id=sent.id, round=round_id, label=sent.label, digit=sent.digit,
@@ -302,7 +303,7 @@ def teach(round_id: int):
     versions.known_model(name)
     rounds().get(round_id)   # 404 for a round that does not exist
     if not rounds().count(round_id):
-        raise ApiError(409, f"Round {round_id} has no drawings yet: there is nothing to teach from.")
+        raise ApiError(409, N_("Round %(round)s has no drawings yet: there is nothing to teach from."), round=round_id)
     log.info("round %d: the teacher teaches %s from the wall", round_id, name)
     return versions.start_run(name, allow_one_device=allow_one_device)
 

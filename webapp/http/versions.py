@@ -27,6 +27,7 @@ from webapp.http.errors import ApiError
 from webapp.http.requests import json_body, models, unknown_model
 from webapp.http.teacher import teacher_required
 from webapp.inference.classifier import Classifier
+from webapp.sentences import N_
 from webapp.store import drawings, get_store, one_device
 from webapp.store.held_out import MIN_DRAWINGS, held_out_count, run_possible
 from webapp.store.jobs import FinetuneJobs, JobRunning
@@ -146,8 +147,8 @@ def start_run(name: str, *, epochs: int | None = None, replay: int | None = None
         raise ApiError(503, unavailable)
     total = in_store(get_store().count)
     if not run_possible(min(total, limit or total)):
-        raise ApiError(409, f"Fine-tuning needs at least {MIN_DRAWINGS} collected drawings; collect "
-                            f"{MIN_DRAWINGS - min(total, limit or total)} more.")
+        raise ApiError(409, N_("Fine-tuning needs at least %(least)s collected drawings; collect %(more)s more."),
+                       least=MIN_DRAWINGS, more=MIN_DRAWINGS - min(total, limit or total))
     too_much_from_one_device = one_device.refusal(one_device.dominated_digits(in_store(get_store().senders)))
     if too_much_from_one_device and not allow_one_device and limit is None:
         raise ApiError(409, too_much_from_one_device)

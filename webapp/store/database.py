@@ -37,6 +37,7 @@ import psycopg
 import sqlalchemy as sa
 from psycopg import errors as pg_errors
 
+from webapp.sentences import N_
 from webapp.store import migrate
 from webapp.store.refusals import StoreFull, StoreRefused, StoreUnavailable
 
@@ -245,7 +246,7 @@ class SqliteDatabase(Database):
         if name == "SQLITE_FULL" or getattr(error, "errno", None) == errno.ENOSPC:
             return StoreFull("The server's disk is full, so the drawing cannot be kept. Predictions still work.")
         if is_sqlite_busy(error):
-            return StoreUnavailable("The drawings store is busy; please try again in a moment.")
+            return StoreUnavailable(N_("The drawings store is busy; please try again in a moment."))
         if name.startswith("SQLITE_READONLY"):
             return StoreUnavailable("The drawings store is read-only on this server, so nothing can be kept. "
                                     "Predictions still work.")
@@ -314,7 +315,7 @@ class PostgresDatabase(Database):
             return StoreFull("The database server's disk is full, so the drawing cannot be kept. "
                              "Predictions still work.")
         if isinstance(error, (pg_errors.LockNotAvailable, pg_errors.QueryCanceled)):
-            return StoreUnavailable("The drawings store is busy; please try again in a moment.")
+            return StoreUnavailable(N_("The drawings store is busy; please try again in a moment."))
         if isinstance(error, pg_errors.ReadOnlySqlTransaction):
             return StoreUnavailable("The drawings database is read-only, so nothing can be kept. "
                                     "Predictions still work.")

@@ -29,6 +29,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from webapp.mnist_format import CLASSES, IMAGE_SIDE
+from webapp.sentences import N_
 from webapp.store.database import Database, open_database
 from webapp.store.refusals import AlreadyKept, StoreFull, StoreRefused, TooManyFromOneDevice
 from webapp.store.schema import answers, confusion, drawings, drawings_usage, round_hidden, rounds
@@ -123,8 +124,8 @@ class Store:
             for drawing in new:
                 drawing_id = connection.execute(INSERT_DRAWING, row_of(drawing, created)).scalar()
                 if drawing_id is None:
-                    raise AlreadyKept("This drawing is kept already: each drawing is kept once. Draw a new one "
-                                      "to add another.")
+                    raise AlreadyKept(N_("This drawing is kept already: each drawing is kept once. Draw a new "
+                                         "one to add another."))
                 given = [{"model": name, "version": version, "drawing_id": drawing_id, "digit": int(digit)}
                          for (name, version), digit in drawing.answers.items()]
                 if given:
@@ -320,9 +321,9 @@ class Store:
             sent = connection.execute(SENT_RECENTLY, {"writer": writer, "label": label, "since": since}).scalar_one()
             if sent + adding > self.max_per_label_hour:
                 raise TooManyFromOneDevice(
-                    f"This device has sent {sent} drawings labelled {label} in the last hour, and one device may "
-                    f"send at most {self.max_per_label_hour} of one digit an hour: draw other digits, or let "
-                    "classmates draw this one.")
+                    N_("This device has sent %(sent)s drawings labelled %(label)s in the last hour, and one device "
+                       "may send at most %(most)s of one digit an hour: draw other digits, or let classmates draw "
+                       "this one."), sent=sent, label=label, most=self.max_per_label_hour)
 
     def _check_quota(self, connection) -> None:
         """After this transaction's inserts: refuse them all when they took the store past its quota."""
@@ -333,8 +334,8 @@ class Store:
                                 f"drawing{'' if self.max_rows == 1 else 's'}. "
                                 "A teacher can export the drawings and delete some to make room.")
         if self.max_bytes is not None and self.database.used_bytes(connection) > self.max_bytes:
-            raise StoreFull(f"The drawings store is full: it may use at most {self.max_bytes / 2**20:g} MiB. "
-                            "A teacher can export the drawings and delete some to make room.")
+            raise StoreFull(N_("The drawings store is full: it may use at most %(size)s MiB. A teacher can export "
+                               "the drawings and delete some to make room."), size=f"{self.max_bytes / 2**20:g}")
 
     def read(self, query, parameters: dict | None = None) -> list[sa.Row]:
         """The rows of one query (a Core statement, or SQL text with :named parameters), on a pooled connection."""

@@ -3,8 +3,10 @@
 The store raises these instead of a database driver's own errors, whichever database it uses.
 """
 
+from webapp.sentences import Sentence
 
-class StoreRefused(Exception):
+
+class StoreRefused(Sentence):
     """The store cannot take this write (or read); the message is a sentence for the person."""
 
     status = 503

@@ -22,6 +22,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from webapp.mnist_format import CLASSES
+from webapp.sentences import N_
 from webapp.store.drawings import NewDrawing, Store, delete_drawing, input_sha256, pixels_from_blob
 from webapp.store.held_out import round_turn_held_out
 from webapp.store.refusals import StoreRefused
@@ -112,7 +113,8 @@ class Rounds:
         def insert(connection) -> int:
             live = connection.execute(sa.select(rounds.c.id).where(rounds.c.state.in_(LIVE_STATES))).first()
             if live:
-                raise RoundConflict(f"Round {live[0]} is still going: end it before starting another.")
+                raise RoundConflict(N_("Round %(round)s is still going: end it before starting another."),
+                                    round=live[0])
             return connection.execute(rounds.insert().values(kind=kind, digit=digit, state="open", fool=fool,
                                                              started=time.time(), changes=0, sent=0)
                                       .returning(rounds.c.id)).scalar_one()
@@ -122,7 +124,7 @@ class Rounds:
     def get(self, round_id: int) -> Round:
         rows = self.store.read(sa.select(*ROUND_COLUMNS).where(rounds.c.id == round_id))
         if not rows:
-            raise NoSuchRound(f"There is no round {round_id}.")
+            raise NoSuchRound(N_("There is no round %(round)s."), round=round_id)
         return Round(*rows[0])
 
     def current(self) -> Round | None:
@@ -149,11 +151,11 @@ class Rounds:
         def change(connection) -> None:
             row = connection.execute(sa.select(rounds.c.state).where(rounds.c.id == round_id)).first()
             if row is None:
-                raise NoSuchRound(f"There is no round {round_id}.")
+                raise NoSuchRound(N_("There is no round %(round)s."), round=round_id)
             if row[0] == state:
                 return
             if row[0] == "ended":
-                raise RoundConflict(f"Round {round_id} has ended: start a new one.")
+                raise RoundConflict(N_("Round %(round)s has ended: start a new one."), round=round_id)
             values = {"state": state, "changes": rounds.c.changes + 1}
             if state == "ended":
                 values["ended"] = time.time()
@@ -166,7 +168,8 @@ class Rounds:
         """The round, when it takes drawings now; RoundConflict (409) when it is paused or ended."""
         found = self.get(round_id)
         if found.state != "open":
-            raise RoundConflict(f"Round {round_id} is {found.state}: drawings are not taken now.")
+            raise RoundConflict(N_("Round %(round)s is %(state)s: drawings are not taken now."),
+                                round=round_id, state=found.state)
         return found
 
     def add_drawing(self, drawing: NewDrawing) -> int:
@@ -177,9 +180,10 @@ class Rounds:
         def still_open(connection) -> None:
             row = connection.execute(sa.select(rounds.c.state).where(rounds.c.id == drawing.round_id)).first()
             if row is None:
-                raise NoSuchRound(f"There is no round {drawing.round_id}.")
+                raise NoSuchRound(N_("There is no round %(round)s."), round=drawing.round_id)
             if row[0] != "open":
-                raise RoundConflict(f"Round {drawing.round_id} is {row[0]}: drawings are not taken now.")
+                raise RoundConflict(N_("Round %(round)s is %(state)s: drawings are not taken now."),
+                                    round=drawing.round_id, state=row[0])
             turn = connection.execute(rounds.update().where(rounds.c.id == drawing.round_id)
                                       .values(sent=rounds.c.sent + 1).returning(rounds.c.sent)).scalar_one()
             drawing.held_out = round_turn_held_out(turn)

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from webapp.mnist_format import CENTRE, DIGIT_BOX, IMAGE_SIDE
+from webapp.sentences import N_, Sentence
 from webapp.vision import segment
 
 MNIST_STROKE = (0.11, 0.3)          # stroke width / digit size: 85% of MNIST digits are above, 99.8% below
@@ -30,11 +31,11 @@ INK_HEIGHT = 96                     # ink at least twice this tall is averaged d
 INK_MASS_KEPT = 0.98                # ... measuring the height of the rows holding 98% of the ink
 
 
-class ImageRejected(ValueError):
+class ImageRejected(Sentence, ValueError):
     """Input that is not a usable image; `status` is the HTTP status to answer with."""
 
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
+    def __init__(self, message: str, status: int = 400, **values):
+        super().__init__(message, **values)
         self.status = status
 
 
@@ -53,18 +54,18 @@ def decode(data: bytes, max_pixels: int) -> Image.Image:
     `image.info["source_size"]` keeps the original size so boxes can be given in its pixels.
     """
     if not data:
-        raise ImageRejected("The image is empty: no bytes were sent.")
+        raise ImageRejected(N_("The image is empty: no bytes were sent."))
     try:
         image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
     except Image.DecompressionBombError:
-        raise ImageRejected("The image has far too many pixels to be a drawing.", status=413) from None
+        raise ImageRejected(N_("The image has far too many pixels to be a drawing."), status=413) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise ImageRejected("This is not an image we can read. Send a PNG, JPEG, WebP, GIF or BMP.",
+        raise ImageRejected(N_("This is not an image we can read. Send a PNG, JPEG, WebP, GIF or BMP."),
                             status=415) from None
     width, height = image.size
     if width * height > max_pixels:
-        raise ImageRejected(f"The image is {width}x{height} pixels; the limit is {max_pixels:,} pixels.",
-                            status=413)
+        raise ImageRejected(N_("The image is %(width)sx%(height)s pixels; the limit is %(limit)s pixels."),
+                            status=413, width=width, height=height, limit=f"{max_pixels:,}")
     try:
         image.seek(0)
         if image.format in ("JPEG", "MPO"):
@@ -76,7 +77,7 @@ def decode(data: bytes, max_pixels: int) -> Image.Image:
             ImageOps.exif_transpose(image, in_place=True)
         image = scaled_to_work_size(working_mode(image))
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
-        raise ImageRejected("The image file is damaged or truncated and cannot be decoded.") from None
+        raise ImageRejected(N_("The image file is damaged or truncated and cannot be decoded.")) from None
     image.info["source_size"] = (height, width) if turned else (width, height)
     return image
 
@@ -346,8 +347,8 @@ def digit_inks(ink: np.ndarray, mode: str) -> list[tuple[tuple[int, int, int, in
     boxes = [strokes.box(labels) for labels in groups]
     found = [(labels, box) for labels, box in zip(groups, boxes) if not segment.is_too_small(box, ink.shape)]
     if len(found) > segment.MAX_DIGITS:
-        raise ImageRejected(f"Number mode reads at most {segment.MAX_DIGITS} digits and this drawing has "
-                            f"{len(found)}: write a shorter number or send it in parts.")
+        raise ImageRejected(N_("Number mode reads at most %(most)s digits and this drawing has %(found)s: write a "
+                               "shorter number or send it in parts."), most=segment.MAX_DIGITS, found=len(found))
     return [(box, own_ink(ink, strokes, labels, box)) for labels, box in found]
 
 
@@ -360,8 +361,9 @@ def own_ink(ink: np.ndarray, strokes: segment.Strokes, labels, box) -> np.ndarra
 def number_groups(strokes: segment.Strokes, kept: np.ndarray) -> list[list[int]]:
     """The strokes grouped into digits, refused when there are far more strokes than a number has."""
     if len(kept) > segment.MAX_STROKES:
-        raise ImageRejected(f"Number mode reads at most {segment.MAX_STROKES} separate strokes and this drawing "
-                            f"has {len(kept):,}: draw the digits with fewer, joined-up strokes.")
+        raise ImageRejected(N_("Number mode reads at most %(most)s separate strokes and this drawing has "
+                               "%(found)s: draw the digits with fewer, joined-up strokes."),
+                            most=segment.MAX_STROKES, found=f"{len(kept):,}")
     return segment.digits_left_to_right(strokes, kept)
 
 
