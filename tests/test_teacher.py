@@ -111,7 +111,7 @@ def test_an_origin_allowed_to_call_the_api_cannot_act_for_the_teacher(tmp_path):
     refused = client.post("/api/classroom", json={"collecting": False}, headers=from_platform)
     assert refused.status_code == 403 and "own pages" in refused.get_json()["error"]
     assert client.delete("/api/drawings", headers=from_platform).status_code == 403
-    assert client.get("/api/classroom").get_json() == {"collecting": True}
+    assert client.get("/api/classroom").get_json() == {"collecting": True, "language": None}
 
 
 def test_signing_out_needs_the_forms_csrf_token(client):
@@ -156,7 +156,7 @@ def test_a_teacher_change_needs_the_pages_csrf_token_and_this_sites_page(client,
     cross_site = client.post("/api/classroom", json={"collecting": False},
                              headers={**teacher_headers(client), "Sec-Fetch-Site": "same-site"})
     assert cross_site.status_code == 403 and "another site" in cross_site.get_json()["error"]
-    assert client.get("/api/classroom").get_json() == {"collecting": True}
+    assert client.get("/api/classroom").get_json() == {"collecting": True, "language": None}
     assert client.get("/api/drawings").get_json()["total"] == 1
 
 
@@ -178,8 +178,8 @@ def test_collecting_off_hides_the_controls_and_the_api_refuses_for_every_student
         student.get("/").data
     sign_in(client)
     response = client.post("/api/classroom", json={"collecting": False}, headers=teacher_headers(client))
-    assert response.status_code == 200 and response.get_json() == {"collecting": False}
-    assert student.get("/api/classroom").get_json() == {"collecting": False}
+    assert response.status_code == 200 and response.get_json() == {"collecting": False, "language": None}
+    assert student.get("/api/classroom").get_json() == {"collecting": False, "language": None}
     assert b'aria-labelledby="feedback-title" hidden' in student.get("/").data
     refused = post_image(student, seven, "/api/feedback", label="7")
     assert refused.status_code == 403
@@ -196,7 +196,7 @@ def test_collecting_is_shared_by_every_app_on_the_same_store(database, seven):
     first, second = (make_app(shared).test_client() for _ in range(2))
     sign_in(first)
     first.post("/api/classroom", json={"collecting": False}, headers=teacher_headers(first))
-    assert second.get("/api/classroom").get_json() == {"collecting": False}
+    assert second.get("/api/classroom").get_json() == {"collecting": False, "language": None}
     assert post_image(second, seven, "/api/feedback", label="7").status_code == 403
 
 
@@ -204,7 +204,8 @@ def test_collecting_is_shared_by_every_app_on_the_same_store(database, seven):
 def test_a_bad_collecting_body_is_a_400(client, body):
     sign_in(client)
     response = client.post("/api/classroom", json=body, headers=teacher_headers(client))
-    assert response.status_code == 400 and response.get_json()["error"] == 'Send JSON such as {"collecting": false}.'
+    assert response.status_code == 400
+    assert response.get_json()["error"] == 'Send JSON such as {"collecting": false} or {"language": "de"}.'
 
 
 def test_a_script_with_the_token_needs_no_session(client, seven):
@@ -253,7 +254,7 @@ def test_a_cookie_copied_before_signing_out_is_refused_afterwards(database):
     changing = thief.post("/api/classroom", json={"collecting": False}, headers=headers)
     assert changing.status_code == 403 and "sign in on the teacher page" in changing.get_json()["error"]
     assert b"Sign in as the teacher" in thief.get("/teacher").data
-    assert client.get("/api/classroom").get_json() == {"collecting": True}
+    assert client.get("/api/classroom").get_json() == {"collecting": True, "language": None}
 
 
 def test_signing_out_everywhere_ends_every_other_browsers_session_on_every_worker(database):

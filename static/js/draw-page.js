@@ -5,6 +5,7 @@
 
 import { EVERY_MODEL, predict } from "./api.js";
 import { percent } from "./dom.js";
+import { t } from "./i18n.js";
 import { CompareView } from "./draw/compare-view.js";
 import { LivePredictor } from "./draw/live-predictor.js";
 import { clearNumberBoxes, showNumberBoxes } from "./draw/number-boxes.js";
@@ -105,7 +106,7 @@ function showAnswer(answer) {
   if (answers) compareView.show(answers, model);
   lastDrawing = mode === "digit" ? { blob, model } : null;
   if (settled) {   // once a stroke has ended, not while drawing
-    inside.show(lastDrawing?.blob, model, "Look inside reads one digit: switch to Digit to see inside the model.");
+    inside.show(lastDrawing?.blob, model, t("Look inside reads one digit: switch to Digit to see inside the model."));
   }
   document.dispatchEvent(new CustomEvent("digitdraw:prediction", { detail: { blob, result, model, mode } }));
 }
@@ -113,7 +114,7 @@ function showAnswer(answer) {
 function showNothingDrawn() {
   lastDrawing = null;
   inside.show(null);
-  view.showEmpty(models.length ? undefined : "No model is loaded, so nothing can be read.");
+  view.showEmpty(models.length ? undefined : t("No model is loaded, so nothing can be read."));
   clearNumberBoxes(boxes);
   compareView.show(null, selectedModel());
 }
@@ -157,7 +158,8 @@ function readFile(file) {
 /** Under the picker, which shows the plain title: the technical name, the test score and the description. */
 function describeModel() {
   const model = models.find((m) => m.name === selectedModel());
-  const score = model && model.accuracy !== null ? `${percent(model.accuracy, 2)} right on test digits` : "";
+  const score = model && model.accuracy !== null
+    ? t("{percent} right on test digits", { percent: percent(model.accuracy, 2) }) : "";
   const parts = model ? [model.name, score, model.description] : [];
   const line = document.querySelector("#model-description");
   if (line) line.textContent = parts.filter(Boolean).join(" · ");

@@ -13,6 +13,7 @@ import { renderPerClass } from "./evaluation/per-class.js";
 import { renderScores } from "./evaluation/scores.js";
 import { renderStyles } from "./evaluation/styles.js";
 import { explainableGallery, firstLayerFilters } from "./evaluation/why-wrong.js";
+import { t } from "./i18n.js";
 import { inSentence } from "./words.js";
 
 const WRONG_SHOWN = 12;
@@ -24,7 +25,7 @@ const TOPICS = {
   calibration: (report) => renderCalibration(report),
   styles: (report) => renderStyles(report),
   "per-class": (report, model) => renderPerClass(report,
-    `How well ${inSentence(model.title)} reads each digit: precision, recall and F1`),
+    t("How well {model} reads each digit: precision, recall and F1", { model: inSentence(model.title) })),
   wrong: (report, model) => {
     const records = (report.misclassified ?? []).slice(0, WRONG_SHOWN);
     return explainableGallery(digitGallery(records), records,
@@ -47,7 +48,8 @@ function placeCards(model) {
   const cards = {};
   for (const row of document.querySelectorAll(".models-row[data-topic]")) {
     const topic = row.dataset.topic;
-    const body = element("div", { class: "card-body" }, element("p", { class: "muted loading", text: "Loading the report…" }));
+    const body = element("div", { class: "card-body" },
+      element("p", { class: "muted loading", text: t("Loading the report…") }));
     const heading = element("header", { class: "model-card-head" }, element("h3", { text: model.title }),
       element("small", { class: "technical", text: model.name }));
     if (topic === "scores") heading.append(element("p", { class: "muted", text: model.description }));
@@ -80,7 +82,7 @@ function showSamples(reports) {
   const withSamples = reports.find((report) => report?.sample_grid?.length);
   holder.replaceChildren(withSamples
     ? sampleGrid(withSamples.sample_grid)
-    : element("p", { class: "muted", text: "No report with training samples is available." }));
+    : element("p", { class: "muted", text: t("No report with training samples is available.") }));
 }
 
 const reports = await Promise.all(models.map((model) => showModel(model, placeCards(model))));

@@ -8,18 +8,20 @@
  * on; turned off under the person, Right/Wrong give way to a sentence that says so (their keys go with them).
  */
 
-import { withArticle } from "./words.js";
+import { takesAn } from "./words.js";
 import { postForm, requestJson } from "./api.js";
+import { t } from "./i18n.js";
 import { addShortcuts } from "./keyboard.js";
 import { askEvery } from "./poll.js";
 
 const UNDO_SHOWN_MS = 8000;             // the Undo button stays this long after a save
 const COLLECTING_CHECK_MS = 4000;       // how often the teacher's setting is asked while the page is in view
-const PAUSED = "Your teacher has paused saving drawings.";
+const PAUSED = t("Your teacher has paused saving drawings.");
 
 const panel = document.getElementById("feedback");
 const rightButton = document.getElementById("feedback-right");
-const rightDigit = document.getElementById("feedback-right-digit");
+const rightLabel = rightButton.querySelector("span");   // "Right", or "Right, it's a 7" once there is an answer
+const rightWord = rightLabel.textContent;
 const hint = document.getElementById("feedback-hint");
 const statusLine = document.getElementById("feedback-status");
 const actions = panel.querySelector(".feedback-actions");
@@ -50,23 +52,27 @@ function offer(prediction) {
   const oneDigit = result && result.digit !== null && Array.isArray(result.digits) && result.digits.length === 1;
   pending = oneDigit ? prediction : null;
   setButtonsEnabled(oneDigit);
-  rightDigit.textContent = oneDigit ? `, it's ${withArticle(result.digit)}` : "";
+  rightLabel.textContent = oneDigit ? rightSaying(result.digit) : rightWord;
   if (oneDigit) {
     hint.textContent = usesKeys
-      ? "Press Enter if it is right, or the digit you drew if it is wrong."
-      : "Is it right? Tap Right, or the digit you drew. Your drawing is kept.";
+      ? t("Press Enter if it is right, or the digit you drew if it is wrong.")
+      : t("Is it right? Tap Right, or the digit you drew. Your drawing is kept.");
   } else {
     hint.textContent = result && result.digits && result.digits.length > 1
-      ? "A label is one digit: draw a single digit to tell the model whether it was right."
+      ? t("A label is one digit: draw a single digit to tell the model whether it was right.")
       : idleHint;
   }
   if (!lastSaved && collecting) showStatus("");
 }
 
+function rightSaying(digit) {
+  return takesAn(digit) ? t("Right, it's an {digit}", { digit }) : t("Right, it's a {digit}", { digit });
+}
+
 function withdraw() {
   pending = null;
   setButtonsEnabled(false);
-  rightDigit.textContent = "";
+  rightLabel.textContent = rightWord;
   hint.textContent = idleHint;
 }
 
@@ -96,17 +102,17 @@ async function send(label) {
   }
   withdraw();   // one answer per prediction: a second key press must not store the drawing twice
   endUndo();
-  showStatus("Saving…");
+  showStatus(t("Saving…"));
   try {
     const saved = await postAnswer(prediction, label);
-    showStatus("Thanks! Your drawing is saved.");
+    showStatus(t("Thanks! Your drawing is saved."));
     offerUndo(saved);
   } catch (error) {
     if (pending === null) {   // let the person try again unless a newer drawing replaced this one
       offer(prediction);
     }
     if (error.status === 403 && await checkCollecting() && !collecting) return;   // the sentence says why
-    showStatus(`Could not save your answer: ${error.message}`, "error");
+    showStatus(t("Could not save your answer: {error}", { error: error.message }), "error");
   }
 }
 
@@ -114,12 +120,12 @@ async function undo() {
   const saved = lastSaved;
   if (!saved) return;
   endUndo();
-  showStatus("Taking it back…");
+  showStatus(t("Taking it back…"));
   try {
     await postForm(panel.dataset.undoUrl, { undo: saved.undo });
-    showStatus("Taken back: your drawing is deleted.");
+    showStatus(t("Taken back: your drawing is deleted."));
   } catch (error) {
-    showStatus(`Could not take it back: ${error.message}`, "error");
+    showStatus(t("Could not take it back: {error}", { error: error.message }), "error");
   }
 }
 

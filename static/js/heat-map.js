@@ -1,5 +1,7 @@
 /** A saliency heat map: the 28x28 model input in grey with warm colours where the model looked. */
 
+import { t } from "./i18n.js";
+
 const SCALE = 10;   // drawn at 280x280 from the 28x28 saliency
 
 /**
@@ -35,7 +37,7 @@ export function clearHeatMap(canvas) {
   canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
 }
 
-/** Where most of the weight sits, in words: "the top left", "the middle", ... (null when there is none). */
+/** Where most of the weight sits, in words: "in the top left", "in the middle", ... (null when there is none). */
 function whereItSits(saliency) {
   let total = 0;
   let sumX = 0;
@@ -47,15 +49,17 @@ function whereItSits(saliency) {
   }));
   if (total === 0) return null;
   const third = (position) => Math.min(2, Math.floor((position / total) / (saliency.length / 3)));
-  const vertical = ["top", "middle", "bottom"][third(sumY)];
-  const horizontal = ["left", "centre", "right"][third(sumX)];
-  return vertical === "middle" && horizontal === "centre" ? "the middle" : `the ${vertical} ${horizontal}`;
+  return [
+    [t("in the top left"), t("in the top centre"), t("in the top right")],
+    [t("in the middle left"), t("in the middle"), t("in the middle right")],
+    [t("in the bottom left"), t("in the bottom centre"), t("in the bottom right")],
+  ][third(sumY)][third(sumX)];
 }
 
 /** The text alternative of a heat map explaining `target`. */
 export function heatMapLabel(target, saliency) {
   const where = saliency ? whereItSits(saliency) : null;
-  if (!where) return `Heat map over the 28 by 28 input: no ink speaks for ${target}`;
-  return `Heat map over the 28 by 28 input: the ink that speaks most for ${target} sits in ${where}; `
-    + "the warmer a spot, the more the model's belief drops when its ink is removed";
+  if (!where) return t("Heat map over the 28 by 28 input: no ink speaks for {digit}", { digit: target });
+  return t("Heat map over the 28 by 28 input: the ink that speaks most for {digit} sits {where}; the warmer a spot, "
+    + "the more the model's belief drops when its ink is removed", { digit: target, where });
 }

@@ -1,5 +1,7 @@
-/** The teacher page: collecting on/off for everyone, and deleting every drawing after a confirmation. */
+/** The teacher page: collecting on/off and the class's language for everyone, and deleting every drawing after a
+ * confirmation. */
 
+import { t, tn } from "./i18n.js";
 import { teacherRequest } from "./teacher.js";
 import "./teacher-versions.js";
 
@@ -9,8 +11,8 @@ const collectingExplained = document.getElementById("collecting-explained");
 const collectingStatus = document.getElementById("collecting-status");
 
 const EXPLAINED = {
-  true: "On: after each prediction students can say whether it was right, and their drawing is kept.",
-  false: "Off: the Right/Wrong buttons are gone from every page and nothing is kept.",
+  true: t("On: after each prediction students can say whether it was right, and their drawing is kept."),
+  false: t("Off: the Right/Wrong buttons are gone from every page and nothing is kept."),
 };
 
 collectingSwitch.addEventListener("change", async () => {
@@ -21,13 +23,38 @@ collectingSwitch.addEventListener("change", async () => {
     const { collecting } = await teacherRequest("POST", collectingCard.dataset.url, { collecting: wanted });
     collectingSwitch.checked = collecting;
     collectingExplained.textContent = EXPLAINED[collecting];
-    collectingStatus.textContent = collecting ? "Collecting is on for everyone." : "Collecting is off for everyone.";
+    collectingStatus.textContent = collecting ? t("Collecting is on for everyone.")
+      : t("Collecting is off for everyone.");
   } catch (error) {
     collectingSwitch.checked = !wanted;
     collectingStatus.textContent = error.message;
     collectingStatus.classList.add("is-error");
   } finally {
     collectingSwitch.disabled = false;
+  }
+});
+
+const languageCard = document.getElementById("class-language-card");
+const languageChoice = document.getElementById("class-language");
+const languageStatus = document.getElementById("class-language-status");
+let chosenLanguage = languageChoice.value;
+
+languageChoice.addEventListener("change", async () => {
+  const option = languageChoice.selectedOptions[0];
+  languageChoice.disabled = true;
+  languageStatus.classList.remove("is-error");
+  try {
+    await teacherRequest("POST", languageCard.dataset.url, { language: languageChoice.value || null });
+    chosenLanguage = languageChoice.value;
+    languageStatus.textContent = chosenLanguage
+      ? t("Every device now shows {language}. Reloading…", { language: option.textContent })
+      : t("Each device now chooses its own language. Reloading…");
+    window.location.reload();
+  } catch (error) {
+    languageChoice.value = chosenLanguage;
+    languageStatus.textContent = error.message;
+    languageStatus.classList.add("is-error");
+    languageChoice.disabled = false;
   }
 });
 
@@ -40,10 +67,10 @@ clearDialog.addEventListener("close", async () => {
   if (clearDialog.returnValue !== "delete") return;
   clearDialog.returnValue = "";
   clearStatus.classList.remove("is-error");
-  clearStatus.textContent = "Deleting…";
+  clearStatus.textContent = t("Deleting…");
   try {
     const { deleted } = await teacherRequest("DELETE", clearAll.dataset.url);
-    clearStatus.textContent = `Deleted ${deleted.toLocaleString("en")} drawing${deleted === 1 ? "" : "s"}.`;
+    clearStatus.textContent = tn("Deleted {n} drawing.", "Deleted {n} drawings.", deleted);
   } catch (error) {
     clearStatus.textContent = error.message;
     clearStatus.classList.add("is-error");

@@ -6,6 +6,7 @@
 
 import { requestJson } from "./api.js";
 import { element, percent } from "./dom.js";
+import { count, locale, t, tn } from "./i18n.js";
 import { teacherRequest } from "./teacher.js";
 
 const card = document.getElementById("versions-card");
@@ -32,18 +33,18 @@ let ready = false;     // the tools are installed and there are enough drawings
 let running = false;   // a run is under way
 
 const SCORES = [
-  ["held_out_drawings", "Held-out drawings"],
-  ["mnist_validation", "MNIST validation digits"],
-  ["mnist_test", "MNIST test digits"],
+  ["held_out_drawings", t("Held-out drawings")],
+  ["mnist_validation", t("MNIST validation digits")],
+  ["mnist_test", t("MNIST test digits")],
 ];
 const STATES = {
-  running: "Fine-tuning…",
-  published: "Published: everyone is served the new version within seconds.",
-  refused: "Not published: the current version stays.",
-  failed: "Fine-tuning failed: the current version stays.",
+  running: t("Fine-tuning…"),
+  published: t("Published: everyone is served the new version within seconds."),
+  refused: t("Not published: the current version stays."),
+  failed: t("Fine-tuning failed: the current version stays."),
 };
 
-const scoreText = (value) => (value === null || value === undefined ? "none held out" : percent(value, 2));
+const scoreText = (value) => (value === null || value === undefined ? t("none held out") : percent(value, 2));
 
 function versionsUrl(model) {
   return `${card.dataset.modelsUrl}/${encodeURIComponent(model)}/versions`;
@@ -52,10 +53,13 @@ function versionsUrl(model) {
 function learntFrom(version) {
   const on = version.trained_on ?? {};
   if (on.drawings !== undefined) {
-    return `${on.drawings.toLocaleString("en")} drawings + ${on.mnist_replayed.toLocaleString("en")} MNIST digits`
-      + (version.parent ? `, from version ${version.parentNumber ?? "?"}` : "");
+    const values = { digits: count(on.mnist_replayed), version: version.parentNumber ?? "?" };
+    return version.parent
+      ? tn("{n} drawing + {digits} MNIST digits, from version {version}",
+        "{n} drawings + {digits} MNIST digits, from version {version}", on.drawings, values)
+      : tn("{n} drawing + {digits} MNIST digits", "{n} drawings + {digits} MNIST digits", on.drawings, values);
   }
-  return on.images ? `${on.images.toLocaleString("en")} MNIST training digits` : (on.source ?? "");
+  return on.images ? tn("{n} MNIST training digit", "{n} MNIST training digits", on.images) : (on.source ?? "");
 }
 
 function showError(target, error) {
@@ -72,16 +76,16 @@ async function showVersions() {
     versionsBody.replaceChildren(...versions.map((version) => {
       version.parentNumber = numbers.get(version.parent);
       let action;
-      if (version.current) action = element("span", { class: "version-current", text: "Served now" });
-      else if (!version.kept) action = element("span", { class: "muted", text: "Files no longer kept" });
+      if (version.current) action = element("span", { class: "version-current", text: t("Served now") });
+      else if (!version.kept) action = element("span", { class: "muted", text: t("Files no longer kept") });
       else {
         action = element("button", { class: "button", type: "button", "data-version": version.id,
-          text: `Serve version ${version.number}` });
+          text: t("Serve version {number}", { number: version.number }) });
       }
       return element("tr", { class: version.current ? "is-current" : null },
         element("th", { scope: "row", text: `${version.number}` }),
         element("td", {
-          text: version.origin === "fine-tuned" ? new Date(version.created).toLocaleString() : "shipped" }),
+          text: version.origin === "fine-tuned" ? new Date(version.created).toLocaleString(locale) : t("shipped") }),
         element("td", { text: learntFrom(version) }),
         element("td", { text: version.test_accuracy == null ? "" : percent(version.test_accuracy, 2) }),
         element("td", {}, action));
@@ -98,7 +102,8 @@ versionsBody.addEventListener("click", async (event) => {
   versionsStatus.classList.remove("is-error");
   try {
     const version = await teacherRequest("POST", `${versionsUrl(modelSelect.value)}/${button.dataset.version}/serve`);
-    versionsStatus.textContent = `Everyone is served ${version.model} version ${version.number} within seconds.`;
+    versionsStatus.textContent = t("Everyone is served {model} version {number} within seconds.",
+      { model: version.model, number: version.number });
     await showVersions();
   } catch (error) {
     showError(versionsStatus, error);
@@ -110,9 +115,10 @@ function showRun(job) {
   if (!job) return;
   run.hidden = false;
   runState.classList.toggle("is-error", job.state === "failed");
-  const reason = job.result?.reason ? ` ${job.result.reason}` : "";
-  const seconds = job.result?.seconds ? ` (${Math.round(job.result.seconds)} s)` : "";
-  runState.textContent = `${job.model}: ${STATES[job.state] ?? job.state}${seconds}${reason}`;
+  const line = [t("{model}: {state}", { model: job.model, state: STATES[job.state] ?? job.state })];
+  if (job.result?.seconds) line.push(t("({seconds} s)", { seconds: count(Math.round(job.result.seconds)) }));
+  if (job.result?.reason) line.push(job.result.reason);
+  runState.textContent = line.join(" ");
   runLog.textContent = job.progress.join("\n");
   const { before, after } = job.result ?? {};
   resultTable.hidden = !(before && after);
@@ -130,27 +136,35 @@ function updateButton() {
   finetuneButton.disabled = running || !ready;
 }
 
-const plural = (count, one, many) => `${count.toLocaleString("en")} ${count === 1 ? one : many}`;
-
 function readinessText(state) {
-  const from = state.students > 0 ? ` from ${plural(state.students, "student", "students")}` : "";
+  const values = { needed: count(state.needed), minimum: count(state.minimum), held_out: count(state.held_out),
+    to_learn_from: count(state.to_learn_from), drawings: tn("{n} drawing", "{n} drawings", state.drawings) };
   if (state.needed > 0) {
-    return `${plural(state.drawings, "drawing", "drawings")}${from} so far: collect ${state.needed} more to `
-      + `fine-tune (it needs ${state.minimum}, and keeps ${state.held_out} of them aside to check the new version).`;
+    return state.students > 0
+      ? tn("{drawings} from {n} student so far: collect {needed} more to fine-tune (it needs {minimum}, and keeps "
+        + "{held_out} of them aside to check the new version).", "{drawings} from {n} students so far: collect "
+        + "{needed} more to fine-tune (it needs {minimum}, and keeps {held_out} of them aside to check the new "
+        + "version).", state.students, values)
+      : t("{drawings} so far: collect {needed} more to fine-tune (it needs {minimum}, and keeps {held_out} of them "
+        + "aside to check the new version).", values);
   }
-  return `${plural(state.drawings, "drawing", "drawings")}${from}: ${state.held_out} are kept aside to check `
-    + `the new version, and it learns from the other ${state.to_learn_from.toLocaleString("en")}.`
-    + missingText(state.per_label);
+  const sentence = state.students > 0
+    ? tn("{drawings} from {n} student: {held_out} are kept aside to check the new version, and it learns from "
+      + "the other {to_learn_from}.", "{drawings} from {n} students: {held_out} are kept aside to check the new "
+      + "version, and it learns from the other {to_learn_from}.", state.students, values)
+    : t("{drawings}: {held_out} are kept aside to check the new version, and it learns from the other "
+      + "{to_learn_from}.", values);
+  return sentence + missingText(state.per_label);
 }
 
 /** " No drawings of 3 or 5 yet: it cannot learn them from this class." for the digits nobody drew. */
 function missingText(perLabel) {
-  const missing = perLabel.flatMap((count, digit) => (count === 0 ? [digit] : []));
+  const missing = perLabel.flatMap((drawings, digit) => (drawings === 0 ? [count(digit)] : []));
   if (missing.length === 0 || missing.length === perLabel.length) return "";
-  const listed = missing.length === 1 ? `${missing[0]}`
-    : `${missing.slice(0, -1).join(", ")} or ${missing[missing.length - 1]}`;
-  return ` No drawings of ${listed} yet: it cannot learn ${missing.length === 1 ? "that digit" : "those digits"} `
-    + "from this class.";
+  // British English lists "3, 4 or 5" as these sentences always have; other languages their own way.
+  const listed = new Intl.ListFormat(locale === "en" ? "en-GB" : locale, { type: "disjunction" }).format(missing);
+  return " " + tn("No drawings of {digits} yet: it cannot learn that digit from this class.",
+    "No drawings of {digits} yet: it cannot learn those digits from this class.", missing.length, { digits: listed });
 }
 
 async function showReadiness() {
@@ -161,8 +175,8 @@ async function showReadiness() {
     oneDevice.hidden = !state.one_device_reason;
     oneDeviceReason.textContent = state.one_device_reason ?? "";
     readinessLine.classList.remove("is-error");
-    labelCountsRow.replaceChildren(labelCountsRow.firstElementChild, ...state.per_label.map((count) =>
-      element("td", { class: count === 0 ? "is-missing" : null, text: count.toLocaleString("en") })));
+    labelCountsRow.replaceChildren(labelCountsRow.firstElementChild, ...state.per_label.map((drawings) =>
+      element("td", { class: drawings === 0 ? "is-missing" : null, text: count(drawings) })));
     labelCounts.hidden = state.drawings === 0;
   } catch (error) {
     showError(readinessLine, error);

@@ -12,7 +12,8 @@
 
 import { requestJson } from "./api.js";
 import { element, percent } from "./dom.js";
-import { inSentence, withArticle } from "./words.js";
+import { count, t, tn } from "./i18n.js";
+import { takesAn } from "./words.js";
 
 const ASK_AGAIN_MS = 300;
 const TRIES = 4;   // failures in a row (each wait twice the last, 1.2 s to 9.6 s) before the panel gives up and says why
@@ -35,9 +36,6 @@ const COLUMNS = ["read", "old_right", "new_right", "wrong_to_right", "right_to_w
 const models = new Map();   // name -> {name, title, versions: the kept ones, newest first}
 let turn = 0;               // each comparison's number: an answer for an earlier one is dropped
 let asking = null;          // the AbortController of the request under way
-
-const count = (n) => n.toLocaleString("en");
-const drawingsText = (n) => `${count(n)} drawing${n === 1 ? "" : "s"}`;
 
 /** Wait `ms`, and then while the tab is hidden (nothing is asked for a page nobody looks at). */
 async function pause(ms) {
@@ -81,7 +79,7 @@ async function loadModels() {
 function fillModels() {
   modelSelect.replaceChildren(...[...models.values()].map((model) => element("option", {
     value: model.name,
-    text: `${model.title} · ${model.name}${model.versions.length < 2 ? " (one version)" : ""}`,
+    text: model.versions.length < 2 ? t("{title} · {name} (one version)", model) : `${model.title} · ${model.name}`,
   })));
   const first = [...models.values()].find((model) => model.versions.length >= 2);
   if (first) modelSelect.value = first.name;
@@ -89,8 +87,8 @@ function fillModels() {
 }
 
 function versionOption(version) {
-  return element("option", {
-    value: version.id, text: `Version ${version.number}${version.current ? " (served now)" : ""}` });
+  return element("option", { value: version.id, text: version.current
+    ? t("Version {number} (served now)", version) : t("Version {number}", version) });
 }
 
 /** The versions of the chosen model in both lists: after = the served one, before = the one it was made from. */
@@ -126,29 +124,32 @@ function showOneVersion() {
   result.hidden = true;
   const model = models.get(modelSelect.value);
   if (!model) {
-    say("No model is loaded on this server, so there is nothing to compare.", "none");
+    say(t("No model is loaded on this server, so there is nothing to compare."), "none");
     return;
   }
-  say(`${model.title} has only one version so far. Fine-tune or teach the model to get a second version to compare.`,
-    "one-version");
+  say(t("{title} has only one version so far. Fine-tune or teach the model to get a second version to compare.",
+    model), "one-version");
 }
 
 function summaryText(diff) {
   const { totals } = diff;
   if (!totals.read) {
-    return "No drawings to compare yet: the drawings the class labels show here once both versions have read them.";
+    return t("No drawings to compare yet: the drawings the class labels show here once both versions have read them.");
   }
-  return `Version ${diff.to.number} reads ${count(totals.new_right)} of ${drawingsText(totals.read)} right, `
-    + `version ${diff.from.number} read ${count(totals.old_right)}: `
-    + `${count(totals.wrong_to_right)} went from wrong to right, ${count(totals.right_to_wrong)} from right to wrong.`;
+  return tn("Version {to} reads {newRight} of {n} drawing right, version {from} read {oldRight}: "
+    + "{wrongToRight} went from wrong to right, {rightToWrong} from right to wrong.",
+  "Version {to} reads {newRight} of {n} drawings right, version {from} read {oldRight}: "
+    + "{wrongToRight} went from wrong to right, {rightToWrong} from right to wrong.", totals.read, {
+    to: diff.to.number, from: diff.from.number, newRight: count(totals.new_right), oldRight: count(totals.old_right),
+    wrongToRight: count(totals.wrong_to_right), rightToWrong: count(totals.right_to_wrong) });
 }
 
 function mnistText(diff) {
   const before = diff.from.test_accuracy;
   const after = diff.to.test_accuracy;
   if (typeof before !== "number" || typeof after !== "number") return "";
-  return `On the 10,000 MNIST test digits: version ${diff.from.number} ${percent(before, 2)}, `
-    + `version ${diff.to.number} ${percent(after, 2)}.`;
+  return t("On the {count} MNIST test digits: version {from} {before}, version {to} {after}.", { count: count(10000),
+    from: diff.from.number, before: percent(before, 2), to: diff.to.number, after: percent(after, 2) });
 }
 
 function digitRow(cells, { head, key }) {
@@ -162,21 +163,38 @@ function digitRow(cells, { head, key }) {
 }
 
 function thumbnail(item, diff) {
-  const said = `version ${diff.from.number} read ${item.old}, version ${diff.to.number} reads ${item.new}`;
-  return element("li", { class: "vd-thumb", "data-id": item.id, title: `Drawing #${item.id}: ${said}` },
+  const values = { id: item.id, digit: item.label, from: diff.from.number, to: diff.to.number, old: item.old,
+    new: item.new };
+  values.said = t("version {from} read {old}, version {to} reads {new}", values);
+  return element("li", { class: "vd-thumb", "data-id": item.id, title: t("Drawing #{id}: {said}", values) },
     element("img", { src: item.input, width: 28, height: 28, class: "pixelated",
-      alt: `Drawing #${item.id}, ${withArticle(item.label)}: ${said}` }),
-    element("span", { class: "vd-caption", text: `${item.label}: ${item.old} → ${item.new}` }));
+      alt: takesAn(item.label) ? t("Drawing #{id}, an {digit}: {said}", values)
+        : t("Drawing #{id}, a {digit}: {said}", values) }),
+    element("span", { class: "vd-caption", text: t("{digit}: {old} → {new}", values) }));
 }
 
+/** The words of each list of changed drawings: its heading, what it holds, and what it says when empty. */
+const DIRECTIONS = {
+  wrong_to_right: {
+    heading: (total) => tn("From wrong to right: {n} drawing", "From wrong to right: {n} drawings", total),
+    read: (versions) => t("Version {from} read these wrong, version {to} reads them right.", versions),
+    none: () => t("None: no drawing went from wrong to right."),
+  },
+  right_to_wrong: {
+    heading: (total) => tn("From right to wrong: {n} drawing", "From right to wrong: {n} drawings", total),
+    read: (versions) => t("Version {from} read these right, version {to} reads them wrong.", versions),
+    none: () => t("None: no drawing went from right to wrong."),
+  },
+};
+
 function showList(section, items, total, diff) {
-  const [first, second] = section.dataset.direction === "wrong_to_right" ? ["wrong", "right"] : ["right", "wrong"];
-  section.querySelector("h3").textContent = `From ${first} to ${second}: ${drawingsText(total)}`;
-  let note = `Version ${diff.from.number} read these ${first}, version ${diff.to.number} reads them ${second}. `
-    + `Under each: the digit drawn, then what version ${diff.from.number} read → what version ${diff.to.number} reads.`;
-  if (!total) note = `None: no drawing went from ${first} to ${second}.`;
-  else if (items.length < total) note += ` The newest ${count(items.length)} are shown.`;
-  section.querySelector(".vd-list-note").textContent = note;
+  const words = DIRECTIONS[section.dataset.direction];
+  const versions = { from: diff.from.number, to: diff.to.number };
+  section.querySelector("h3").textContent = words.heading(total);
+  const sentences = [words.read(versions),
+    t("Under each: the digit drawn, then what version {from} read → what version {to} reads.", versions)];
+  if (items.length < total) sentences.push(tn("The newest {n} is shown.", "The newest {n} are shown.", items.length));
+  section.querySelector(".vd-list-note").textContent = total ? sentences.join(" ") : words.none();
   section.querySelector(".vd-thumbs").replaceChildren(...items.map((item) => thumbnail(item, diff)));
 }
 
@@ -186,10 +204,10 @@ function showDiff(diff) {
   panel.dataset.to = diff.to.id;
   summary.textContent = summaryText(diff);
   mnistLine.textContent = mnistText(diff);
-  headOld.textContent = `Right with version ${diff.from.number}`;
-  headNew.textContent = `Right with version ${diff.to.number}`;
+  headOld.textContent = t("Right with version {number}", diff.from);
+  headNew.textContent = t("Right with version {number}", diff.to);
   digitsBody.replaceChildren(...diff.per_digit.map((row) => digitRow(row, { head: String(row.digit), key: row.digit })));
-  digitsTotal.replaceChildren(digitRow(diff.totals, { head: "All", key: "all" }));
+  digitsTotal.replaceChildren(digitRow(diff.totals, { head: t("All"), key: "all" }));
   for (const section of panel.querySelectorAll(".vd-changes")) {
     const direction = section.dataset.direction;
     showList(section, diff[direction], diff.totals[direction], diff);
@@ -203,11 +221,11 @@ async function compare() {
   const name = modelSelect.value;
   if (fromSelect.value === toSelect.value) {
     result.hidden = true;
-    say("Choose two different versions to compare.", "same");
+    say(t("Choose two different versions to compare."), "same");
     return;
   }
   const url = `${versionsUrl(name)}/diff?${new URLSearchParams({ from: fromSelect.value, to: toSelect.value })}`;
-  say("Reading the drawings with both versions…", "reading");
+  say(t("Reading the drawings with both versions…"), "reading");
   let failures = 0;
   for (;;) {
     asking = new AbortController();
@@ -222,7 +240,7 @@ async function compare() {
         return;
       }
       failures += 1;
-      say(`${error.message} Trying again…`, "reading", { error: true });
+      say(t("{error} Trying again…", { error: error.message }), "reading", { error: true });
       await pause(ASK_AGAIN_MS * 2 ** (failures + 1));
       if (mine !== turn) return;
       continue;
@@ -235,7 +253,7 @@ async function compare() {
       say("", "done");
       return;
     }
-    say(`Reading… ${drawingsText(diff.left)} left`, "reading");
+    say(tn("Reading… {n} drawing left", "Reading… {n} drawings left", diff.left), "reading");
     await pause(ASK_AGAIN_MS);
     if (mine !== turn) return;
   }

@@ -12,9 +12,10 @@
 import { requestJson } from "./api.js";
 import { element, percent } from "./dom.js";
 import { InsideView } from "./draw/inside-view.js";
+import { count, t, tn } from "./i18n.js";
 import { askEvery } from "./poll.js";
 import { teacherRequest } from "./teacher.js";
-import { withArticle } from "./words.js";
+import { takesAn } from "./words.js";
 import { TeachPanel } from "./wall/teach-panel.js";
 
 const ROUND_CHECK_MS = 2000;     // a round started elsewhere (the teacher page, another wall) shows this soon
@@ -141,25 +142,44 @@ function fooling() {
   return Boolean(round?.fool);
 }
 
+function tileAlt({ label, digit, right }) {
+  const values = { label, digit };
+  if (right) {
+    return takesAn(label) ? t("A drawing of an {label}, read right", values)
+      : t("A drawing of a {label}, read right", values);
+  }
+  return takesAn(label) ? t("A drawing of an {label}, read as {digit}", values)
+    : t("A drawing of a {label}, read as {digit}", values);
+}
+
+function unfairLabel({ id, label }) {
+  return takesAn(label) ? t("Unfair: drawing {id} is not really an {label}", { id, label })
+    : t("Unfair: drawing {id} is not really a {label}", { id, label });
+}
+
+function unfairTitle({ label }) {
+  return takesAn(label) ? t("Unfair: not really an {label} (it leaves the round and is deleted)", { label })
+    : t("Unfair: not really a {label} (it leaves the round and is deleted)", { label });
+}
+
 function addTile(data) {
   if (tiles.has(data.id)) return;   // a reconnection never shows one twice
   const reading = data.digit === null ? "?" : String(data.digit);
-  const verdict = data.right ? "read right" : `read as ${data.digit}`;
   const unfair = fooling();
-  const image = element("img", { src: data.input, alt: `A drawing of ${withArticle(data.label)}, ${verdict}`,
-    class: "tile-image pixelated", width: 28, height: 28 });
+  const image = element("img", { src: data.input, alt: tileAlt(data), class: "tile-image pixelated",
+    width: 28, height: 28 });
   const hide = element("button", { type: "button", class: "tile-hide",
-    "aria-label": unfair ? `Unfair: drawing ${data.id} is not really ${withArticle(data.label)}` : `Hide drawing ${data.id}`,
-    title: unfair ? `Unfair: not really ${withArticle(data.label)} (it leaves the round and is deleted)`
-      : "Hide this drawing (it is deleted)", text: "×" });
+    "aria-label": unfair ? unfairLabel(data) : t("Hide drawing {id}", { id: data.id }),
+    title: unfair ? unfairTitle(data) : t("Hide this drawing (it is deleted)"), text: "×" });
   const open = element("button", { type: "button", class: "tile-open",
-    "aria-label": `Look inside the model for drawing ${data.id}` }, image,
+    "aria-label": t("Look inside the model for drawing {id}", { id: data.id }) }, image,
   element("span", { class: "tile-reading", text: reading }),
   element("span", { class: "tile-verdict", "aria-hidden": "true", text: data.right ? "✓" : "✗" }));
   const item = element("li", { class: "tile", "data-id": data.id, "data-right": String(Boolean(data.right)),
     "data-label": data.label, "data-digit": data.digit ?? "" }, open,
   element("span", { class: "tile-label", text: unfair && data.confidence != null
-    ? `drawn: ${data.label} · ${percent(data.confidence, 0)} sure` : `drawn: ${data.label}` }),
+    ? t("drawn: {label} · {percent} sure", { label: data.label, percent: percent(data.confidence, 0) })
+    : t("drawn: {label}", { label: data.label }) }),
   element("span", { class: "tile-nickname", text: data.nickname ?? "" }),
   element("span", { class: "tile-replay", hidden: "" }), hide);
   hide.addEventListener("click", (event) => {
@@ -213,10 +233,10 @@ function showFoolers() {
     if (!data.right && data.nickname) counts.set(data.nickname, (counts.get(data.nickname) ?? 0) + 1);
   }
   const ranked = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  $("#wall-fooled").replaceChildren(...(ranked.length ? ranked.map(([nickname, count]) => element("li", {},
+  $("#wall-fooled").replaceChildren(...(ranked.length ? ranked.map(([nickname, times]) => element("li", {},
     element("span", { class: "fooler-name", text: nickname }),
-    element("span", { class: "fooler-count", text: `${count} ${count === 1 ? "time" : "times"}` })))
-    : [element("li", { class: "muted", text: "Nobody yet: who will be first?" })]));
+    element("span", { class: "fooler-count", text: tn("{n} time", "{n} times", times) })))
+    : [element("li", { class: "muted", text: t("Nobody yet: who will be first?") })]));
 }
 
 /** Mark each tile with its readings by the old and the new version (null: no replay shown). */
@@ -229,8 +249,9 @@ function markReplay(replay) {
     item.dataset.changed = reading?.changed ?? "";
     item.dataset.split = reading?.split ?? "";
     if (!reading) continue;
-    mark.textContent = `v${replay.old.number}: ${reading.old} → v${replay.new.number}: ${reading.new}`
-      + (reading.split === "held_out" ? " · kept aside" : "");
+    const values = { old: replay.old.number, before: reading.old, new: replay.new.number, after: reading.new };
+    mark.textContent = reading.split === "held_out" ? t("v{old}: {before} → v{new}: {after} · kept aside", values)
+      : t("v{old}: {before} → v{new}: {after}", values);
   }
 }
 
@@ -247,7 +268,7 @@ async function lookInside(data) {
   inside.setOpen(true);
   try {
     const response = await fetch(data.image, { credentials: "same-origin" });
-    if (!response.ok) throw new Error("This drawing is no longer kept.");
+    if (!response.ok) throw new Error(t("This drawing is no longer kept."));
     inside.show(await response.blob(), data.model ?? models[0]?.name);
   } catch (error) {
     inside.show(null, null, error.message);
@@ -263,16 +284,16 @@ function applyFilter() {
 
 /* ---------- The round's state, counts, models and matrix ---------- */
 
-const STATES = { open: "Round open", paused: "Round paused", ended: "Round ended" };
+const STATES = { open: t("Round open"), paused: t("Round paused"), ended: t("Round ended") };
 
 function showRound() {
-  $("#wall-prompt").textContent = round ? round.prompt : "Start a round for the class";
-  $("#wall-state").textContent = round ? STATES[round.state] : "No round yet";
+  $("#wall-prompt").textContent = round ? round.prompt : t("Start a round for the class");
+  $("#wall-state").textContent = round ? STATES[round.state] : t("No round yet");
   wall.dataset.state = round?.state ?? "none";
   const live = round && round.state !== "ended";
   $("#wall-start").hidden = Boolean(live);
   $("#wall-running").hidden = !live;
-  $("#wall-pause").textContent = round?.state === "paused" ? "Resume" : "Pause";
+  $("#wall-pause").textContent = round?.state === "paused" ? t("Resume") : t("Pause");
   $("#wall-delete").hidden = !round || live;
   wall.classList.toggle("is-fool", fooling());
   if (misreadFirst()) orderTiles();
@@ -297,33 +318,50 @@ async function refreshReport() {
   lastReport = report;
   teach.show(round, report.sent);
   const served = report.models.find((model) => model.model === report.served_model) ?? report.models[0];
-  $("#wall-sent").textContent = String(report.sent);
-  $("#wall-devices").textContent = String(report.devices);
-  $("#wall-right").textContent = served?.read ? `${served.right} of ${served.read}` : "–";
+  $("#wall-sent").textContent = count(report.sent);
+  $("#wall-devices").textContent = count(report.devices);
+  $("#wall-right").textContent = served?.read ? ofTotal(served.right, served.read) : "–";
   $("#wall-models").replaceChildren(...report.models.map((model) => element("li", {},
     element("span", { class: "model-title", text: model.title }),
     element("span", { class: "model-score",
-      text: model.read ? `${model.right} of ${model.read} · ${percent(model.accuracy, 0)}` : "nothing yet" }))));
+      text: model.read ? scoreText(model.right, model.read, model.accuracy) : t("nothing yet") }))));
   showMatrix(report.confusion);
   const ended = report.state === "ended";
-  $("#wall-summary").textContent = ended && served
-    ? `The model read ${served.right} of ${served.read} right${served.read > served.right ? ": the misread ones come first." : "."}`
-    : "";
+  $("#wall-summary").textContent = ended && served ? summaryText(served) : "";
   $("#wall-digits-section").hidden = !ended;
   if (ended) showPerDigit(report, served);
 }
 
+/** "3 of 5", the locale's way. */
+function ofTotal(right, total) {
+  return t("{right} of {total}", { right: count(right), total: count(total) });
+}
+
+/** "3 of 5 · 60%" */
+function scoreText(right, total, accuracy) {
+  return t("{right} of {total} · {percent}",
+    { right: count(right), total: count(total), percent: percent(accuracy, 0) });
+}
+
+function summaryText({ right, read }) {
+  const values = { right: count(right), read: count(read) };
+  return read > right ? t("The model read {right} of {read} right: the misread ones come first.", values)
+    : t("The model read {right} of {read} right.", values);
+}
+
 function showMatrix(matrix) {
-  const head = element("tr", {}, element("th", { scope: "col", "aria-label": "drawn, read as" }, "↓ drawn · read →"),
+  const head = element("tr", {},
+    element("th", { scope: "col", "aria-label": t("drawn, read as") }, t("↓ drawn · read →")),
     ...matrix.map((_, digit) => element("th", { scope: "col", text: String(digit) })));
   const largest = Math.max(1, ...matrix.flat());
   const rows = matrix.map((row, label) => element("tr", {}, element("th", { scope: "row", text: String(label) }),
-    ...row.map((count, digit) => {
-      const cell = element("td", { "data-count": count, class: label === digit ? "diagonal" : "" });
-      if (count) {
-        const button = element("button", { type: "button", text: String(count),
-          "aria-label": `${count} drawn as ${label} read as ${digit}` });
-        button.style.setProperty("--share", String(count / largest));
+    ...row.map((drawings, digit) => {
+      const cell = element("td", { "data-count": drawings, class: label === digit ? "diagonal" : "" });
+      if (drawings) {
+        const button = element("button", { type: "button", text: count(drawings),
+          "aria-label": tn("{n} drawn as {label} read as {digit}", "{n} drawn as {label} read as {digit}", drawings,
+            { label, digit }) });
+        button.style.setProperty("--share", String(drawings / largest));
         button.addEventListener("click", () => {
           filter = { label, digit };
           applyFilter();
@@ -336,11 +374,11 @@ function showMatrix(matrix) {
 }
 
 function showPerDigit(report, served) {
-  const head = element("tr", {}, element("th", { scope: "col", text: "digit" }),
-    element("th", { scope: "col", text: "the class" }), element("th", { scope: "col", text: "MNIST test" }));
+  const head = element("tr", {}, element("th", { scope: "col", text: t("digit") }),
+    element("th", { scope: "col", text: t("the class") }), element("th", { scope: "col", text: t("MNIST test") }));
   const rows = report.per_digit.filter((row) => row.total).map((row) => element("tr", {},
     element("th", { scope: "row", text: String(row.digit) }),
-    element("td", { text: `${row.right} of ${row.total} · ${percent(row.right / row.total, 0)}` }),
+    element("td", { text: scoreText(row.right, row.total, row.right / row.total) }),
     element("td", { text: served?.mnist_per_digit ? percent(served.mnist_per_digit[row.digit], 1) : "–" })));
   $("#wall-digits").replaceChildren(element("thead", {}, head), element("tbody", {}, ...rows));
 }
@@ -369,7 +407,8 @@ $("#wall-end").addEventListener("click", async () => {
   if (changed) follow(changed);
 });
 $("#wall-delete").addEventListener("click", async () => {
-  if (!round || !window.confirm(`Delete this round and its ${tiles.size} drawings? This cannot be undone.`)) return;
+  if (!round || !window.confirm(tn("Delete this round and its {n} drawing? This cannot be undone.",
+    "Delete this round and its {n} drawings? This cannot be undone.", tiles.size))) return;
   if (await act("DELETE", `${roundsUrl}/${round.id}`) !== undefined) follow(null);
 });
 $("#wall-nicknames").addEventListener("change", () => {

@@ -1,11 +1,16 @@
-/** Words as people say them: the article a number takes, a model's title inside a sentence. */
+/** Words as people say them: the article a number takes in English, a model's title inside a sentence. */
 
-/** "a 7", "an 8", "an 11", "an 18", "an 80", "an 11000": "an" when the number is read aloud starting with a
- * vowel sound (eight, eleven, eighteen, and their thousands). */
-export function withArticle(number) {
+/** True when English says "an" before the number: "an 8", "an 11", "an 18", "an 80", "an 11000" (read aloud it
+ * starts with a vowel sound: eight, eleven, eighteen, and their thousands). A sentence with "a {digit}" in it
+ * comes as two messages, one with "a" and one with "an", and this chooses (each language translates both). */
+export function takesAn(number) {
   const digits = String(number);
-  const vowel = digits.startsWith("8") || (digits.length % 3 === 2 && /^1[18]/.test(digits));
-  return `${vowel ? "an" : "a"} ${digits}`;
+  return digits.startsWith("8") || (digits.length % 3 === 2 && /^1[18]/.test(digits));
+}
+
+/** "a 7", "an 8": English only, never inside a translated sentence. */
+export function withArticle(number) {
+  return `${takesAn(number) ? "an" : "a"} ${number}`;
 }
 
 /** "The convolutional network" as it reads after other words: "the convolutional network". */

@@ -331,7 +331,7 @@ def test_signing_out_everywhere_ends_another_browsers_session_and_a_copied_cooki
     expect(laptop.locator("#token")).to_be_visible()   # the other browser is signed out too
     assert thief.request.get(f"{url}/api/finetune").status == 403
     assert thief.request.post(f"{url}/api/classroom", data={"collecting": False}, headers=csrf).status == 403
-    assert thief.request.get(f"{url}/api/classroom").json() == {"collecting": True}
+    assert thief.request.get(f"{url}/api/classroom").json() == {"collecting": True, "language": None}
 
 
 PHONE_390 = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 3}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from babel import Locale, numbers
 from babel.support import Translations
-from flask import Blueprint, Flask, current_app, g, jsonify, redirect, request
+from flask import Blueprint, Flask, current_app, jsonify, redirect, request
 from flask_babel import Babel, get_locale, gettext
 from markupsafe import Markup, escape
 
@@ -71,10 +71,11 @@ def class_language() -> str | None:
     """The language the teacher fixed for every device, or None (read once a request). A store that cannot be
     read fixes none."""
     from webapp.http.teacher import read_classroom_setting
-    if "class_language" not in g:
+    key = "digitdraw.class_language"
+    if key not in request.environ:
         chosen = read_classroom_setting(CLASS_LANGUAGE, "")
-        g.class_language = chosen if chosen in LANGUAGES else None
-    return g.class_language
+        request.environ[key] = chosen if chosen in LANGUAGES else None
+    return request.environ[key]
 
 
 def choose_language() -> str:

@@ -40,12 +40,16 @@ from flask import (
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from webapp.http import token_guesses
-from webapp.http.errors import ApiError
+from webapp.http.errors import ApiError, translated
+from webapp.http.language import number
 from webapp.http.requests import json_body
 from webapp.http.security import keep_private, private
+from webapp.sentences import N_
 from webapp.store import EXTENSION as STORE
 from webapp.store import get_store
 from webapp.store.classroom import Classroom
@@ -223,8 +227,8 @@ def require_teacher(action: str, changes_state: bool = True) -> None:
     if not changes_state:
         return
     if not has_current_csrf_token():
-        raise ApiError(403, "This page's security token is missing or out of date: reload the page and "
-                            "try again.")
+        raise ApiError(403, N_("This page's security token is missing or out of date: reload the page and "
+                               "try again."))
 
 
 def teacher_required(action: str, changes_state: bool = True):
@@ -241,8 +245,16 @@ def teacher_required(action: str, changes_state: bool = True):
 
 
 def hours_text() -> str:
+    """How long a sign-in lasts, in the page's language: "8 hours", "1 hour"; a fraction ("0.5 hours") takes the
+    form of many hours (gettext chooses forms by whole numbers)."""
     hours = current_app.config["TEACHER_SESSION_HOURS"]
-    return f"{hours:g} hour{'' if hours == 1 else 's'}"
+    form = int(hours) if float(hours).is_integer() else 100
+    return ngettext("%(hours)s hour", "%(hours)s hours", form, hours=number(hours))
+
+
+def in_words(error: Exception) -> str:
+    """A refusal's sentence in the page's language, or in English when it has no translation."""
+    return translated(error).get("message", str(error))
 
 
 def safe_next(target: str | None) -> str:
@@ -278,8 +290,8 @@ def teacher_page(next_target: str | None, **message):
     """The teacher page: the sign-in form, or the signed-in teacher's controls; `message` an error to show."""
     return render_template("teacher.html", collecting=collecting(), next=safe_next(next_target),
                            session_hours=hours_text(),
-                           max_test_drop=f"{current_app.config['FINETUNE_MAX_TEST_DROP']:g}",
-                           max_drawings_drop=f"{current_app.config['FINETUNE_MAX_DRAWINGS_DROP']:g}",
+                           max_test_drop=current_app.config["FINETUNE_MAX_TEST_DROP"],
+                           max_drawings_drop=current_app.config["FINETUNE_MAX_DRAWINGS_DROP"],
                            held_out_minimum=MIN_HELD_OUT, finetune_unavailable=why_finetuning_unavailable(),
                            **message)
 
@@ -289,22 +301,23 @@ def teacher_page(next_target: str | None, **message):
 def sign_in():
     """The token from the form; a wrong one is a 403 page (logged without the token)."""
     if not has_current_csrf_token():
-        return refused_sign_in("The sign-in form was out of date: try again.", 400)
+        return refused_sign_in(_("The sign-in form was out of date: try again."), 400)
     if not teacher_token():
-        return refused_sign_in("Teacher mode is off on this server: start it with DIGITDRAW_TEACHER_TOKEN set.", 403)
+        return refused_sign_in(_("Teacher mode is off on this server: start it with DIGITDRAW_TEACHER_TOKEN set."), 403)
     try:
         token_guesses.take_guess()
         if not token_matches(request.form.get("token", "")):
             log.warning("teacher sign-in refused: a wrong token from %s", request.remote_addr)
-            return refused_sign_in("That is not the teacher's token.", 403)
+            return refused_sign_in(_("That is not the teacher's token."), 403)
         token_guesses.forget_guesses()
     except token_guesses.TooManyGuesses as refusal:
-        page, status = refused_sign_in(str(refusal), refusal.status)
+        page, status = refused_sign_in(in_words(refusal), refusal.status)
         return page, status, {"Retry-After": str(refusal.retry_after)}
     try:
         session_id = TeacherSessions(get_store()).start(session_seconds())
     except StoreRefused as error:
-        return refused_sign_in(f"The sign-in cannot be recorded right now: {error}", error.status)
+        return refused_sign_in(_("The sign-in cannot be recorded right now: %(reason)s", reason=in_words(error)),
+                               error.status)
     start_new_session()
     session.permanent = True
     session[SESSION_MARK] = fingerprint(teacher_token())
@@ -340,7 +353,7 @@ def refused_sign_in(message: str, status: int):
 def sign_out():
     """End this browser's session in the store too, so a copy of its cookie is refused from now on."""
     if not has_current_csrf_token():
-        return refused_sign_in("The sign-out form was out of date: reload the page and try again.", 400)
+        return refused_sign_in(_("The sign-out form was out of date: reload the page and try again."), 400)
     session_id = session.get(SESSION_ID)
     if isinstance(session_id, str):
         try:
@@ -357,9 +370,9 @@ def sign_out_everywhere():
     """End every teacher session, on every browser, worker and instance: for a cookie that may have been
     copied, or a browser left signed in somewhere."""
     if not has_current_csrf_token():
-        return refused_sign_in("The sign-out form was out of date: reload the page and try again.", 400)
+        return refused_sign_in(_("The sign-out form was out of date: reload the page and try again."), 400)
     if not is_teacher():
-        return refused_sign_in("Only the signed-in teacher can sign every teacher out.", 403)
+        return refused_sign_in(_("Only the signed-in teacher can sign every teacher out."), 403)
     try:
         ended = TeacherSessions(get_store()).end_all()
     except StoreRefused as error:
@@ -373,7 +386,8 @@ def refused_sign_out(error: StoreRefused):
     """The browser keeps its session, still good in the store, so the teacher can sign out again once the
     store can be written: clearing only the cookie would leave any copy of it working."""
     log.warning("teacher sign-out not recorded: %s", error)
-    message = f"Signing out could not be recorded, so the sign-in still counts: {error} Try again in a moment."
+    message = _("Signing out could not be recorded, so the sign-in still counts: %(reason)s Try again in a moment.",
+                reason=in_words(error))
     return teacher_page(None, sign_out_error=message), error.status
 
 
@@ -396,7 +410,7 @@ def change_classroom():
     if not wanted or ("collecting" in wanted and not isinstance(body["collecting"], bool)):
         raise ApiError(400, 'Send JSON such as {"collecting": false} or {"language": "de"}.')
     language = body.get("language") or ""
-    if "language" in wanted and language not in LANGUAGES:
+    if "language" in wanted and (not isinstance(language, str) or language not in ("", *LANGUAGES)):
         raise ApiError(400, f"The class's language is one of {', '.join(LANGUAGES)}, or null for each device's own.")
     if "collecting" in wanted:
         set_collecting(body["collecting"])

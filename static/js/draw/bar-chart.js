@@ -1,6 +1,7 @@
 /** Ten horizontal bars, one per digit; widths follow the probabilities and animate in CSS. */
 
 import { element, percent } from "../dom.js";
+import { t } from "../i18n.js";
 
 export class BarChart {
   constructor(container, { label, compact = false }) {
@@ -19,16 +20,23 @@ export class BarChart {
       row.item.classList.toggle("is-top", digit === top);
       row.item.dataset.probability = value;
       row.value.textContent = probabilities ? percent(value) : "–";
+      row.spoken.textContent = spokenRow(digit, row.value.textContent);
     });
   }
 }
 
+function spokenRow(digit, value) {
+  return t("Digit {digit}: {percent}", { digit, percent: value });
+}
+
+/** A row shows the digit, the bar and the value; a screen reader hears one sentence, "Digit 7: 93.1%". */
 function barRow(digit) {
-  const value = element("span", { class: "bar-value", text: "–" });
+  const spoken = element("span", { class: "visually-hidden", text: spokenRow(digit, "–") });
+  const value = element("span", { class: "bar-value", "aria-hidden": "true", text: "–" });
   const item = element("li", { class: "bar", "data-digit": digit },
-    element("span", { class: "bar-digit" }, element("span", { class: "visually-hidden", text: "Digit " }), String(digit)),
+    spoken,
+    element("span", { class: "bar-digit", "aria-hidden": "true", text: String(digit) }),
     element("span", { class: "bar-track", "aria-hidden": "true" }, element("span", { class: "bar-fill" })),
-    element("span", { class: "visually-hidden", text: ": " }),
     value);
-  return { item, value };
+  return { item, value, spoken };
 }

@@ -2,6 +2,7 @@
 
 import { BarChart } from "./bar-chart.js";
 import { element, percent } from "../dom.js";
+import { t } from "../i18n.js";
 import { inSentence } from "../words.js";
 
 export class CompareView {
@@ -32,12 +33,13 @@ function compareCard(model) {
   const confidence = element("span");
   const holder = element("div");
   const accuracy = model.accuracy === null ? [] : [` · ${percent(model.accuracy, 2)}`,
-    element("span", { class: "not-in-presenter", text: " on test digits" })];
+    element("span", { class: "not-in-presenter", text: " " + t("on test digits") })];
   const root = element("article", { class: "compare-card", "data-model": model.name },
     element("header", {}, element("h3", { text: model.title }),
       element("small", { class: "muted" }, model.name, ...accuracy)),
     element("p", { class: "compare-answer" }, digit, confidence),
     holder);
-  const bars = new BarChart(holder, { label: `Probabilities from ${inSentence(model.title)}`, compact: true });
+  const bars = new BarChart(holder, { label: t("Probabilities from {model}", { model: inSentence(model.title) }),
+    compact: true });
   return { root, digit, confidence, bars };
 }

@@ -2,9 +2,10 @@
 
 import { BarChart } from "./bar-chart.js";
 import { element, percent } from "../dom.js";
-import { withArticle } from "../words.js";
+import { count, t, tn } from "../i18n.js";
+import { takesAn } from "../words.js";
 
-const EMPTY_MESSAGE = "Draw a digit in the box and I will read it as you draw.";
+const EMPTY_MESSAGE = t("Draw a digit in the box and I will read it as you draw.");
 
 export class ResultView {
   constructor(root, { unsureThreshold }) {
@@ -17,7 +18,7 @@ export class ResultView {
     this.error = root.querySelector("#error");
     this.numberDigits = root.querySelector("#number-digits");
     this.chips = root.querySelector("#digit-chips");
-    this.bars = new BarChart(root.querySelector("#bars"), { label: "Probability of each digit" });
+    this.bars = new BarChart(root.querySelector("#bars"), { label: t("Probability of each digit") });
     this.result = null;
   }
 
@@ -47,7 +48,7 @@ export class ResultView {
   show(result, mode) {
     this.error.textContent = "";
     if (result.digit === null) {
-      this.showEmpty("I see no ink yet. Draw a digit, a bit bigger or darker.");
+      this.showEmpty(t("I see no ink yet. Draw a digit, a bit bigger or darker."));
       return;
     }
     this.result = result;
@@ -80,7 +81,8 @@ export class ResultView {
   showChips(result) {
     this.chips.replaceChildren(...result.digits.map((found, index) => {
       const chip = element("button", { type: "button", class: "digit-chip", "aria-pressed": "false",
-        "aria-label": `Digit ${index + 1}: ${found.digit}, ${percent(found.confidence)} sure` },
+        "aria-label": t("Digit {position}: {digit}, {percent} sure",
+          { position: count(index + 1), digit: found.digit, percent: percent(found.confidence) }) },
       element("img", { class: "pixelated", src: result.inputs?.[index] ?? "", alt: "", width: 28, height: 28 }),
       element("strong", { text: String(found.digit) }),
       element("small", { text: percent(found.confidence, 0) }));
@@ -93,7 +95,7 @@ export class ResultView {
     this.input.hidden = !source;
     if (source) {
       this.input.src = source;
-      this.input.alt = `The 28 by 28 pixel image the model reads as ${digit}`;
+      this.input.alt = t("The 28 by 28 pixel image the model reads as {digit}", { digit });
     } else {
       this.input.removeAttribute("src");
       this.input.alt = "";
@@ -110,17 +112,24 @@ function runnerUp(probabilities) {
   return ranked[1][1];
 }
 
+/** "It's a 7." or, unsure, "Not sure. Maybe an 8, maybe a 3?" (the two digits differ, so only one is an 8). */
 function digitSentence(found, unsure) {
-  if (!unsure) return `It's ${withArticle(found.digit)}.`;
-  return `Not sure. Maybe ${withArticle(found.digit)}, maybe ${withArticle(runnerUp(found.probabilities))}?`;
+  const digit = found.digit;
+  if (!unsure) return takesAn(digit) ? t("It's an {digit}.", { digit }) : t("It's a {digit}.", { digit });
+  const values = { first: digit, second: runnerUp(found.probabilities) };
+  if (takesAn(values.first)) return t("Not sure. Maybe an {first}, maybe a {second}?", values);
+  if (takesAn(values.second)) return t("Not sure. Maybe a {first}, maybe an {second}?", values);
+  return t("Not sure. Maybe a {first}, maybe a {second}?", values);
 }
 
 function numberSentence(result, unsureThreshold) {
-  const count = result.digits.length;
-  const read = `${count} digit${count === 1 ? "" : "s"}, read left to right.`;
   const unclear = result.digits.findIndex((found) => found.confidence < unsureThreshold);
-  if (unclear < 0) return read;
+  if (unclear < 0) {
+    return tn("{n} digit, read left to right.", "{n} digits, read left to right.", result.digits.length);
+  }
   const found = result.digits[unclear];
-  const other = runnerUp(found.probabilities);
-  return `Digit ${unclear + 1} is unclear: ${withArticle(found.digit)} or ${withArticle(other)}?`;
+  const values = { position: count(unclear + 1), first: found.digit, second: runnerUp(found.probabilities) };
+  if (takesAn(values.first)) return t("Digit {position} is unclear: an {first} or a {second}?", values);
+  if (takesAn(values.second)) return t("Digit {position} is unclear: a {first} or an {second}?", values);
+  return t("Digit {position} is unclear: a {first} or a {second}?", values);
 }

@@ -11,7 +11,8 @@
 
 import { postForm, requestJson } from "../api.js";
 import { percent } from "../dom.js";
-import { withArticle } from "../words.js";
+import { t } from "../i18n.js";
+import { takesAn } from "../words.js";
 import { askEvery } from "../poll.js";
 import { clearHeatMap, drawHeatMap, heatMapLabel } from "../heat-map.js";
 
@@ -70,18 +71,18 @@ export class RoundPanel {
     document.body.classList.toggle("in-round", Boolean(round));
     if (!round) return;
     this.prompt.textContent = round.prompt;
-    this.nickname.textContent = `You are ${round.nickname}`;
+    this.nickname.textContent = t("You are {nickname}", { nickname: round.nickname });
     this.digits.hidden = round.kind !== "any";
-    this.kicker.textContent = round.fool ? "Fool the model" : "Class round";
+    this.kicker.textContent = round.fool ? t("Fool the model") : t("Class round");
     this.hint.hidden = !round.fool;
     this.root.classList.toggle("is-fool", Boolean(round.fool));
     if (changed) {
       for (const input of this.digits.querySelectorAll("input")) input.checked = false;
-      this.say("Draw on the pad, then send it.");
+      this.say(t("Draw on the pad, then send it."));
       this.showLooked(null);
     }
-    if (round.state === "paused") this.say("Your teacher has paused the round: wait a moment.");
-    else if (this.status.dataset.paused === "true") this.say("The round goes on: draw, then send.");
+    if (round.state === "paused") this.say(t("Your teacher has paused the round: wait a moment."));
+    else if (this.status.dataset.paused === "true") this.say(t("The round goes on: draw, then send."));
     this.status.dataset.paused = String(round.state === "paused");
     this.updateButton();
   }
@@ -106,7 +107,7 @@ export class RoundPanel {
     const round = this.round;
     const needsDigit = round?.kind === "any" && this.chosenDigit() === null;
     this.send.disabled = !round || round.state !== "open" || !this.hasDrawing || needsDigit || this.sending;
-    this.send.title = needsDigit ? "Choose which digit you drew first." : "";
+    this.send.title = needsDigit ? t("Choose which digit you drew first.") : "";
   }
 
   say(text, tone = "") {
@@ -120,20 +121,16 @@ export class RoundPanel {
     if (!round || !drawing) return;
     this.sending = true;
     this.updateButton();
-    this.say("Sending…");
+    this.say(t("Sending…"));
     this.showLooked(null);
     try {
       const url = `${this.root.dataset.currentUrl.replace(/current$/, "")}${round.id}/drawings`;
       const sent = await postForm(url, { image: drawing.blob, label: round.kind === "any" ? this.chosenDigit() : null });
-      const reading = `The model read ${withArticle(sent.digit)} (${percent(sent.confidence, 0)} sure)`;
       if (round.fool) {
-        this.say(sent.right ? `Sent ✓ ${reading}: not fooled this time. Try a trickier ${sent.label}!`
-          : `You fooled it! It read your ${sent.label} as ${withArticle(sent.digit)} (${percent(sent.confidence, 0)} sure).`,
-        sent.right ? "" : "fooled");
+        this.say(sentSentence(sent, true), sent.right ? "" : "fooled");
         this.showLooked(sent);
       } else {
-        this.say(`Sent ✓ ${reading}${sent.right ? ": right!" : `, but you drew ${withArticle(sent.label)}.`}`,
-          sent.right ? "right" : "wrong");
+        this.say(sentSentence(sent, false), sent.right ? "right" : "wrong");
       }
       this.onSent(sent);
     } catch (error) {
@@ -144,4 +141,26 @@ export class RoundPanel {
       this.updateButton();
     }
   }
+}
+
+/** What the model read of a sent drawing, whether it was right, and in a "fool the model" round whether it was
+ * fooled. `digit` (what it read) and `label` (what was drawn) differ when it was wrong, so at most one is an 8. */
+function sentSentence({ digit, label, confidence, right }, fool) {
+  const values = { digit, label, percent: percent(confidence, 0) };
+  if (fool && right) {
+    return takesAn(digit)
+      ? t("Sent ✓ The model read an {digit} ({percent} sure): not fooled this time. Try a trickier {label}!", values)
+      : t("Sent ✓ The model read a {digit} ({percent} sure): not fooled this time. Try a trickier {label}!", values);
+  }
+  if (fool) {
+    return takesAn(digit) ? t("You fooled it! It read your {label} as an {digit} ({percent} sure).", values)
+      : t("You fooled it! It read your {label} as a {digit} ({percent} sure).", values);
+  }
+  if (right) {
+    return takesAn(digit) ? t("Sent ✓ The model read an {digit} ({percent} sure): right!", values)
+      : t("Sent ✓ The model read a {digit} ({percent} sure): right!", values);
+  }
+  if (takesAn(digit)) return t("Sent ✓ The model read an {digit} ({percent} sure), but you drew a {label}.", values);
+  if (takesAn(label)) return t("Sent ✓ The model read a {digit} ({percent} sure), but you drew an {label}.", values);
+  return t("Sent ✓ The model read a {digit} ({percent} sure), but you drew a {label}.", values);
 }

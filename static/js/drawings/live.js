@@ -7,6 +7,7 @@
 
 import { requestJson } from "../api.js";
 import { element } from "../dom.js";
+import { count, t, tn } from "../i18n.js";
 import { askEvery } from "../poll.js";
 import { tileFor } from "./tiles.js";
 
@@ -16,22 +17,18 @@ const totalText = document.getElementById("drawings-total");
 const gridEmpty = document.getElementById("grid-empty");
 const waitingNote = document.getElementById("grid-waiting");
 
-/** "12 drawings", "1 drawing". */
-function drawingsText(count) {
-  return `${count} drawing${count === 1 ? "" : "s"}`;
-}
-
 /** "93.1 %" as the page writes it (a no-break space before the sign). */
 function accuracyText(accuracy) {
-  return accuracy === null ? "not yet" : `${(accuracy * 100).toFixed(1)}\u00a0%`;
+  if (accuracy === null) return t("not yet");
+  return t("{percent}\u00a0%", { percent: count(Number((accuracy * 100).toFixed(1)), 1) });
 }
 
 function showCounts(labelCounts) {
-  const total = labelCounts.reduce((sum, count) => sum + count, 0);
-  totalText.textContent = drawingsText(total);
+  const total = labelCounts.reduce((sum, each) => sum + each, 0);
+  totalText.textContent = tn("{n} drawing", "{n} drawings", total);
   for (const link of document.querySelectorAll(".label-filter a[data-label]")) {
     const label = link.dataset.label;
-    link.querySelector(".count").textContent = String(label === "" ? total : labelCounts[Number(label)]);
+    link.querySelector(".count").textContent = count(label === "" ? total : labelCounts[Number(label)]);
   }
   for (const id of ["scores", "confusion-card"]) {
     const part = document.getElementById(id);
@@ -47,9 +44,11 @@ function showScore(score) {
   accuracy.textContent = accuracyText(score.accuracy);
   const catchingUp = score.read < score.drawings
     ? [" ", element("span", { class: "model-catching-up", "data-model": score.name,
-      text: `(${score.read} of ${score.drawings} drawings read so far; more on each visit)` })]
+      text: tn("({read} of {n} drawing read so far; more on each visit)",
+        "({read} of {n} drawings read so far; more on each visit)", score.drawings, { read: count(score.read) }) })]
     : [];
-  accuracy.nextElementSibling.replaceChildren(`${score.errors} of ${score.read}`, ...catchingUp);
+  accuracy.nextElementSibling.replaceChildren(
+    t("{errors} of {read}", { errors: count(score.errors), read: count(score.read) }), ...catchingUp);
 }
 
 /** The matrix of the model it shows: counts, and each cell's shade (a fifth of its row per step). */
@@ -59,13 +58,26 @@ function showConfusion(scores) {
   if (!score) return;
   table.querySelectorAll("tbody tr").forEach((row, drawn) => {
     const counts = score.confusion_matrix[drawn];
-    const rowTotal = counts.reduce((sum, count) => sum + count, 0);
+    const rowTotal = counts.reduce((sum, each) => sum + each, 0);
     row.querySelectorAll("td").forEach((cell, read) => {
       const heat = rowTotal ? Math.round((counts[read] / rowTotal) * 5) : 0;
-      cell.textContent = String(counts[read]);
+      cell.textContent = count(counts[read]);
       cell.className = `${read === drawn ? "right" : "wrong"} heat-${heat}${counts[read] ? "" : " zero"}`;
     });
   });
+}
+
+/** "(3 new: shown when the pointer leaves the drawings)", and whether more arrived than one answer holds. */
+function waitingText(waiting, skipped) {
+  if (waiting && skipped) {
+    return tn("({n} new: shown when the pointer leaves the drawings; more arrived than fit: reload to see every one)",
+      "({n} new: shown when the pointer leaves the drawings; more arrived than fit: reload to see every one)", waiting);
+  }
+  if (waiting) {
+    return tn("({n} new: shown when the pointer leaves the drawings)",
+      "({n} new: shown when the pointer leaves the drawings)", waiting);
+  }
+  return skipped ? t("(more arrived than fit: reload to see every one)") : "";
 }
 
 /**
@@ -81,10 +93,7 @@ export function followDrawings(grid, hold) {
   let skipped = false;  // more arrived between two questions than one answer holds
 
   function noteWaiting() {
-    const parts = [];
-    if (waiting.length) parts.push(`${waiting.length} new: shown when the pointer leaves the drawings`);
-    if (skipped) parts.push("more arrived than fit: reload to see every one");
-    waitingNote.textContent = parts.length ? `(${parts.join("; ")})` : "";
+    waitingNote.textContent = waitingText(waiting.length, skipped);
   }
 
   function showWaiting() {

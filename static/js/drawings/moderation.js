@@ -9,6 +9,7 @@
  */
 
 import { element } from "../dom.js";
+import { t, tn } from "../i18n.js";
 import { teacherRequest } from "../teacher.js";
 
 const UNDO_MS = 8000;
@@ -40,11 +41,12 @@ function say(text, isError = false) {
 function showOriginal(grid, tile) {
   const id = tile.dataset.id;
   const input = tile.querySelector("img");
-  dialog.querySelector("h2").textContent = `Drawing #${id}: ${tile.querySelector(".drawing-label").textContent.replace(/^#\d+: /, "")}`;
+  const label = tile.querySelector(".drawing-label").textContent;   // "#12: a 7"
+  dialog.querySelector("h2").textContent = t("Drawing {label}", { label });
   originalImage.src = urlFor(grid.dataset.originalUrl, id);
-  originalImage.alt = `Drawing #${id} as it was drawn`;
+  originalImage.alt = t("Drawing #{id} as it was drawn", { id });
   originalInput.src = input.src;
-  originalInput.alt = `Drawing #${id} as the model read it, 28 by 28 pixels`;
+  originalInput.alt = t("Drawing #{id} as the model read it, 28 by 28 pixels", { id });
   dialog.showModal();
 }
 
@@ -56,12 +58,13 @@ function startDeleting(tile, button) {
   const id = tile.dataset.id;
   const hadFocus = document.activeElement === button;
   const undo = element("button", { type: "button", class: "button small button-primary", "data-action": "undo",
-    "aria-label": `Undo deleting drawing #${id}`, text: "Undo" });
-  tile.append(element("span", { class: "drawing-deleted" }, element("span", { text: "Deleted" }), undo));
+    "aria-label": t("Undo deleting drawing #{id}", { id }), text: t("Undo") });
+  tile.append(element("span", { class: "drawing-deleted" }, element("span", { text: t("Deleted") }), undo));
   tile.classList.add("is-deleting");
   setToolsEnabled(tile, false);
   waiting.set(tile, setTimeout(() => finishDeleting(tile), UNDO_MS));
-  say(`Drawing #${id} deleted. Undo on its tile within ${UNDO_MS / 1000} seconds keeps it.`);
+  say(tn("Drawing #{id} deleted. Undo on its tile within {n} second keeps it.",
+    "Drawing #{id} deleted. Undo on its tile within {n} seconds keeps it.", UNDO_MS / 1000, { id }));
   if (hadFocus) undo.focus();
 }
 
@@ -78,7 +81,7 @@ function undoDeleting(tile) {
   clearTimeout(waiting.get(tile));
   waiting.delete(tile);
   restore(tile);
-  say(`Drawing #${tile.dataset.id} is kept.`);
+  say(t("Drawing #{id} is kept.", { id: tile.dataset.id }));
 }
 
 /** The tile stays, marked "Deleted", until the pointer is off the drawings. */
@@ -93,14 +96,14 @@ async function finishDeleting(tile, { keepalive = false } = {}) {
   tile.querySelector("[data-action='undo']")?.remove();   // too late to take it back
   try {
     await teacherRequest("DELETE", urlFor(tile.parentElement.dataset.deleteUrl, id), undefined, { keepalive });
-    markGone(tile, `Drawing #${id} is deleted.`);
+    markGone(tile, t("Drawing #{id} is deleted.", { id }));
   } catch (error) {
     if (error.status === 404) {
-      markGone(tile, `Drawing #${id} was already gone: taken back by its student or deleted elsewhere.`);
+      markGone(tile, t("Drawing #{id} was already gone: taken back by its student or deleted elsewhere.", { id }));
       return;
     }
     restore(tile);
-    say(`Drawing #${id} was not deleted: ${error.message}`, true);
+    say(t("Drawing #{id} was not deleted: {reason}", { id, reason: error.message }), true);
   }
 }
 
@@ -127,6 +130,6 @@ export function moderate(grid, pointerHold) {
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") deleteWaitingNow();
   });
-  originalImage.addEventListener("error", () => say("The drawing as it was drawn could not be loaded: "
-    + "it may have been deleted, or your sign-in ended (sign in again on the teacher page).", true));
+  originalImage.addEventListener("error", () => say(t("The drawing as it was drawn could not be loaded: "
+    + "it may have been deleted, or your sign-in ended (sign in again on the teacher page)."), true));
 }

@@ -1,7 +1,11 @@
 /** Test digits as small pictures with what the model said, and its ten probabilities as a sparkline. */
 
 import { element, percent } from "../dom.js";
-import { withArticle } from "../words.js";
+import { t } from "../i18n.js";
+import { takesAn } from "../words.js";
+
+/** "a 3", "an 8". */
+const aDigit = (digit) => (takesAn(digit) ? t("an {digit}", { digit }) : t("a {digit}", { digit }));
 
 /** `record` is {image, true, predicted, confidence, probabilities} from the report. */
 export function digitFigure(record) {
@@ -13,15 +17,18 @@ export function digitFigure(record) {
     return bar;
   }));
   const caption = right
-    ? element("figcaption", {}, element("strong", { text: withArticle(record.true) }),
+    ? element("figcaption", {}, element("strong", { text: aDigit(record.true) }),
       element("span", { class: "said", text: percent(record.confidence) }))
     : element("figcaption", {},
-      element("strong", { text: `${record.true} → ${record.predicted}` }),
-      element("span", { class: "said", text: `said ${record.predicted}: ${percent(record.confidence, 0)}` }),
-      element("span", { class: "truth", text: `is ${record.true}: ${percent(chances[record.true], 0)}` }));
+      element("strong", { text: t("{digit} → {predicted}", { digit: record.true, predicted: record.predicted }) }),
+      element("span", { class: "said",
+        text: t("said {digit}: {chance}", { digit: record.predicted, chance: percent(record.confidence, 0) }) }),
+      element("span", { class: "truth",
+        text: t("is {digit}: {chance}", { digit: record.true, chance: percent(chances[record.true], 0) }) }));
   return element("figure", { class: right ? "digit right" : "digit wrong" },
     element("img", { class: "pixelated", src: record.image, width: 28, height: 28,
-      alt: right ? `A test ${record.true}, read right` : `A test ${record.true}, read as ${record.predicted}` }),
+      alt: right ? t("A test {digit}, read right", { digit: record.true })
+        : t("A test {digit}, read as {predicted}", { digit: record.true, predicted: record.predicted }) }),
     caption, spark);
 }
 
@@ -38,6 +45,7 @@ export function sampleGrid(samples) {
     return { sample, rank };
   }).sort((a, b) => a.rank - b.rank || a.sample.label - b.sample.label).map(({ sample }) => sample);
   return element("div", { class: "samples-grid" }, ...ranked.map((sample) => element("figure", { class: "digit" },
-    element("img", { class: "pixelated", src: sample.image, width: 28, height: 28, alt: `A training ${sample.label}` }),
+    element("img", { class: "pixelated", src: sample.image, width: 28, height: 28,
+      alt: t("A training {digit}", { digit: sample.label }) }),
     element("figcaption", {}, element("strong", { text: String(sample.label) })))));
 }

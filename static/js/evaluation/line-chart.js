@@ -1,6 +1,7 @@
 /** A small SVG line chart: values per epoch, one line per series, ticks at round numbers. */
 
 import { svgElement } from "../dom.js";
+import { count, t } from "../i18n.js";
 
 const WIDTH = 360;
 const HEIGHT = 220;
@@ -43,17 +44,18 @@ export function lineChart({ label, series, domain: [low, high], format }) {
   }
   for (const epoch of epochTicks(epochs)) {
     chart.append(svgElement("text", { class: "tick", x: x(epoch), y: HEIGHT - MARGIN.bottom + 16,
-      "text-anchor": "middle", text: String(epoch) }));
+      "text-anchor": "middle", text: count(epoch) }));
   }
   chart.append(svgElement("text", { class: "axis-label", x: MARGIN.left + plotWidth / 2, y: HEIGHT - 4,
-    "text-anchor": "middle", text: "passes over the training digits (epochs)" }));
+    "text-anchor": "middle", text: t("passes over the training digits (epochs)") }));
   for (const { name, values, className } of series) {
     const points = values.map((value, index) => [x(index + 1), y(value)]);
     chart.append(svgElement("polyline", { class: `series ${className}`,
       points: points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(" ") }));
     values.forEach((value, index) => chart.append(svgElement("circle", { class: `dot ${className}`,
       cx: points[index][0].toFixed(1), cy: points[index][1].toFixed(1), r: 3 },
-    svgElement("title", { text: `${name}, epoch ${index + 1}: ${format(value, true)}` }))));
+    svgElement("title", { text: t("{series}, epoch {epoch}: {value}",
+      { series: name, epoch: count(index + 1), value: format(value, true) }) }))));
   }
   return chart;
 }

@@ -6,6 +6,7 @@
 import { postForm, requestJson } from "../api.js";
 import { element } from "../dom.js";
 import { drawHeatMap, heatMapLabel } from "../heat-map.js";
+import { count, t, tn } from "../i18n.js";
 import { inSentence } from "../words.js";
 
 /** The gallery of wrong digits, each figure a button that explains it below the gallery. */
@@ -17,8 +18,8 @@ export function explainableGallery(gallery, records, { url, model, title }) {
     figure.classList.add("why-button");
     figure.setAttribute("role", "button");
     figure.setAttribute("tabindex", "0");
-    figure.setAttribute("aria-label",
-      `Where ${inSentence(title)} looked: a test ${record.true} it read as ${record.predicted}`);
+    figure.setAttribute("aria-label", t("Where {model} looked: a test {digit} it read as {predicted}",
+      { model: inSentence(title), digit: record.true, predicted: record.predicted }));
     const open = () => explainWrong(detail, record, { url, model, title });
     figure.addEventListener("click", open);
     figure.addEventListener("keydown", (event) => {
@@ -33,23 +34,25 @@ export function explainableGallery(gallery, records, { url, model, title }) {
 async function explainWrong(detail, record, { url, model, title }) {
   const ticket = String(Number(detail.dataset.ticket ?? 0) + 1);   // a newer click wins over a slower answer
   detail.dataset.ticket = ticket;
-  detail.replaceChildren(element("p", { class: "muted", text: "Looking inside…" }));
+  detail.replaceChildren(element("p", { class: "muted", text: t("Looking inside…") }));
   const image = blobOf(record.image);
   try {
     const answers = await Promise.all([record.true, record.predicted].map((target) =>
       postForm(url, { image, model, target })));
     if (detail.dataset.ticket !== ticket) return;
     const again = answers[0].digit;   // the picture goes through the preprocessing once more
+    const read = { digit: record.true, model: inSentence(title), predicted: record.predicted, again };
     detail.replaceChildren(
-      element("p", { text: `A test ${record.true} that ${inSentence(title)} read as ${record.predicted}`
-        + (again === record.predicted ? ":" : ` (read again from its picture, it says ${again}):`) }),
+      element("p", { text: again === record.predicted
+        ? t("A test {digit} that {model} read as {predicted}:", read)
+        : t("A test {digit} that {model} read as {predicted} (read again from its picture, it says {again}):", read) }),
       element("div", { class: "why-pair" }, ...answers.map((answer, index) => {
         const canvas = element("canvas", { width: 280, height: 280, role: "img",
           "aria-label": heatMapLabel(answer.target, answer.evidence > 0 ? answer.saliency : null) });
         drawHeatMap(canvas, answer.input, answer.saliency);
         return element("figure", {}, canvas, element("figcaption", {
-          text: index === 0 ? `Where it looked for ${answer.target}, the true digit`
-            : `Where it looked for ${answer.target}, what it said` }));
+          text: index === 0 ? t("Where it looked for {digit}, the true digit", { digit: answer.target })
+            : t("Where it looked for {digit}, what it said", { digit: answer.target }) }));
       })));
   } catch (error) {
     if (detail.dataset.ticket === ticket) detail.replaceChildren(element("p", { class: "notice", text: error.message }));
@@ -69,17 +72,24 @@ export async function firstLayerFilters(url) {
     const inside = await requestJson(url);
     if (!inside.filters) {
       const first = inside.layers.find((layer) => layer.kind === "dense");
-      return element("p", { class: "muted" }, "No stroke patterns to show: its first layer's "
-        + `${first?.shape.join("×") ?? ""} units each weigh every pixel of the digit at once. `,
-      element("small", { class: "technical", text: `(no convolution; ${first?.name ?? "dense"})` }));
+      const units = first?.shape.join("×") ?? "";
+      return element("p", { class: "muted" },
+        t("No stroke patterns to show: its first layer's {units} units each weigh every pixel of the digit at once.",
+          { units }), " ",
+        element("small", { class: "technical",
+          text: t("(no convolution; {layer})", { layer: first?.name ?? "dense" }) }));
     }
+    const { filters } = inside;
     return element("figure", { class: "filters" },
-      element("img", { class: "pixelated", src: inside.filters.image,
-        alt: `The ${inside.filters.count} filters of ${inside.filters.layer}: light where a filter wants ink, `
-          + "dark where it wants none" }),
-      element("figcaption", {}, `${inside.filters.count} stroke patterns its first look searches for, `
-        + `${inside.filters.size.join(" by ")} pixels each `,
-      element("small", { class: "technical", text: `(filters of ${inside.filters.layer})` })));
+      element("img", { class: "pixelated", src: filters.image,
+        alt: tn("The {n} filter of {layer}: light where a filter wants ink, dark where it wants none",
+          "The {n} filters of {layer}: light where a filter wants ink, dark where it wants none", filters.count,
+          { layer: filters.layer }) }),
+      element("figcaption", {},
+        tn("{n} stroke pattern its first look searches for, {height} by {width} pixels each",
+          "{n} stroke patterns its first look searches for, {height} by {width} pixels each", filters.count,
+          { height: count(filters.size[0]), width: count(filters.size[1]) }), " ",
+        element("small", { class: "technical", text: t("(filters of {layer})", { layer: filters.layer }) })));
   } catch (error) {
     return element("p", { class: "notice", text: error.message });
   }

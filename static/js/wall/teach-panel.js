@@ -9,6 +9,7 @@
 
 import { requestJson } from "../api.js";
 import { element, percent } from "../dom.js";
+import { count, percent as localePercent, t, tn } from "../i18n.js";
 import { teacherRequest } from "../teacher.js";
 
 const PROGRESS_EVERY_MS = 1000;
@@ -23,17 +24,26 @@ function passing(error) {
 }
 
 const SPLIT_WORDS = {
-  held_out: ["Kept aside (never learnt from)", "the honest test: drawings it has never seen"],
-  learnt: ["Learnt from", "a test on these flatters the model: it has seen them"],
-  not_learnt: ["Sent after teaching began", "new to both versions"],
+  held_out: [t("Kept aside (never learnt from)"), t("the honest test: drawings it has never seen")],
+  learnt: [t("Learnt from"), t("a test on these flatters the model: it has seen them")],
+  not_learnt: [t("Sent after teaching began"), t("new to both versions")],
 };
+
+/** "0.04" -> 2: the decimals a number in a progress line was written with. */
+const decimals = (number) => (number.split(".")[1] ?? "").length;
 
 /** A run's progress line for the class: "epoch 2/3: loss 0.04, accuracy 99.11%" in plain words. */
 function plainLine(line) {
-  const pass = line.trim().match(/^epoch (\d+)\/(\d+): loss ([\d.]+), accuracy ([\d.]+%)$/);
+  const pass = line.trim().match(/^epoch (\d+)\/(\d+): loss ([\d.]+), accuracy ([\d.]+)%$/);
   if (!pass) return line.trim().replace(/^\[\d\/\d\] /, "");
-  return `Pass ${pass[1]} of ${pass[2]} over the examples: ${pass[4]} right (mistake score ${pass[3]})`;
+  const [, number, passes, loss, accuracy] = pass;
+  return t("Pass {number} of {passes} over the examples: {accuracy} right (mistake score {loss})", {
+    number: count(Number(number)), passes: count(Number(passes)),
+    accuracy: localePercent(Number(accuracy) / 100, decimals(accuracy)), loss: count(Number(loss), decimals(loss)) });
 }
+
+/** "3 of 5", the locale's way. */
+const ofTotal = (right, total) => t("{right} of {total}", { right: count(right), total: count(total) });
 
 export class TeachPanel {
   /**
@@ -96,7 +106,10 @@ export class TeachPanel {
     this.$("#teach-one-device-reason").textContent = readiness.one_device_reason ?? "";
     if (this.watching) return;   // a run's own words win
     if (!readiness.tools_ready) this.say(readiness.reason, "error");
-    else if (readiness.needed) this.say(`The class needs ${readiness.needed} more drawings before the model can learn from them.`);
+    else if (readiness.needed) {
+      this.say(tn("The class needs {n} more drawing before the model can learn from them.",
+        "The class needs {n} more drawings before the model can learn from them.", readiness.needed));
+    }
     else this.say("");
   }
 
@@ -104,7 +117,7 @@ export class TeachPanel {
     if (!this.round) return;
     const button = this.$("#teach-start");
     button.disabled = true;
-    this.say("Starting…");
+    this.say(t("Starting…"));
     try {
       await teacherRequest("POST", `${this.roundsUrl}/${this.round.id}/teach`, {
         model: this.modelChoice.value, allow_one_device: this.$("#teach-allow-one-device").checked });
@@ -144,19 +157,22 @@ export class TeachPanel {
     progress.scrollTop = progress.scrollHeight;
     this.root.dataset.run = run.state;
     if (running) {
-      this.say(`Teaching ${this.titleOf(run.model)}… the class can keep drawing.`);
+      this.say(t("Teaching {model}… the class can keep drawing.", { model: this.titleOf(run.model) }));
       this.timer = setTimeout(() => this.followRun(), PROGRESS_EVERY_MS);
       return;
     }
     const result = run.result ?? {};
     if (run.state === "published") {
-      this.say(`Version ${result.version} of ${this.titleOf(run.model)} is ready and served. `
-        + `MNIST test: ${percent(result.before.mnist_test, 2)} → ${percent(result.after.mnist_test, 2)}.`, "good");
+      this.say(t("Version {version} of {model} is ready and served. MNIST test: {before} → {after}.", {
+        version: result.version, model: this.titleOf(run.model),
+        before: percent(result.before.mnist_test, 2), after: percent(result.after.mnist_test, 2) }), "good");
       if (!this.replayed || this.replayed.new.id !== result.version_id) this.replay(run.model, result.version_id);
     } else if (run.state === "refused") {
-      this.say(`Not used: ${result.reason} Version ${result.parent_version} stays.`, "error");
+      this.say(t("Not used: {reason} Version {version} stays.",
+        { reason: result.reason, version: result.parent_version }), "error");
     } else if (run.state === "failed") {
-      this.say(`Teaching failed: ${result.reason ?? "the run stopped."}`, "error");
+      this.say(result.reason == null ? t("Teaching failed: the run stopped.")
+        : t("Teaching failed: {reason}", { reason: result.reason }), "error");
     }
   }
 
@@ -184,11 +200,11 @@ export class TeachPanel {
       } catch (error) {
         if (mine !== this.turn) return;
         if (!passing(error) || failures === REPLAY_TRIES) {
-          this.say(`${error.message} Press "Replay again" to try once more.`, "error");
+          this.say(t("{error} Press \"Replay again\" to try once more.", { error: error.message }), "error");
           return;
         }
         failures += 1;
-        this.say(`${error.message} Trying again…`);
+        this.say(t("{error} Trying again…", { error: error.message }));
         await pause(REPLAY_AGAIN_MS * 2 ** (failures + 1));
         if (mine !== this.turn) return;
         continue;
@@ -201,7 +217,7 @@ export class TeachPanel {
         this.onReplay(replay);
         return;
       }
-      this.say(`Reading the drawings again… ${replay.left} left.`);
+      this.say(t("Reading the drawings again… {left} left.", { left: count(replay.left) }));
       await pause(REPLAY_AGAIN_MS);
       if (mine !== this.turn) return;
     }
@@ -211,30 +227,35 @@ export class TeachPanel {
     const { old, new: now } = replay;
     const view = this.$("#teach-replay-view");
     view.hidden = false;
-    this.$("#teach-headline").textContent = `Version ${old.number} read ${replay.all.old_right} of ${replay.all.drawings}, `
-      + `version ${now.number} reads ${replay.all.new_right} of ${replay.all.drawings}.`;
+    this.$("#teach-headline").textContent = t("Version {old} read {old_right} of {drawings}, version {new} reads "
+      + "{new_right} of {drawings}.", { old: old.number, new: now.number, old_right: count(replay.all.old_right),
+      new_right: count(replay.all.new_right), drawings: count(replay.all.drawings) });
     const rows = Object.entries(replay.groups).filter(([, group]) => group.drawings).map(([split, group]) => {
       const [title, note] = SPLIT_WORDS[split];
       return element("tr", { "data-split": split },
         element("th", { scope: "row" }, element("span", { text: title }), element("small", { text: note })),
-        element("td", { text: `${group.old_right} of ${group.drawings}` }),
-        element("td", { text: `${group.new_right} of ${group.drawings}` }));
+        element("td", { text: ofTotal(group.old_right, group.drawings) }),
+        element("td", { text: ofTotal(group.new_right, group.drawings) }));
     });
-    const head = element("tr", {}, element("th", { scope: "col", text: "drawings" }),
-      element("th", { scope: "col", text: `version ${old.number}` }), element("th", { scope: "col", text: `version ${now.number}` }));
+    const head = element("tr", {}, element("th", { scope: "col", text: t("drawings") }),
+      element("th", { scope: "col", text: t("version {number}", { number: old.number }) }),
+      element("th", { scope: "col", text: t("version {number}", { number: now.number }) }));
     this.$("#teach-groups").replaceChildren(element("thead", {}, head), element("tbody", {}, ...rows));
 
     const mnist = replay.mnist_test;
-    const costs = [element("li", { text: `MNIST test (10,000 digits): ${mnist.old == null ? "–" : percent(mnist.old, 2)} → `
-      + `${mnist.new == null ? "–" : percent(mnist.new, 2)}` })];
+    const score = (value) => (value == null ? "–" : percent(value, 2));
+    const costs = [element("li", { text: t("MNIST test (10,000 digits): {before} → {after}",
+      { before: score(mnist.old), after: score(mnist.new) }) })];
     for (const earlier of replay.earlier_rounds) {
-      costs.push(element("li", { text: `Round ${earlier.id} (${earlier.prompt}): ${earlier.old_right} of ${earlier.drawings} → `
-        + `${earlier.new_right} of ${earlier.drawings}` }));
+      costs.push(element("li", { text: t("Round {round} ({prompt}): {before} → {after}", { round: earlier.id,
+        prompt: earlier.prompt, before: ofTotal(earlier.old_right, earlier.drawings),
+        after: ofTotal(earlier.new_right, earlier.drawings) }) }));
     }
     this.$("#teach-costs").replaceChildren(...costs);
     const serve = this.$("#teach-serve");
     const other = now.current ? old : now;
-    serve.textContent = now.current ? `Go back to version ${old.number}` : `Serve version ${now.number} again`;
+    serve.textContent = now.current ? t("Go back to version {number}", { number: old.number })
+      : t("Serve version {number} again", { number: now.number });
     serve.dataset.versionId = String(other.id);
     serve.disabled = !old.current && !now.current;   // a third version is served: choose on the teacher's page
   }
@@ -247,7 +268,8 @@ export class TeachPanel {
     try {
       const served = await teacherRequest("POST",
         `${this.$("#teach-serve").dataset.modelsUrl}/${replay.model}/versions/${serve.dataset.versionId}/serve`);
-      this.say(`Version ${served.number} of ${this.titleOf(replay.model)} is served again.`, "good");
+      this.say(t("Version {version} of {model} is served again.",
+        { version: served.number, model: this.titleOf(replay.model) }), "good");
     } catch (error) {
       this.say(error.message, "error");
     }
