@@ -28,6 +28,7 @@ COPY model/ model/
 # which says in one sentence that this image cannot fine-tune); nothing else of training/ is in the image.
 COPY training/__init__.py training/cli.py training/
 RUN pip install --no-deps -e . \
+    && pybabel -q compile -d webapp/translations -D messages && pybabel -q compile -d webapp/translations -D js \
     && useradd --system --no-create-home --uid 10001 digitdraw \
     && mkdir instance && chown digitdraw instance   # the SQLite file when run without DIGITDRAW_DATABASE
 USER digitdraw

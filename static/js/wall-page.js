@@ -15,7 +15,7 @@ import { InsideView } from "./draw/inside-view.js";
 import { count, t, tn } from "./i18n.js";
 import { askEvery } from "./poll.js";
 import { teacherRequest } from "./teacher.js";
-import { takesAn } from "./words.js";
+import { roundPrompt, takesAn } from "./words.js";
 import { TeachPanel } from "./wall/teach-panel.js";
 
 const ROUND_CHECK_MS = 2000;     // a round started elsewhere (the teacher page, another wall) shows this soon
@@ -287,7 +287,7 @@ function applyFilter() {
 const STATES = { open: t("Round open"), paused: t("Round paused"), ended: t("Round ended") };
 
 function showRound() {
-  $("#wall-prompt").textContent = round ? round.prompt : t("Start a round for the class");
+  $("#wall-prompt").textContent = round ? roundPrompt(round) : t("Start a round for the class");
   $("#wall-state").textContent = round ? STATES[round.state] : t("No round yet");
   wall.dataset.state = round?.state ?? "none";
   const live = round && round.state !== "ended";

@@ -6,6 +6,7 @@ import numpy as np
 from flask import Blueprint, current_app, jsonify
 
 from webapp.http.errors import ApiError
+from webapp.http.model_words import in_words
 from webapp.http.requests import (
     ALL_MODELS,
     chosen_classifiers,
@@ -65,8 +66,8 @@ def list_models():
             version = live.version_summary(classifier.name)
         except StoreRefused:
             version = None
-        listed.append({**summary, "version": version or {"id": None, "number": None, "sha256": classifier.sha256,
-                                                         "source": "model folder", "origin": SHIPPED}})
+        shipped = {"id": None, "number": None, "sha256": classifier.sha256, "source": "model folder", "origin": SHIPPED}
+        listed.append({**in_words(summary), "version": version or shipped})
     return jsonify(listed)
 
 

@@ -28,6 +28,7 @@ from flask import (
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from webapp.http.errors import ApiError
+from webapp.http.model_words import title as model_title
 from webapp.http.ratelimits import client_key
 from webapp.http.requests import (
     chosen_classifier,
@@ -40,7 +41,6 @@ from webapp.http.requests import (
 )
 from webapp.http.security import private
 from webapp.http.teacher import collecting, ensure_secret_key, is_teacher, teacher_required
-from webapp.inference.plain_names import model_title
 from webapp.inference.reading import Reading, read
 from webapp.sentences import N_
 from webapp.store import drawing_scores
@@ -61,7 +61,7 @@ WRITER_HEX_DIGITS = 16        # of a student's hashed address: 64 bits, no two s
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    app.add_template_global(model_title)
+    app.add_template_global(model_title, "model_title")
 
 
 

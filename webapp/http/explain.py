@@ -10,6 +10,7 @@ import threading
 
 import numpy as np
 from flask import Blueprint, Flask, current_app, jsonify
+from flask_babel import gettext
 from PIL import Image
 
 from webapp.http.api import prediction
@@ -17,8 +18,9 @@ from webapp.http.echo import shortened
 from webapp.http.errors import ApiError
 from webapp.http.requests import chosen_classifiers, chosen_mode, digit_field, field, models, uploaded_image_bytes
 from webapp.inference.explainer import Explainer, load_explainers
-from webapp.inference.plain_names import layer_names
+from webapp.inference.plain_names import layer_words
 from webapp.inference.reading import read
+from webapp.sentences import N_
 from webapp.vision import activation_images, preprocess
 from webapp.vision.images import png_data_url
 
@@ -31,12 +33,13 @@ running = threading.BoundedSemaphore(MOST_AT_ONCE)
 
 # What each step of the digit path does, for a student (names from preprocess.stages()).
 CAPTIONS = {
-    "decoded": "Your drawing as it reached the server.",
-    "ink": "The ink, found by how much darker it is than the paper.",
-    "cropped, specks removed": "Cut out around the ink, stray specks dropped.",
-    "stroke width like MNIST": "Strokes made as thick as a pen in MNIST.",
-    "longest side 20 pixels": "Shrunk so its longest side is 20 pixels, like every MNIST digit.",
-    "centred by mass in 28x28": "Put in a 28x28 square with its centre of mass in the middle: what the model reads.",
+    "decoded": N_("Your drawing as it reached the server."),
+    "ink": N_("The ink, found by how much darker it is than the paper."),
+    "cropped, specks removed": N_("Cut out around the ink, stray specks dropped."),
+    "stroke width like MNIST": N_("Strokes made as thick as a pen in MNIST."),
+    "longest side 20 pixels": N_("Shrunk so its longest side is 20 pixels, like every MNIST digit."),
+    "centred by mass in 28x28": N_("Put in a 28x28 square with its centre of mass in the middle: what the model "
+                                   "reads."),
 }
 
 
@@ -109,8 +112,13 @@ def model_inside(name: str):
         raise ApiError(404, f"There is no model {shortened(name)}; the models are {', '.join(models().names)}.")
     explainer = explainer_for(name)
     layers = [{"name": layer["name"], "plain": plain, "kind": layer["kind"], "shape": layer["shape"]}
-              for layer, plain in zip(explainer.layers, layer_names(explainer.layers))]
+              for layer, plain in zip(explainer.layers, in_words(layer_words(explainer.layers)))]
     return jsonify(model=name, layers=layers, filters=filters_json(explainer))
+
+
+def in_words(words: list[tuple[str, dict]]) -> list[str]:
+    """Plain names (plain_names.layer_words) in the request's language."""
+    return [gettext(template, **values) if values else gettext(template) for template, values in words]
 
 
 def stages_json(image) -> list[dict]:
@@ -122,7 +130,7 @@ def stages_json(image) -> list[dict]:
         shown.thumbnail((activation_images.DECODED_SIDE, activation_images.DECODED_SIDE))
         paper = Image.new("RGBA", shown.size, "white")
         steps[0] = ("decoded", np.asarray(Image.alpha_composite(paper, shown).convert("L")))
-    return [{"name": name, "caption": CAPTIONS.get(name, name.capitalize() + "."),
+    return [{"name": name, "caption": gettext(CAPTIONS[name]) if name in CAPTIONS else name.capitalize() + ".",
              "image": png_data_url(activation_images.small(step), compression=1)} for name, step in steps]
 
 
@@ -130,7 +138,7 @@ def layers_json(explainer: Explainer, pixels) -> list[dict]:
     """Every layer with its plain name and its activation as an image; a layer that passes its input on
     unchanged (dropout when reading) reuses the image before it."""
     shown, previous = [], None
-    for layer, plain in zip(explainer.layer_outputs(pixels), layer_names(explainer.layers)):
+    for layer, plain in zip(explainer.layer_outputs(pixels), in_words(layer_words(explainer.layers))):
         same = previous is not None and previous[0].shape == layer.activation.shape \
             and np.array_equal(previous[0], layer.activation)
         image = previous[1] if same else png_data_url(activation_images.activation_image(layer.activation),

@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from webapp.http import explain, exports, nicknames, round_events, versions
 from webapp.http.drawings import kept_copies, shown_answer, writer_of_request
 from webapp.http.errors import ApiError
+from webapp.http.model_words import title as model_title
 from webapp.http.requests import (
     digit_field,
     field,
@@ -26,7 +27,6 @@ from webapp.http.requests import (
     whole_number,
 )
 from webapp.http.teacher import is_teacher, teacher_required
-from webapp.inference.plain_names import model_title
 from webapp.inference.reading import read
 from webapp.sentences import N_
 from webapp.store import drawing_scores, version_answers

@@ -18,10 +18,10 @@ from functools import partial
 from flask import Blueprint, Flask, current_app, jsonify, request
 
 from webapp.http.errors import ApiError
+from webapp.http.model_words import title as model_title
 from webapp.http.requests import models, whole_number
 from webapp.http.teacher import teacher_required
 from webapp.http.versions import in_store, known_model
-from webapp.inference.plain_names import model_title
 from webapp.inference.version_classifiers import VersionClassifiers
 from webapp.store import get_store, version_answers
 from webapp.store.rounds import Rounds
@@ -124,7 +124,8 @@ def replay(round_id: int):
         all=tally(this_round), groups=groups,
         drawings=[{"id": p.id, "label": p.label, "old": p.old, "new": p.new, "split": split(p),
                    "changed": p.changed} for p in this_round],
-        earlier_rounds=[{"id": other.id, "prompt": other.prompt, "fool": bool(other.fool), **tallies[other.id]}
+        earlier_rounds=[{"id": other.id, "prompt": other.prompt, "kind": other.kind, "digit": other.digit,
+                         "fool": bool(other.fool), **tallies[other.id]}
                         for other in earlier],
         mnist_test={"old": old.report.get("test_accuracy"), "new": new.report.get("test_accuracy")})
 

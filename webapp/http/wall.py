@@ -5,13 +5,12 @@ Students' drawings are the teacher's to show: anyone else is sent to sign in fir
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
-from flask_babel import gettext
 
 from webapp.http.join import join_details
+from webapp.http.model_words import title as model_title
 from webapp.http.requests import models
 from webapp.http.security import private
 from webapp.http.teacher import is_teacher
-from webapp.inference.plain_names import model_title
 
 bp = Blueprint("wall", __name__)
 
@@ -21,6 +20,6 @@ bp = Blueprint("wall", __name__)
 def page():
     if not is_teacher():
         return redirect(url_for("teacher.page", next=url_for("wall.page")), 303)
-    listed = [{"name": classifier.name, "title": gettext(model_title(classifier.name))}
+    listed = [{"name": classifier.name, "title": model_title(classifier.name)}
               for classifier in models().ordered()]
     return render_template("wall.html", models=listed, **join_details())

@@ -30,6 +30,9 @@ from webapp.store.schema import answers, drawings, round_devices, round_hidden, 
 
 KINDS = ("digit", "any")
 LIVE_STATES = ("open", "paused")
+# Why a round takes no drawing, by its state (one sentence each, so each language can say it its own way).
+NOT_TAKING = {"paused": N_("Round %(round)s is paused: drawings are not taken now."),
+              "ended": N_("Round %(round)s is ended: drawings are not taken now.")}
 DEVICE_SEEN_SECONDS = 15.0   # a device that asked for the round this recently is following it
 MOST_DEVICES = 1000          # devices counted per round: a school's largest room many times over
 
@@ -168,8 +171,7 @@ class Rounds:
         """The round, when it takes drawings now; RoundConflict (409) when it is paused or ended."""
         found = self.get(round_id)
         if found.state != "open":
-            raise RoundConflict(N_("Round %(round)s is %(state)s: drawings are not taken now."),
-                                round=round_id, state=found.state)
+            raise RoundConflict(NOT_TAKING[found.state], round=round_id)
         return found
 
     def add_drawing(self, drawing: NewDrawing) -> int:
@@ -182,8 +184,7 @@ class Rounds:
             if row is None:
                 raise NoSuchRound(N_("There is no round %(round)s."), round=drawing.round_id)
             if row[0] != "open":
-                raise RoundConflict(N_("Round %(round)s is %(state)s: drawings are not taken now."),
-                                    round=drawing.round_id, state=row[0])
+                raise RoundConflict(NOT_TAKING[row[0]], round=drawing.round_id)
             turn = connection.execute(rounds.update().where(rounds.c.id == drawing.round_id)
                                       .values(sent=rounds.c.sent + 1).returning(rounds.c.sent)).scalar_one()
             drawing.held_out = round_turn_held_out(turn)

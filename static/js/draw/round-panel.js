@@ -12,7 +12,7 @@
 import { postForm, requestJson } from "../api.js";
 import { percent } from "../dom.js";
 import { t } from "../i18n.js";
-import { takesAn } from "../words.js";
+import { roundPrompt, takesAn } from "../words.js";
 import { askEvery } from "../poll.js";
 import { clearHeatMap, drawHeatMap, heatMapLabel } from "../heat-map.js";
 
@@ -70,7 +70,7 @@ export class RoundPanel {
     this.root.hidden = !round;
     document.body.classList.toggle("in-round", Boolean(round));
     if (!round) return;
-    this.prompt.textContent = round.prompt;
+    this.prompt.textContent = roundPrompt(round);
     this.nickname.textContent = t("You are {nickname}", { nickname: round.nickname });
     this.digits.hidden = round.kind !== "any";
     this.kicker.textContent = round.fool ? t("Fool the model") : t("Class round");

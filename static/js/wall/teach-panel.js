@@ -10,6 +10,7 @@
 import { requestJson } from "../api.js";
 import { element, percent } from "../dom.js";
 import { count, percent as localePercent, t, tn } from "../i18n.js";
+import { roundPrompt } from "../words.js";
 import { teacherRequest } from "../teacher.js";
 
 const PROGRESS_EVERY_MS = 1000;
@@ -248,7 +249,7 @@ export class TeachPanel {
       { before: score(mnist.old), after: score(mnist.new) }) })];
     for (const earlier of replay.earlier_rounds) {
       costs.push(element("li", { text: t("Round {round} ({prompt}): {before} → {after}", { round: earlier.id,
-        prompt: earlier.prompt, before: ofTotal(earlier.old_right, earlier.drawings),
+        prompt: roundPrompt(earlier), before: ofTotal(earlier.old_right, earlier.drawings),
         after: ofTotal(earlier.new_right, earlier.drawings) }) }));
     }
     this.$("#teach-costs").replaceChildren(...costs);
