@@ -6,6 +6,7 @@
     python train.py --limit 2000 --epochs 1 --out /tmp/smoke   # a quick smoke run
     python train.py --extra-data drawings.npz   # also learn from `flask --app webapp export-drawings`
     python train.py --precision float32         # float32 even where the CPU has bfloat16 units
+    python train.py --styles 200 --label-smoothing 0.1 --epochs 21   # the style experiments (README, Results)
     python train.py --styles 200                # also learn from 200 drawings of each handwriting style
 
 Every model is scored on the style benchmark (benchmarks/styled_digits.py: the world's handwriting styles drawn
@@ -35,6 +36,7 @@ from training.calibration import calibrate  # noqa: E402
 from training.drawings import held_out_accuracy, load_extra_data  # noqa: E402
 from training.explain_export import export_explain  # noqa: E402
 from training.export import export_tflite  # noqa: E402
+from training.losses import smoothed_crossentropy  # noqa: E402
 from training.mnist import VALIDATION_SEED, load_mnist, validation_split  # noqa: E402
 from training.recipes import RECIPES  # noqa: E402
 from training.report import build_report, cpu_name, write_report  # noqa: E402
@@ -59,10 +61,15 @@ def parse_args(argv=None):
     parser.add_argument("--styles", type=int, default=0, metavar="N",
                         help="also train on N drawings of each handwriting style (default: 0, as the shipped "
                              "models were trained)")
+    parser.add_argument("--label-smoothing", type=float, default=0.0, metavar="S",
+                        help="train against labels softened by S, e.g. 0.1 (default: 0, as the shipped models were "
+                             "trained); the served probabilities are calibrated afterwards either way")
     parser.add_argument("--extra-data", type=Path,
                         help="people's drawings (.npz from `flask export-drawings`) to train on too; "
                              "20%% of them are held out and scored separately")
     args = parser.parse_args(argv)
+    if not 0 <= args.label_smoothing < 1:
+        parser.error("--label-smoothing must be from 0 to below 1")
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be at least 1")
     if args.limit is not None and args.limit < 1:
@@ -108,7 +115,8 @@ def main(argv=None):
     # Shuffled batches, moved at random each epoch when the recipe augments.
     train = training_dataset(x_train, y_train, recipe.batch_size, recipe.augment, seed=SEED)
     model = recipe.build_for_training()
-    model.compile(optimizer=recipe.optimizer(epochs * len(train)), loss="sparse_categorical_crossentropy",
+    loss = smoothed_crossentropy(args.label_smoothing) if args.label_smoothing else "sparse_categorical_crossentropy"
+    model.compile(optimizer=recipe.optimizer(epochs * len(train)), loss=loss,
                   metrics=["accuracy"], steps_per_execution=recipe.steps_per_execution)
     model.summary()
     # The curves are drawn on the held-out validation digits; the test set is used once, below.
@@ -156,7 +164,8 @@ def main(argv=None):
         data_source=mnist.source, history=history.history, test_loss=test_loss,
         probabilities=probabilities, x_train=x_train, y_train=y_train,
         x_test=mnist.x_test, y_test=mnist.y_test,
-        extra={**extra, "mixed_precision": mixed_precision, "tflite_sha256": tflite_sha256})
+        extra={**extra, "label_smoothing": args.label_smoothing, "mixed_precision": mixed_precision,
+               "tflite_sha256": tflite_sha256})
     write_report(report, args.out / f"{args.arch}.json")
     # What the server shows of the inside: every layer, saliency scores, nearest training digits. Without
     # them the model still serves; /api/explain says how to write them.

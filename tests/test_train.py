@@ -16,10 +16,11 @@ REPORT_KEYS = {"name", "description", "params", "epochs", "batch_size", "trainin
                "misclassified", "correct_samples", "sample_grid", "versions", "train_images"}
 
 
-@pytest.mark.parametrize("arch, styles", [("cnn", 3), ("mlp", 0)])
-def test_train_smoke_run_writes_model_and_complete_report(tmp_path, arch, styles):
+@pytest.mark.parametrize("arch, styles, smoothing", [("cnn", 3, 0.1), ("mlp", 0, 0.0)])
+def test_train_smoke_run_writes_model_and_complete_report(tmp_path, arch, styles, smoothing):
     result = subprocess.run([sys.executable, str(ROOT / "train.py"), "--arch", arch, "--limit", "2000",
-                             "--epochs", "1", "--out", str(tmp_path), "--styles", str(styles)],
+                             "--epochs", "1", "--out", str(tmp_path), "--styles", str(styles),
+                             "--label-smoothing", str(smoothing)],
                             capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
     for stage in ("[1/4] Loading MNIST", "[2/4] Training", "[3/4] Evaluating", "[4/4] Writing"):
@@ -38,6 +39,7 @@ def test_train_smoke_run_writes_model_and_complete_report(tmp_path, arch, styles
         assert (tmp_path / name).is_file(), name   # what Look inside needs, written beside the model
     assert report["train_images"] == 2000 + 8 * styles and report["epochs"] == 1
     assert report["styles"]["trained_per_style"] == styles and report["styles"]["drawings"] == 1600
+    assert report["label_smoothing"] == smoothing
     assert set(report["styles"]["accuracy"]) == {"flag-1", "serif-1", "bar-7", "open-4", "closed-4", "stem-9",
                                                  "loop-2", "cross-8"}
     assert ("with 24 drawings of handwriting styles" in result.stdout) == bool(styles)
