@@ -217,3 +217,32 @@ def test_percentages_and_counts_are_written_the_locales_way(browser, feedback_ap
         assert not re.search(r"\b99\.\d\d%", text)   # never the English way
     finally:
         context.close()
+
+
+def test_the_teacher_fixes_the_class_s_language_for_every_device(browser, feedback_app, browser_problems,
+                                                                  screenshot_dir):
+    url, _ = feedback_app()
+    teacher_context, teacher = open_in(browser, url, "en-US", browser_problems)
+    phone_context, phone = open_in(browser, url, "fr-FR", browser_problems, **LAYOUTS["phone-360x740"])
+    try:
+        sign_in(teacher)
+        teacher.goto("/teacher")
+        with teacher.expect_navigation():   # the page reloads in the class's language
+            teacher.locator("#class-language").select_option("de")
+        assert teacher.evaluate("document.documentElement.lang") == "de"
+        assert teacher.locator("#class-language").input_value() == "de"
+        teacher.screenshot(path=screenshot_dir / "language-teacher-de.png", full_page=True)
+
+        phone.goto("/")   # a French browser gets German, and its picker is locked
+        assert phone.evaluate("[document.documentElement.lang, document.documentElement.dir]") == ["de", "ltr"]
+        assert phone.locator("#language-picker").is_disabled()
+
+        with teacher.expect_navigation():
+            teacher.locator("#class-language").select_option("")
+        assert teacher.evaluate("document.documentElement.lang") == "en"   # the teacher's browser's own again
+        phone.reload()
+        assert phone.evaluate("document.documentElement.lang") == "fr"
+        assert phone.locator("#language-picker").is_enabled()
+    finally:
+        teacher_context.close()
+        phone_context.close()
