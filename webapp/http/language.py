@@ -14,6 +14,7 @@ static/js/i18n.js need no request of their own and no CDN.
 
 from __future__ import annotations
 
+import json
 import logging
 from decimal import Decimal
 from functools import lru_cache
@@ -101,7 +102,7 @@ def page_language() -> dict:
     code = current_language()
     return {"language": code, "html_lang": code.replace("_", "-"), "text_direction": direction(code),
             "languages": LANGUAGES, "language_fixed": class_language() is not None,
-            "js_catalog": js_catalog(code)}
+            "js_catalog": js_catalog_json(code)}
 
 
 def direction(code: str) -> str:
@@ -150,6 +151,20 @@ def js_catalog(code: str) -> dict:
             plural = [found.plural(n) for n in range(PLURAL_TABLE)]
     return {"language": code, "locale": code.replace("_", "-"), "direction": direction(code),
             "messages": messages, "plural": plural}
+
+
+# What a <script> element must not hold as it is; JSON writes each as an escape.
+SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"}
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def js_catalog_json(code: str) -> Markup:
+    """js_catalog as the JSON every page carries: made once per language and worker, and in UTF-8 rather than
+    escaped (an Arabic page's catalog is 2.5 times smaller), with what could end the <script> escaped."""
+    text = json.dumps(js_catalog(code), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    for character, escaped in SCRIPT_UNSAFE.items():
+        text = text.replace(character, escaped)
+    return Markup(text)
 
 
 def safe_return(target: str | None) -> str:
