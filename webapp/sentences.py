@@ -14,6 +14,14 @@ def N_(message: str) -> str:
     return message
 
 
+class Count(int):
+    """A number a sentence writes with its thousands grouped: "16,000,000" in English, and the request's
+    language's way where the sentence is translated ("16.000.000" in German); ids stay plain ints."""
+
+    def __str__(self) -> str:
+        return f"{int(self):,}"
+
+
 class Sentence(Exception):
     """An exception whose text is an English sentence for a person, kept with its template and values."""
 

@@ -4,7 +4,7 @@
  *   t("Clear")                                   -> "Löschen"
  *   t("It read your {digit} as {guess}", {digit: 1, guess: 7})
  *   tn("{n} drawing", "{n} drawings", count)     -> the language's plural form, {n} written the locale's way
- *   percent(0.997, 1) -> "99,7 %" (de), "٩٩٫٧٪" (ar);  count(1234) -> "1.234" (de)
+ *   percent(0.997, 1) -> "99,7 %" (de), "99.7\u200e%\u200e" (ar: CLDR's Western digits);  count(1234) -> "1.234" (de)
  *
  * Messages are extracted with `make translations-extract` (pybabel, keywords t and tn); a message without a
  * translation shows the English.

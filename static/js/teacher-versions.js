@@ -7,6 +7,7 @@
 import { requestJson } from "./api.js";
 import { element, percent } from "./dom.js";
 import { count, locale, t, tn } from "./i18n.js";
+import { plainProgress } from "./finetune-words.js";
 import { teacherRequest } from "./teacher.js";
 
 const card = document.getElementById("versions-card");
@@ -119,7 +120,7 @@ function showRun(job) {
   if (job.result?.seconds) line.push(t("({seconds} s)", { seconds: count(Math.round(job.result.seconds)) }));
   if (job.result?.reason) line.push(job.result.reason);
   runState.textContent = line.join(" ");
-  runLog.textContent = job.progress.join("\n");
+  runLog.textContent = job.progress.map(plainProgress).join("\n");
   const { before, after } = job.result ?? {};
   resultTable.hidden = !(before && after);
   if (before && after) {

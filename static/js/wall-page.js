@@ -170,7 +170,8 @@ function addTile(data) {
     width: 28, height: 28 });
   const hide = element("button", { type: "button", class: "tile-hide",
     "aria-label": unfair ? unfairLabel(data) : t("Hide drawing {id}", { id: data.id }),
-    title: unfair ? unfairTitle(data) : t("Hide this drawing (it is deleted)"), text: "×" });
+    title: unfair ? unfairTitle(data) : t("Hide this drawing (it is deleted)"), text: "×",
+    "data-unfair": t("unfair") });
   const open = element("button", { type: "button", class: "tile-open",
     "aria-label": t("Look inside the model for drawing {id}", { id: data.id }) }, image,
   element("span", { class: "tile-reading", text: reading }),
@@ -180,7 +181,7 @@ function addTile(data) {
   element("span", { class: "tile-label", text: unfair && data.confidence != null
     ? t("drawn: {label} · {percent} sure", { label: data.label, percent: percent(data.confidence, 0) })
     : t("drawn: {label}", { label: data.label }) }),
-  element("span", { class: "tile-nickname", text: data.nickname ?? "" }),
+  element("span", { class: "tile-nickname", dir: "auto", text: data.nickname ?? "" }),
   element("span", { class: "tile-replay", hidden: "" }), hide);
   hide.addEventListener("click", (event) => {
     event.stopPropagation();

@@ -18,7 +18,7 @@ from flask_babel import gettext
 from werkzeug.exceptions import BadHost, HTTPException
 
 from webapp.http.echo import shortened
-from webapp.sentences import N_, Sentence
+from webapp.sentences import N_, Count, Sentence
 from webapp.settings import size_in_words
 from webapp.store.refusals import StoreRefused
 from webapp.vision.preprocess import ImageRejected
@@ -69,11 +69,24 @@ def translated(error: Exception | tuple[str, dict]) -> dict:
     else:
         template, values = getattr(error, "template", str(error)), getattr(error, "values", {})
     try:
-        text = gettext(template, **values) if values else gettext(template)
+        text = gettext(template, **{name: in_locale(value) for name, value in values.items()}) if values \
+            else gettext(template)
     except (KeyError, ValueError, TypeError):   # a translation that does not fit its values: English, not a 500
         return {}
-    english = template % values if values else template
-    return {"message": text} if text != english else {}
+    return {"message": text} if gettext(template) != template else {}
+
+
+def in_words(sentence: Sentence | None) -> str | None:
+    """A sentence in the request's language (the English when it has no translation there)."""
+    return None if sentence is None else translated(sentence).get("message", str(sentence))
+
+
+def in_locale(value):
+    """A Count written the request's language's way; any other value as it is."""
+    if isinstance(value, Count):
+        from flask_babel import format_decimal
+        return format_decimal(int(value))
+    return value
 
 
 def api_endpoints() -> str:

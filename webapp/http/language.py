@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -116,12 +117,18 @@ def number(value: float) -> str:
 
 
 def percent(fraction: float, digits: int = 1) -> Markup:
-    """A fraction as the pages write a percentage: rounded as `"%.1f"` rounds, in the locale's digits, with its
-    percent sign after a no-break space: 0.9734 -> "97.3&nbsp;%" (en), "97,3&nbsp;%" (de)."""
+    """A fraction as the pages write a percentage: rounded as `"%.1f"` rounds, written the locale's way with
+    `digits` decimals: 0.9734 -> "97.3&nbsp;%" (English, as the pages always wrote it), "97,3&nbsp;%" (de),
+    "97,3%" (pt_BR), the percent sign where Arabic puts it."""
     rounded = Decimal(f"{fraction * 100:.{digits}f}") / 100
-    pattern = ("0." + "0" * digits if digits else "0") + "\xa0%"
-    text = numbers.format_percent(rounded, pattern, locale=get_locale() or DEFAULT, numbering_system="default")
+    locale = Locale.parse(get_locale() or DEFAULT)
+    own = "0\xa0%" if locale.language == "en" else locale.percent_formats[None].pattern
+    pattern = LAST_ZERO.sub("0." + "0" * digits, own, count=1) if digits else own
+    text = numbers.format_percent(rounded, pattern, locale=locale, numbering_system="default")
     return Markup(str(escape(text)).replace("\xa0", "&nbsp;"))
+
+
+LAST_ZERO = re.compile(r"0(?=[^0]*$)")   # where a percent pattern's decimals go
 
 
 def translated(text: str | None) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from webapp.sentences import N_, Sentence
+
 MOST = 0.5          # a device supplying more than this share of a digit's drawings supplied most of them
 AT_LEAST = 10       # fewer drawings of a digit say nothing about who supplied them
 
@@ -27,13 +29,25 @@ def senders_of(labels, writers) -> list[tuple[int, str | None, int]]:
     return [(label, writer, count) for (label, writer), count in Counter(zip(map(int, labels), writers)).items()]
 
 
-def refusal(found: list[dict]) -> str | None:
-    """The sentence a run refuses with, or None."""
+# The refusal, by how many other digits one device dominates too (a whole sentence each, for the catalogs).
+REFUSALS = (
+    N_("One device sent %(sent)s of the %(drawings)s drawings labelled %(digit)s: fine-tuning would learn that "
+       "device's idea of it. Delete its drawings on the drawings page, or fine-tune anyway if every student's "
+       "drawings come from one address (a school's router)."),
+    N_("One device sent %(sent)s of the %(drawings)s drawings labelled %(digit)s (and 1 other digit): fine-tuning "
+       "would learn that device's idea of it. Delete its drawings on the drawings page, or fine-tune anyway if "
+       "every student's drawings come from one address (a school's router)."),
+    N_("One device sent %(sent)s of the %(drawings)s drawings labelled %(digit)s (and %(others)s other digits): "
+       "fine-tuning would learn that device's idea of it. Delete its drawings on the drawings page, or fine-tune "
+       "anyway if every student's drawings come from one address (a school's router)."),
+)
+
+
+def refusal(found: list[dict]) -> Sentence | None:
+    """The sentence a run refuses with (str() is the English), or None."""
     if not found:
         return None
     worst = max(found, key=lambda digit: digit["from_one_device"] / digit["drawings"])
-    more = f" (and {len(found) - 1} other digit{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
-    return (f"One device sent {worst['from_one_device']} of the {worst['drawings']} drawings labelled "
-            f"{worst['digit']}{more}: fine-tuning would learn that device's idea of it. Delete its drawings on the "
-            "drawings page, or fine-tune anyway if every student's drawings come from one address (a school's "
-            "router).")
+    others = len(found) - 1
+    return Sentence(REFUSALS[min(others, 2)], sent=worst["from_one_device"], drawings=worst["drawings"],
+                    digit=worst["digit"], others=others)

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from webapp.mnist_format import CENTRE, DIGIT_BOX, IMAGE_SIDE
-from webapp.sentences import N_, Sentence
+from webapp.sentences import N_, Count, Sentence
 from webapp.vision import segment
 
 MNIST_STROKE = (0.11, 0.3)          # stroke width / digit size: 85% of MNIST digits are above, 99.8% below
@@ -65,7 +65,7 @@ def decode(data: bytes, max_pixels: int) -> Image.Image:
     width, height = image.size
     if width * height > max_pixels:
         raise ImageRejected(N_("The image is %(width)sx%(height)s pixels; the limit is %(limit)s pixels."),
-                            status=413, width=width, height=height, limit=f"{max_pixels:,}")
+                            status=413, width=width, height=height, limit=Count(max_pixels))
     try:
         image.seek(0)
         if image.format in ("JPEG", "MPO"):
@@ -363,7 +363,7 @@ def number_groups(strokes: segment.Strokes, kept: np.ndarray) -> list[list[int]]
     if len(kept) > segment.MAX_STROKES:
         raise ImageRejected(N_("Number mode reads at most %(most)s separate strokes and this drawing has "
                                "%(found)s: draw the digits with fewer, joined-up strokes."),
-                            most=segment.MAX_STROKES, found=f"{len(kept):,}")
+                            most=segment.MAX_STROKES, found=Count(len(kept)))
     return segment.digits_left_to_right(strokes, kept)
 
 

@@ -9,8 +9,9 @@
 
 import { requestJson } from "../api.js";
 import { element, percent } from "../dom.js";
-import { count, percent as localePercent, t, tn } from "../i18n.js";
+import { count, t, tn } from "../i18n.js";
 import { roundPrompt } from "../words.js";
+import { plainProgress } from "../finetune-words.js";
 import { teacherRequest } from "../teacher.js";
 
 const PROGRESS_EVERY_MS = 1000;
@@ -29,19 +30,6 @@ const SPLIT_WORDS = {
   learnt: [t("Learnt from"), t("a test on these flatters the model: it has seen them")],
   not_learnt: [t("Sent after teaching began"), t("new to both versions")],
 };
-
-/** "0.04" -> 2: the decimals a number in a progress line was written with. */
-const decimals = (number) => (number.split(".")[1] ?? "").length;
-
-/** A run's progress line for the class: "epoch 2/3: loss 0.04, accuracy 99.11%" in plain words. */
-function plainLine(line) {
-  const pass = line.trim().match(/^epoch (\d+)\/(\d+): loss ([\d.]+), accuracy ([\d.]+)%$/);
-  if (!pass) return line.trim().replace(/^\[\d\/\d\] /, "");
-  const [, number, passes, loss, accuracy] = pass;
-  return t("Pass {number} of {passes} over the examples: {accuracy} right (mistake score {loss})", {
-    number: count(Number(number)), passes: count(Number(passes)),
-    accuracy: localePercent(Number(accuracy) / 100, decimals(accuracy)), loss: count(Number(loss), decimals(loss)) });
-}
 
 /** "3 of 5", the locale's way. */
 const ofTotal = (right, total) => t("{right} of {total}", { right: count(right), total: count(total) });
@@ -154,7 +142,7 @@ export class TeachPanel {
     const progress = this.$("#teach-progress");
     progress.hidden = !run || !this.watching;
     if (!run || !this.watching) return;   // an earlier lesson's run is the teacher page's business
-    progress.replaceChildren(...run.progress.map((line) => element("li", { text: plainLine(line) })));
+    progress.replaceChildren(...run.progress.map((line) => element("li", { text: plainProgress(line) })));
     progress.scrollTop = progress.scrollHeight;
     this.root.dataset.run = run.state;
     if (running) {
