@@ -15,9 +15,10 @@ def sign_in(page):
         page.locator("button[type=submit]").click()
 
 
-def open_wall(browser, url: str, browser_problems):
-    """A projector's browser with the teacher signed in on /wall: (its context, the wall's page)."""
-    projector = browser.new_context(base_url=url, **PROJECTOR)
+def open_wall(browser, url: str, browser_problems, **options):
+    """A projector's browser with the teacher signed in on /wall: (its context, the wall's page); `options`
+    change the context's (a locale, another screen size)."""
+    projector = browser.new_context(base_url=url, **{**PROJECTOR, **options})
     wall = projector.new_page()
     browser_problems.watch(wall)
     sign_in(wall)

@@ -7,12 +7,15 @@ Screenshots go to a temporary folder, or to the folder named by DIGITDRAW_SCREEN
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 
+from benchmarks.styled_digits import styled_digits
 from pad_strokes import SEVEN, draw_with_finger, draw_with_mouse, wait_for_answer
-from teacher_pages import sign_in
+from support import TEACHER_TOKEN
+from teacher_pages import open_wall, sign_in
 
 LANGUAGES = ["es", "fr", "de", "pt-BR", "ar"]
 STUDENT_PAGES = ["/", "/evaluation", "/join", "/teacher"]
@@ -132,7 +135,8 @@ CUT_OR_OVERLAPPING = """() => {
   };
   // Text cut: an element that hides its overflow but holds more than it shows.
   for (const element of document.querySelectorAll("body *")) {
-    const skipped = "canvas, svg, svg *, img, input, select, textarea, .visually-hidden";
+    // (A long nickname ends in "…" on a small wall tile in every language: names, not words.)
+    const skipped = "canvas, svg, svg *, img, input, select, textarea, .visually-hidden, .tile-nickname";
     if (!visible(element) || element.matches(skipped)) continue;
     const style = getComputedStyle(element);
     const hides = ["hidden", "clip"].includes(style.overflowX) || style.textOverflow === "ellipsis";
@@ -147,8 +151,9 @@ CUT_OR_OVERLAPPING = """() => {
     if (over > 1) problems.push(`overflows by ${over}: "${element.textContent.trim().slice(0, 40)}"`);
   }
   // Controls overlapping each other: buttons, links, labels, headings, the picker.
+  // (A wall tile's × sits on its corner on purpose.)
   const controls = [...document.querySelectorAll("button, a, label, h1, h2, h3, select, .brand")]
-    .filter(visible).filter((element) => !element.closest("dialog:not([open])"));
+    .filter(visible).filter((element) => !element.closest("dialog:not([open])") && !element.matches(".tile-hide"));
   for (let i = 0; i < controls.length; i += 1) {
     for (let j = i + 1; j < controls.length; j += 1) {
       const [a, b] = [controls[i], controls[j]];
@@ -194,6 +199,38 @@ def test_long_words_and_right_to_left_fit(browser, feedback_app, browser_problem
             page.wait_for_selector("#evaluation[data-ready='true']")
             page.screenshot(path=screenshot_dir / f"language-{language}-{layout}-evaluation.png", full_page=True)
             assert page.evaluate(CUT_OR_OVERLAPPING) == []
+    finally:
+        context.close()
+
+
+def send_a_round(app) -> None:
+    """An "any digit" round with twelve drawings from six devices, as the wall shows a class's."""
+    teacher = {"Authorization": f"Bearer {TEACHER_TOKEN}"}
+    round_id = app.test_client().post("/api/rounds", json={"kind": "any"}, headers=teacher).get_json()["id"]
+    devices = [app.test_client() for _ in range(6)]
+    styles = ("bar-7", "open-4", "loop-2", "stem-9", "cross-8", "serif-1")
+    drawings = [drawing for style in styles for drawing in styled_digits(style, 2, seed=5)]
+    for index, drawing in enumerate(drawings):
+        sent = devices[index % 6].post(f"/api/rounds/{round_id}/drawings",
+                                       data={"image": (io.BytesIO(drawing.png), "d.png"), "label": str(drawing.label)},
+                                       environ_base={"REMOTE_ADDR": f"10.3.0.{index % 6}"})
+        assert sent.status_code == 201, sent.get_json()
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 720)])
+@pytest.mark.parametrize("language", ["de", "ar"])
+def test_the_wall_fits_a_projector_in_long_words_and_right_to_left(browser, feedback_app, browser_problems,
+                                                                   screenshot_dir, language, size):
+    url, app = feedback_app(TEACHER_TOKEN=TEACHER_TOKEN)
+    send_a_round(app)
+    context, wall = open_wall(browser, url, browser_problems, locale=language,
+                              viewport={"width": size[0], "height": size[1]})
+    try:
+        wall.wait_for_selector("#wall-tiles .tile >> nth=11")
+        wall.wait_for_load_state("networkidle")
+        assert wall.evaluate("document.documentElement.lang") == language
+        wall.screenshot(path=screenshot_dir / f"language-{language}-wall-{size[0]}.png")
+        assert wall.evaluate(CUT_OR_OVERLAPPING) == []
     finally:
         context.close()
 
