@@ -154,7 +154,8 @@ def test_the_replay_shows_the_class_s_earlier_rounds_before_and_after(app, mnist
     pixels = mnist.x_test[earlier].astype(np.float32) / 255.0
     right = {name: int((registry[name].predict(pixels).argmax(axis=1) == mnist.y_test[earlier]).sum())
              for name in ("mlp", "mlp-wide")}
-    assert body["earlier_rounds"] == [{"id": first, "prompt": "Fool the model with any digit", "fool": True,
+    assert body["earlier_rounds"] == [{"id": first, "prompt": "Fool the model with any digit", "kind": "any",
+                                       "digit": None, "fool": True,
                                        "drawings": 10, "old_right": right["mlp"], "new_right": right["mlp-wide"]}]
     assert body["all"]["drawings"] == 5 and body["groups"]["not_learnt"]["drawings"] == 4
     # The round's report still counts each drawing once per model: the served version's answers only.

@@ -109,17 +109,17 @@ HOSTILE_JSON = {   # bodies sent with the teacher's token to every endpoint that
 def test_nested_or_oversized_json_gets_a_sentence(client, digits, path, body, status, words):
     response = client.post(path, data=body, content_type="application/json", headers=TEACHER)
     assert_error_sentence(response, status, *words)
-    assert client.get("/api/classroom").get_json() == {"collecting": True}
+    assert client.get("/api/classroom").get_json() == {"collecting": True, "language": None}
     assert_still_reads_a_seven(client, digits)
 
 
 def test_json_up_to_the_bounds_is_read_and_brackets_in_strings_do_not_count(client):
     at_the_limit = '{"collecting": false, "deep": ' + "[" * 31 + "]" * 31 + "}"   # 32 deep with the object
     assert client.post("/api/classroom", data=at_the_limit, content_type="application/json",
-                       headers=TEACHER).get_json() == {"collecting": False}
+                       headers=TEACHER).get_json() == {"collecting": False, "language": None}
     in_strings = '{"collecting": true, "note": "' + '[{\\"' * 2000 + '"}'
     assert client.post("/api/classroom", data=in_strings, content_type="application/json",
-                       headers=TEACHER).get_json() == {"collecting": True}
+                       headers=TEACHER).get_json() == {"collecting": True, "language": None}
 
 
 ODD_IMAGES = {

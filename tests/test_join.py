@@ -53,7 +53,7 @@ def test_the_qr_code_holds_the_address_the_browser_used(client):
     assert response.headers["Cache-Control"] == "no-store"
     assert decoded(svg_as_png(response.data)) == "http://192.168.1.20:8000/"
     page = client.get("/join", base_url="http://192.168.1.20:8000").get_data(as_text=True)
-    assert '<p class="join-address">http://192.168.1.20:8000/</p>' in page
+    assert '<p class="join-address" dir="ltr">http://192.168.1.20:8000/</p>' in page
     assert "students' devices cannot open it" not in page
 
 

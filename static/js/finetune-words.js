@@ -27,13 +27,14 @@ const LINES = [
         accuracy: percent(Number(accuracy) / 100, decimals(accuracy)), loss: count(Number(loss), decimals(loss)) })],
 ];
 
-/** One progress line in plain words of the page's language; a line it does not know, as it came (without its
- * "[n/5]" step number). */
-export function plainProgress(line) {
+/** One progress line in plain words of the page's language; a line it does not know, as it came. The step
+ * number ("[2/5] ") is kept when `steps` (the teacher page's log), dropped otherwise (the class's wall). */
+export function plainProgress(line, { steps = false } = {}) {
   const trimmed = line.trim();
+  const step = steps ? (trimmed.match(/^\[\d\/\d\] /)?.[0] ?? "") : "";
   for (const [pattern, say] of LINES) {
     const found = trimmed.match(pattern);
-    if (found) return say(...found.slice(1));
+    if (found) return step + say(...found.slice(1));
   }
-  return trimmed.replace(/^\[\d\/\d\] /, "");
+  return steps ? trimmed : trimmed.replace(/^\[\d\/\d\] /, "");
 }

@@ -120,7 +120,7 @@ function showRun(job) {
   if (job.result?.seconds) line.push(t("({seconds} s)", { seconds: count(Math.round(job.result.seconds)) }));
   if (job.result?.reason) line.push(job.result.reason);
   runState.textContent = line.join(" ");
-  runLog.textContent = job.progress.map(plainProgress).join("\n");
+  runLog.textContent = job.progress.map((line) => plainProgress(line, { steps: true })).join("\n");
   const { before, after } = job.result ?? {};
   resultTable.hidden = !(before && after);
   if (before && after) {
