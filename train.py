@@ -58,16 +58,20 @@ def parse_args(argv=None):
     parser.add_argument("--precision", choices=("auto", "float32"), default="auto",
                         help="auto: mixed bfloat16 where the recipe allows it and the CPU has bfloat16 units; "
                              "float32: never (default: auto)")
-    parser.add_argument("--styles", type=int, default=0, metavar="N",
-                        help="also train on N drawings of each handwriting style (default: 0, as the shipped "
-                             "models were trained)")
-    parser.add_argument("--label-smoothing", type=float, default=0.0, metavar="S",
-                        help="train against labels softened by S, e.g. 0.1 (default: 0, as the shipped models were "
-                             "trained); the served probabilities are calibrated afterwards either way")
+    default_styles = ", ".join(f"{recipe.styles} for {name}" for name, recipe in RECIPES.items())
+    parser.add_argument("--styles", type=int, metavar="N",
+                        help=f"also train on N drawings of each handwriting style (default: {default_styles})")
+    default_smoothing = ", ".join(f"{recipe.label_smoothing} for {name}" for name, recipe in RECIPES.items())
+    parser.add_argument("--label-smoothing", type=float, metavar="S",
+                        help=f"train against labels softened by S (default: {default_smoothing}); the served "
+                             "probabilities are calibrated afterwards either way")
     parser.add_argument("--extra-data", type=Path,
                         help="people's drawings (.npz from `flask export-drawings`) to train on too; "
                              "20%% of them are held out and scored separately")
     args = parser.parse_args(argv)
+    recipe = RECIPES[args.arch]
+    args.styles = recipe.styles if args.styles is None else args.styles
+    args.label_smoothing = recipe.label_smoothing if args.label_smoothing is None else args.label_smoothing
     if not 0 <= args.label_smoothing < 1:
         parser.error("--label-smoothing must be from 0 to below 1")
     if args.epochs is not None and args.epochs < 1:

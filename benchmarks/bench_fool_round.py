@@ -3,11 +3,11 @@
     python benchmarks/bench_fool_round.py [--models mlp cnn] [--students 30] [--write]
 
 For each model: a fresh `make run` (its own SQLite file); the teacher starts "Fool the model with a 1"; 40
-drawings that fool that model (flag-1 drawings from benchmarks/styled_digits.py, seed 4040, kept only when the
-shipped model misreads them, read with the app's own preprocessing) are sent to the round by eight students
-(their own addresses, `X-Forwarded-For` with DIGITDRAW_TRUSTED_PROXIES=1); then, with `--students` students
-drawing on their pages (a prediction every 150 ms for 1.5 s, a look at the answer, the current round asked
-for, 3-6 s of thought, as a phone does), the wall's one press:
+drawings that fool that model (1s drawn as their outline, `outline-1` of benchmarks/styled_digits.py, seed
+4040, kept only when the shipped model misreads them, read with the app's own preprocessing) are sent to the
+round by eight students (their own addresses, `X-Forwarded-For` with DIGITDRAW_TRUSTED_PROXIES=1); then,
+with `--students` students drawing on their pages (a prediction every 150 ms for 1.5 s, a look at the answer,
+the current round asked for, 3-6 s of thought, as a phone does), the wall's one press:
 
     POST /api/rounds/<id>/teach  ->  GET /api/finetune until the run ends  ->  GET /api/rounds/<id>/replay
 
@@ -50,6 +50,7 @@ SECTION = "## Fool the model, teach it, test it again (`benchmarks/bench_fool_ro
 TOKEN = "a-teacher-token-for-the-benchmark"
 TEACHER = {"Authorization": f"Bearer {TOKEN}"}
 FOOLING = 40
+TRICK = "outline-1"      # a 1 drawn as its outline (training/style_strokes.py): MNIST's models read a 0
 SENDERS = 8
 SEED = 4040            # not the seeds benchmarks/bench_finetune.py or the tests draw from
 TIMEOUT = 30
@@ -74,16 +75,16 @@ def call(port: int, method: str, path: str, body=None, headers=None) -> tuple[in
 
 
 def fooling_drawings(model: str, count: int = FOOLING) -> list[bytes]:
-    """`count` flag-1 drawings the shipped `model` reads as something other than 1."""
+    """`count` drawings of the TRICK the shipped `model` reads as something other than 1."""
     classifier = Classifier.load(PROJECT_ROOT / "model" / f"{model}.tflite")
     found = []
-    for drawing in styled_digits("flag-1", count * 8, SEED):
+    for drawing in styled_digits(TRICK, count * 8, SEED):
         reading = read(drawing.png, "digit", [classifier], MAX_PIXELS)
         if reading.digits and int(reading.answers[0].probabilities[0].argmax()) != 1:
             found.append(drawing.png)
             if len(found) == count:
                 return found
-    raise RuntimeError(f"only {len(found)} of {count * 8} flag-1 drawings fool {model}")
+    raise RuntimeError(f"only {len(found)} of {count * 8} {TRICK} drawings fool {model}")
 
 
 def student(number: int, port: int, predict_body, stop: threading.Event, results: dict, lock: threading.Lock):
@@ -215,7 +216,8 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory(prefix="digitdraw-fool-") as folder:
         results = [lesson(model, args.students, Path(folder)) for model in args.models]
     text = (f"CPU: {cpu_name()}, 2 cores, float32. Each model in a fresh `make run` (2 gevent workers, SQLite); "
-            f"{FOOLING} flag-1 drawings that fool that model sent to a \"Fool the model with a 1\" round by "
+            f"{FOOLING} {TRICK} drawings (1s drawn as their outline) that fool that model sent to a "
+            f"\"Fool the model with a 1\" round by "
             f"{SENDERS} students, then the wall's one press with {args.students} students drawing meanwhile. "
             "Held out: the round's fixed fifth, never trained on.\n\n" + table(results))
     print(text)

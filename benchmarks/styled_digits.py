@@ -6,7 +6,8 @@ drawings of the fine-tuning and fool-round benchmarks.
   style's own seed in SEEDS, never used in training (training draws with other seeds and wider parameters);
 - `font`: the ten digits in the fonts Debian installs with Chromium (DejaVu and Liberation: sans, serif,
   mono, condensed; book, bold, italic), each glyph's centre line (its skeleton) drawn again with a round
-  pen of the width a finger or a mouse draws: the shapes of printed digits, the strokes of the pad.
+  pen of the width a finger or a mouse draws: the shapes of printed digits, the strokes of the pad;
+- `outline-1`: a trick for the fool-round benchmark and test, no handwriting style (training/style_strokes.py).
 
 Each drawing is moved at random (rotation, size, place, pen width) from its own seed, as black ink on a
 transparent 280x280 canvas (an RGBA PNG, what `canvas.toBlob` sends). Look at them:
@@ -25,7 +26,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from training.style_strokes import BENCHMARK, CANVAS, STYLES, placement, style_drawing
+from training.style_strokes import BENCHMARK, CANVAS, STYLES, TRICKS, placement, style_drawing
 
 FONT_FOLDERS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/liberation"))
 STROKE_STYLES = tuple(STYLES)   # flag-1, serif-1, bar-7, open-4, closed-4, stem-9, loop-2, cross-8
@@ -106,9 +107,10 @@ def canvas_png(alpha: np.ndarray) -> bytes:
 
 
 def styled_digits(style: str, count: int, seed: int) -> list[Styled]:
-    """`count` drawings of one style (one of STROKE_STYLES, or `font`: digits 0-9 in turn) from `seed`."""
+    """`count` drawings of one style (one of STROKE_STYLES, a trick of TRICKS such as `outline-1`, or `font`:
+    digits 0-9 in turn) from `seed`."""
     rng = np.random.default_rng(seed)
-    if style in STYLES:
+    if style in STYLES or style in TRICKS:
         return [Styled(style, *drawn_as_png(*style_drawing(style, rng, BENCHMARK))) for _ in range(count)]
     if style != "font":
         raise ValueError(f"unknown style {style!r}")
@@ -130,10 +132,10 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for style in (*STROKE_STYLES, "font"):
+    for style in (*STROKE_STYLES, *TRICKS, "font"):
         for index, drawing in enumerate(styled_digits(style, args.count, args.seed)):
             (args.out / f"{style}-{index:03d}-{drawing.label}.png").write_bytes(drawing.png)
-    print(f"wrote {(len(STROKE_STYLES) + 1) * args.count} drawings to {args.out}")
+    print(f"wrote {(len(STROKE_STYLES) + len(TRICKS) + 1) * args.count} drawings to {args.out}")
 
 
 if __name__ == "__main__":

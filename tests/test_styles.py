@@ -13,7 +13,7 @@ import pytest
 from benchmarks.styled_digits import SEEDS, STROKE_STYLES, styled_digits
 from support import post_image
 from training.style_data import TRAINING_SEED, model_input, per_style_accuracy, style_benchmark, training_styles
-from training.style_strokes import BENCHMARK, STYLES, TRAINING
+from training.style_strokes import BENCHMARK, STYLES, TRAINING, TRICKS
 from webapp import PROJECT_ROOT
 from webapp.inference.classifier import Classifier
 
@@ -47,6 +47,16 @@ def test_every_style_is_one_digit_through_the_app(client):
             answer = post_image(client, drawing.png).json
             assert len(answer["digits"]) == 1, style
             assert model_input(drawing.png) is not None
+
+
+def test_the_fool_round_trick_is_one_1_through_the_app_and_neither_trained_on_nor_benchmarked(client):
+    assert set(TRICKS) == {"outline-1"} and not set(TRICKS) & set(STYLES)
+    _, _, benchmarked = style_benchmark()
+    assert "outline-1" not in benchmarked
+    drawings = styled_digits("outline-1", 3, seed=1)
+    assert [drawing.label for drawing in drawings] == [1, 1, 1]
+    for drawing in drawings:
+        assert len(post_image(client, drawing.png).json["digits"]) == 1
 
 
 @pytest.mark.parametrize("name", ["cnn", "mlp", "mlp-wide"])

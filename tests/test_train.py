@@ -60,6 +60,19 @@ def test_train_help_lists_the_options():
         assert option in result.stdout
 
 
+def test_each_recipe_gives_its_own_styles_and_label_smoothing_unless_the_command_says_otherwise():
+    import train
+    from training.recipes import RECIPES
+
+    for name, recipe in RECIPES.items():
+        args = train.parse_args(["--arch", name])
+        assert (args.styles, args.label_smoothing) == (recipe.styles, recipe.label_smoothing)
+    args = train.parse_args(["--arch", "cnn", "--styles", "0", "--label-smoothing", "0"])
+    assert (args.styles, args.label_smoothing) == (0, 0.0)
+    with pytest.raises(SystemExit):
+        train.parse_args(["--label-smoothing", "1"])
+
+
 @pytest.mark.parametrize("name, minimum", [("cnn", 0.9965), ("mlp", 0.965), ("mlp-wide", 0.965)])
 def test_shipped_model_accuracy_on_the_full_test_set(mnist, name, minimum):
     model = keras.saving.load_model(ROOT / "model" / f"{name}.keras", compile=False)

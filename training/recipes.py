@@ -26,6 +26,8 @@ class Recipe:
     training_builder: Callable[[], keras.Model] | None = None  # a faster twin with the same weights
     steps_per_execution: int = 1
     mixed_precision: bool = False                    # bfloat16 allowed where the CPU runs it fast
+    styles: int = 0                                  # drawings of each handwriting style trained on too
+    label_smoothing: float = 0.0                     # labels softened by this (0.1: the right class 0.91)
 
     def build_for_training(self) -> keras.Model:
         return (self.training_builder or self.builder)()

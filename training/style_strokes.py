@@ -160,6 +160,18 @@ STYLES: dict[str, tuple[int, Callable[[Shapes], list[np.ndarray]]]] = {
 }
 
 
+def outline_one(s: Shapes) -> list[np.ndarray]:
+    """A 1 drawn as its outline, a tall narrow box, the way children draw bubble letters: no handwriting
+    style, a trick to fool a model in a "fool the model" round (MNIST's models read it as a 0)."""
+    x, half = s.uniform(0.45, 0.55), s.uniform(0.08, 0.12)
+    top, bottom = s.uniform(0.08, 0.12), s.uniform(0.88, 0.92)
+    return [s.wobbled([(x - half, top), (x + half, top), (x + half, bottom), (x - half, bottom), (x - half, top)])]
+
+
+# Tricks are drawn like the styles but are no one's handwriting: never trained on, not in the style benchmark.
+TRICKS: dict[str, tuple[int, Callable[[Shapes], list[np.ndarray]]]] = {"outline-1": (1, outline_one)}
+
+
 def placement(rng: np.random.Generator, parameters: Parameters) -> np.ndarray:
     """A random rotation, size and place for a digit drawn in the unit square: a 2x3 matrix to canvas pixels."""
     angle = np.deg2rad(rng.uniform(-parameters.degrees, parameters.degrees))
@@ -182,6 +194,6 @@ def drawn(strokes: list[np.ndarray], rng: np.random.Generator, parameters: Param
 
 
 def style_drawing(style: str, rng: np.random.Generator, parameters: Parameters) -> tuple[int, np.ndarray]:
-    """(label, ink image) of one drawing of `style`."""
-    label, strokes = STYLES[style]
+    """(label, ink image) of one drawing of `style` (a style or a trick)."""
+    label, strokes = STYLES[style] if style in STYLES else TRICKS[style]
     return label, drawn(strokes(Shapes(rng, parameters)), rng, parameters)

@@ -28,10 +28,11 @@ SMALL_PHONE = {**PHONE, "viewport": {"width": 360, "height": 740}}
 SEVEN = [[(0.28, 0.2), (0.72, 0.2), (0.44, 0.84)]]   # sent as a "1": the model reads 7, and it is unfair
 
 
-def flag_one(variant: int) -> list:
-    """A continental 1: a long flag up to the top, the stem down (a little further right for each variant)."""
-    x = 0.58 + 0.015 * variant
-    return [[(0.24, 0.34), (x, 0.1), (x - 0.02, 0.88)]]
+def outline_one(variant: int) -> list:
+    """A 1 drawn as its outline, a tall narrow box, as children draw bubble letters (a little wider for each
+    variant): the trick the class uses to fool the model."""
+    half = 0.06 + 0.01 * variant
+    return [[(0.5 - half, 0.1), (0.5 + half, 0.1), (0.5 + half, 0.9), (0.5 - half, 0.9), (0.5 - half, 0.1)]]
 
 
 def run_is_idle_priority() -> bool:
@@ -52,9 +53,9 @@ def run_is_idle_priority() -> bool:
 
 
 def seed_class(app, round_id: int, count: int = 30) -> None:
-    """What the rest of the class sent before: flag-1 drawings from eight devices (their own addresses)."""
+    """What the rest of the class sent before: 1s drawn as outlines from eight devices (their own addresses)."""
     devices = [app.test_client() for _ in range(8)]   # each keeps its own nickname cookie
-    for index, drawing in enumerate(styled_digits("flag-1", count, seed=11)):
+    for index, drawing in enumerate(styled_digits("outline-1", count, seed=11)):
         sent = devices[index % 8].post(f"/api/rounds/{round_id}/drawings",
                            data={"image": (io.BytesIO(drawing.png), "drawing.png")},
                            content_type="multipart/form-data", environ_base={"REMOTE_ADDR": f"10.2.0.{index % 8}"})
@@ -89,7 +90,7 @@ def test_a_class_fools_the_model_teaches_it_and_sees_it_tested_again(feedback_ap
     expect(cheat.locator("#round-looked-digit")).to_have_text("7")
     cheat.screenshot(path=str(screenshot_dir / "fool-phone-390.png"))
     honest = phones[1]
-    draw_with_finger(honest, flag_one(0))
+    draw_with_finger(honest, outline_one(0))
     honest.locator("#round-send").click()
     expect(honest.locator("#round-status")).to_contain_text(re.compile("You fooled it!|not fooled this time"))
     expect(honest.locator("#round-looked")).to_be_visible()
@@ -134,7 +135,7 @@ def test_a_class_fools_the_model_teaches_it_and_sees_it_tested_again(feedback_ap
     wall.locator("#teach-start").click()
     expect(wall.locator("#teach-message")).to_contain_text("the class can keep drawing", timeout=10000)
     assert run_is_idle_priority()   # the run takes a core only while no web worker wants it
-    draw_with_finger(honest, flag_one(1))
+    draw_with_finger(honest, outline_one(1))
     honest.locator("#round-send").click()
     expect(honest.locator("#round-status")).to_contain_text("sure", timeout=10000)
     expect(wall.locator("#teach-progress li").first).to_be_visible(timeout=30000)
