@@ -1,17 +1,17 @@
 """Train a Digit Draw model on MNIST and write it with its evaluation report.
 
-    python train.py                  # the CNN (default): 18 epochs of about 41 s on 2 CPU cores in float32
+    python train.py                  # the CNN (default): 19 epochs of 22-52 s on 2 CPU cores in float32
     python train.py --arch mlp       # the classic notebook model 784-50-50-10
     python train.py --arch mlp-wide  # the classic 784-150-50-10 variant
     python train.py --limit 2000 --epochs 1 --out /tmp/smoke   # a quick smoke run
     python train.py --extra-data drawings.npz   # also learn from `flask --app webapp export-drawings`
     python train.py --precision float32         # float32 even where the CPU has bfloat16 units
-    python train.py --styles 200 --label-smoothing 0.1 --epochs 21   # the style experiments (README, Results)
-    python train.py --styles 200                # also learn from 200 drawings of each handwriting style
+    python train.py --styles 0 --label-smoothing 0   # without the handwriting styles and the softened labels
 
 Every model is scored on the style benchmark (benchmarks/styled_digits.py: the world's handwriting styles drawn
-as the pad draws them) for its report. `--styles N` adds N drawings of each of those styles to the training
-digits (training/style_data.py: drawn with other seeds and wider parameters than the benchmark's).
+as the pad draws them) for its report. Every recipe trains on 200 drawings of each of those styles too
+(`--styles N` for another number; training/style_data.py draws them with other seeds and wider parameters
+than the benchmark's).
 
 Writes `<out>/<arch>.keras` (the Keras model, calibrated: its last layer divided by the temperature
 fitted on the validation split, training/calibration.py), `<out>/<arch>.tflite` (the same model

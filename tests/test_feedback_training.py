@@ -38,7 +38,7 @@ def exported(tmp_path):
 
 
 def test_exported_drawings_train_with_a_separately_scored_held_out_part(exported, tmp_path):
-    result = run_train("--arch", "mlp", "--limit", 2000, "--epochs", 1, "--extra-data", exported,
+    result = run_train("--arch", "mlp", "--limit", 2000, "--epochs", 1, "--styles", 0, "--extra-data", exported,
                        "--out", tmp_path / "model")
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"with 40 drawings from {exported} (10 more held out)" in result.stdout
@@ -55,7 +55,7 @@ def test_exported_drawings_train_with_a_separately_scored_held_out_part(exported
 def test_extra_data_in_the_wrong_layout_is_refused_with_a_sentence(tmp_path):
     wrong = tmp_path / "wrong.npz"
     np.savez(wrong, x=np.zeros((3, 32, 32), np.float32), y=np.zeros(3, np.uint8))
-    result = run_train("--arch", "mlp", "--limit", 100, "--epochs", 1, "--extra-data", wrong,
+    result = run_train("--arch", "mlp", "--limit", 100, "--epochs", 1, "--styles", 0, "--extra-data", wrong,
                        "--out", tmp_path / "model")
     assert result.returncode != 0
     assert "must hold x uint8 (N, 28, 28)" in result.stderr
