@@ -120,7 +120,10 @@ def test_teaching_never_trains_on_the_rounds_fifth_and_the_replay_tells_old_from
     versions = ModelVersions(app.extensions["store"])
     new = Classifier("mlp", versions.files(version.id)["tflite"], version.report)
     old = Classifier("mlp", versions.files(body["old"]["id"])["tflite"], versions.get(body["old"]["id"]).report)
-    pixels = mnist.x_test[indexes].astype(np.float32) / 255.0
+    # the stored drawings, as the replay reads them (the PNG through the app's preprocessing, not MNIST's pixels)
+    exported = np.load(io.BytesIO(client.get(f"/api/rounds/{round_id}/export.npz", headers=TEACHER).data))
+    stored = dict(zip(exported["ids"].tolist(), exported["x"]))
+    pixels = np.stack([stored[drawing_id] for drawing_id in ids]).astype(np.float32) / 255.0
     old_digits, new_digits = old.predict(pixels).argmax(axis=1), new.predict(pixels).argmax(axis=1)
     labels = mnist.y_test[indexes]
     by_id = {item["id"]: item for item in body["drawings"]}
