@@ -1,9 +1,9 @@
 """Train a Digit Draw model on MNIST and write it with its evaluation report.
 
-    python train.py                  # the CNN (default): 19 epochs of 22-52 s on 2 CPU cores in float32
+    python train.py                  # the CNN (default): 19 epochs of 20-52 s on 2 CPU cores in float32
     python train.py --arch mlp       # the classic notebook model 784-50-50-10
     python train.py --arch mlp-wide  # the classic 784-150-50-10 variant
-    python train.py --limit 2000 --epochs 1 --out /tmp/smoke   # a quick smoke run
+    python train.py --limit 2000 --styles 0 --epochs 1 --out /tmp/smoke   # a quick smoke run
     python train.py --extra-data drawings.npz   # also learn from `flask --app webapp export-drawings`
     python train.py --precision float32         # float32 even where the CPU has bfloat16 units
     python train.py --styles 0 --label-smoothing 0   # without the handwriting styles and the softened labels

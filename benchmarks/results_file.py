@@ -14,7 +14,7 @@ def write_section(heading: str, text: str, results: Path = RESULTS) -> None:
     if heading in content:
         start = content.index(heading)
         end = content.find("\n## ", start + len(heading))
-        content = content[:start] + block + (content[end + 1:] if end != -1 else "")
+        content = content[:start] + block + ("\n" + content[end + 1:] if end != -1 else "")
     else:
         content = content.rstrip() + "\n\n" + block
     results.write_text(content)

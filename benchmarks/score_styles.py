@@ -6,7 +6,8 @@ The benchmark is benchmarks/styled_digits.py's `style_benchmark()`: 200 drawings
 training/style_strokes.py, drawn with its BENCHMARK parameters from their own seeds (training draws with other
 seeds and wider parameters), each read through the app's preprocessing and the served (LiteRT) model file.
 `--update-reports` writes the scores into each model's report (`styles`, as train.py writes them for a model it
-trains), for models trained before the benchmark existed: the evaluation page shows them from there.
+trains, keeping how many drawings of each style the model learnt from), for models whose files changed after
+training or were trained before the benchmark existed: the evaluation page shows them from there.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def update_reports(folder: Path, found: dict[str, dict[str, float]], drawings: i
         path = folder / f"{name}.json"
         report = json.loads(path.read_text())
         report["styles"] = {"benchmark": "benchmarks/styled_digits.py style_benchmark()", "drawings": drawings,
-                            "accuracy": accuracy, "trained_per_style": 0,
+                            "accuracy": accuracy,
+                            "trained_per_style": report.get("styles", {}).get("trained_per_style", 0),
                             "measured_by": "benchmarks/score_styles.py, after training"}
         path.write_text(json.dumps(report, separators=(",", ":")))
 

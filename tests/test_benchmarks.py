@@ -47,6 +47,16 @@ def test_styled_digits_are_canvas_pngs_the_app_reads_as_one_digit_each(client):
         assert len(answer["digits"]) == 1
 
 
+def test_a_section_written_again_keeps_the_blank_line_before_the_next_one(tmp_path):
+    from benchmarks.results_file import write_section
+
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Results\n\n## First\n\nold\n\n## Second\n\nkept\n")
+    write_section("## First", "new", results)
+    write_section("## First", "newer", results)
+    assert results.read_text() == "# Results\n\n## First\n\nnewer\n\n## Second\n\nkept\n"
+
+
 def test_the_cluster_figures_replace_their_own_section_of_the_results_and_keep_the_rest(tmp_path):
     from benchmarks import bench_cluster
 

@@ -73,6 +73,17 @@ def test_each_recipe_gives_its_own_styles_and_label_smoothing_unless_the_command
         train.parse_args(["--label-smoothing", "1"])
 
 
+@pytest.mark.parametrize("name", ["cnn", "mlp", "mlp-wide"])
+def test_the_shipped_reports_were_trained_with_their_recipes_settings(name):
+    from training.recipes import RECIPES
+
+    report, recipe = json.loads((ROOT / "model" / f"{name}.json").read_text()), RECIPES[name]
+    assert report["epochs"] == recipe.epochs and report["batch_size"] == recipe.batch_size
+    assert report["styles"]["trained_per_style"] == recipe.styles == 200
+    assert report["label_smoothing"] == recipe.label_smoothing == (0.1 if name == "cnn" else 0.0)
+    assert report["train_images"] == 55_000 + 8 * recipe.styles
+
+
 @pytest.mark.parametrize("name, minimum", [("cnn", 0.9965), ("mlp", 0.965), ("mlp-wide", 0.965)])
 def test_shipped_model_accuracy_on_the_full_test_set(mnist, name, minimum):
     model = keras.saving.load_model(ROOT / "model" / f"{name}.keras", compile=False)

@@ -162,7 +162,7 @@ STYLES: dict[str, tuple[int, Callable[[Shapes], list[np.ndarray]]]] = {
 
 def outline_one(s: Shapes) -> list[np.ndarray]:
     """A 1 drawn as its outline, a tall narrow box, the way children draw bubble letters: no handwriting
-    style, a trick to fool a model in a "fool the model" round (MNIST's models read it as a 0)."""
+    style, a trick to fool a model in a "fool the model" round (the models read it as a 0 or an 8)."""
     x, half = s.uniform(0.45, 0.55), s.uniform(0.08, 0.12)
     top, bottom = s.uniform(0.08, 0.12), s.uniform(0.88, 0.92)
     return [s.wobbled([(x - half, top), (x + half, top), (x + half, bottom), (x - half, bottom), (x - half, top)])]
