@@ -6,7 +6,7 @@ import numpy as np
 from flask import Blueprint, current_app, jsonify
 
 from webapp.http.errors import ApiError
-from webapp.http.model_words import in_words
+from webapp.http.model_words import summary_in_words
 from webapp.http.requests import (
     ALL_MODELS,
     chosen_classifiers,
@@ -67,7 +67,7 @@ def list_models():
         except StoreRefused:
             version = None
         shipped = {"id": None, "number": None, "sha256": classifier.sha256, "source": "model folder", "origin": SHIPPED}
-        listed.append({**in_words(summary), "version": version or shipped})
+        listed.append({**summary_in_words(summary), "version": version or shipped})
     return jsonify(listed)
 
 

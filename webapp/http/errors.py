@@ -53,7 +53,7 @@ def answer_refusal(error: ApiError | ImageRejected | StoreRefused):
     a page whose drawings store fails is a page that says so."""
     if isinstance(error, StoreRefused) and not is_api_request():
         return render_template("error.html", status=error.status, title=gettext("The drawings cannot be shown"),
-                               message=translated(error).get("message", str(error))), error.status
+                               message=sentence_in_words(error)), error.status
     response = jsonify(error=str(error), **translated(error))
     retry_after = getattr(error, "retry_after", None)
     if retry_after:
@@ -63,21 +63,22 @@ def answer_refusal(error: ApiError | ImageRejected | StoreRefused):
 
 def translated(error: Exception | tuple[str, dict]) -> dict:
     """{"message": the sentence in the request's language} when it has a translation there, else {}."""
-    from flask_babel import gettext
+    from flask_babel import get_translations
     if isinstance(error, tuple):
         template, values = error
     else:
         template, values = getattr(error, "template", str(error)), getattr(error, "values", {})
+    own = get_translations().gettext(template)   # looked up once
+    if own == template:
+        return {}
     try:
-        text = gettext(template, **{name: in_locale(value) for name, value in values.items()}) if values \
-            else gettext(template)
+        return {"message": own % {name: in_locale(value) for name, value in values.items()} if values else own}
     except (KeyError, ValueError, TypeError):   # a translation that does not fit its values: English, not a 500
         return {}
-    return {"message": text} if gettext(template) != template else {}
 
 
-def in_words(sentence: Sentence | None) -> str | None:
-    """A sentence in the request's language (the English when it has no translation there)."""
+def sentence_in_words(sentence: Exception | None) -> str | None:
+    """A refusal's sentence in the request's language (the English when it has no translation there)."""
     return None if sentence is None else translated(sentence).get("message", str(sentence))
 
 

@@ -112,11 +112,11 @@ def model_inside(name: str):
         raise ApiError(404, f"There is no model {shortened(name)}; the models are {', '.join(models().names)}.")
     explainer = explainer_for(name)
     layers = [{"name": layer["name"], "plain": plain, "kind": layer["kind"], "shape": layer["shape"]}
-              for layer, plain in zip(explainer.layers, in_words(layer_words(explainer.layers)))]
+              for layer, plain in zip(explainer.layers, layer_names_in_words(layer_words(explainer.layers)))]
     return jsonify(model=name, layers=layers, filters=filters_json(explainer))
 
 
-def in_words(words: list[tuple[str, dict]]) -> list[str]:
+def layer_names_in_words(words: list[tuple[str, dict]]) -> list[str]:
     """Plain names (plain_names.layer_words) in the request's language."""
     return [gettext(template, **values) if values else gettext(template) for template, values in words]
 
@@ -138,7 +138,7 @@ def layers_json(explainer: Explainer, pixels) -> list[dict]:
     """Every layer with its plain name and its activation as an image; a layer that passes its input on
     unchanged (dropout when reading) reuses the image before it."""
     shown, previous = [], None
-    for layer, plain in zip(explainer.layer_outputs(pixels), in_words(layer_words(explainer.layers))):
+    for layer, plain in zip(explainer.layer_outputs(pixels), layer_names_in_words(layer_words(explainer.layers))):
         same = previous is not None and previous[0].shape == layer.activation.shape \
             and np.array_equal(previous[0], layer.activation)
         image = previous[1] if same else png_data_url(activation_images.activation_image(layer.activation),

@@ -23,7 +23,7 @@ def title(name: str) -> str:
     return gettext(model_title(name))
 
 
-def in_words(summary: dict) -> dict:
+def summary_in_words(summary: dict) -> dict:
     """A model's summary (/api/models) with its title and description in the request's language."""
     return {**summary, "title": gettext(summary["title"]) if summary.get("title") else summary.get("title"),
             "description": gettext(summary["description"]) if summary.get("description") else

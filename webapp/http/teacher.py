@@ -45,7 +45,7 @@ from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from webapp.http import token_guesses
-from webapp.http.errors import ApiError, translated
+from webapp.http.errors import ApiError, sentence_in_words
 from webapp.http.language import number
 from webapp.http.requests import json_body
 from webapp.http.security import keep_private, private
@@ -252,11 +252,6 @@ def hours_text() -> str:
     return ngettext("%(hours)s hour", "%(hours)s hours", form, hours=number(hours))
 
 
-def in_words(error: Exception) -> str:
-    """A refusal's sentence in the page's language, or in English when it has no translation."""
-    return translated(error).get("message", str(error))
-
-
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a path on this site, else the teacher page."""
     return safe_path(target) or url_for("teacher.page")
@@ -311,13 +306,13 @@ def sign_in():
             return refused_sign_in(_("That is not the teacher's token."), 403)
         token_guesses.forget_guesses()
     except token_guesses.TooManyGuesses as refusal:
-        page, status = refused_sign_in(in_words(refusal), refusal.status)
+        page, status = refused_sign_in(sentence_in_words(refusal), refusal.status)
         return page, status, {"Retry-After": str(refusal.retry_after)}
     try:
         session_id = TeacherSessions(get_store()).start(session_seconds())
     except StoreRefused as error:
-        return refused_sign_in(_("The sign-in cannot be recorded right now: %(reason)s", reason=in_words(error)),
-                               error.status)
+        reason = sentence_in_words(error)
+        return refused_sign_in(_("The sign-in cannot be recorded right now: %(reason)s", reason=reason), error.status)
     start_new_session()
     session.permanent = True
     session[SESSION_MARK] = fingerprint(teacher_token())
@@ -387,7 +382,7 @@ def refused_sign_out(error: StoreRefused):
     store can be written: clearing only the cookie would leave any copy of it working."""
     log.warning("teacher sign-out not recorded: %s", error)
     message = _("Signing out could not be recorded, so the sign-in still counts: %(reason)s Try again in a moment.",
-                reason=in_words(error))
+                reason=sentence_in_words(error))
     return teacher_page(None, sign_out_error=message), error.status
 
 

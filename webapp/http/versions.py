@@ -23,7 +23,7 @@ import threading
 from flask import Blueprint, Flask, current_app, jsonify
 
 from webapp import PROJECT_ROOT
-from webapp.http.errors import ApiError, in_words
+from webapp.http.errors import ApiError, sentence_in_words
 from webapp.http.requests import json_body, models, unknown_model
 from webapp.http.teacher import teacher_required
 from webapp.inference.classifier import Classifier
@@ -189,7 +189,8 @@ def finetune_readiness():
     return jsonify(**collected, minimum=MIN_DRAWINGS, needed=max(0, MIN_DRAWINGS - total),
                    held_out=held_out, to_learn_from=max(0, total - held_out),
                    tools_ready=unavailable is None, reason=unavailable,
-                   one_device=one_device_digits, one_device_reason=in_words(one_device.refusal(one_device_digits)),
+                   one_device=one_device_digits,
+                   one_device_reason=sentence_in_words(one_device.refusal(one_device_digits)),
                    ready=unavailable is None and run_possible(total))
 
 
