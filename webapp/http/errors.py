@@ -77,7 +77,7 @@ def translated(error: Exception | tuple[str, dict]) -> dict:
         return {}
 
 
-def sentence_in_words(sentence: Exception | None) -> str | None:
+def sentence_in_words(sentence: Sentence | None) -> str | None:
     """A refusal's sentence in the request's language (the English when it has no translation there)."""
     return None if sentence is None else translated(sentence).get("message", str(sentence))
 
