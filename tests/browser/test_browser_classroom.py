@@ -182,6 +182,9 @@ def test_the_join_qr_code_decodes_to_the_pages_address(open_page, server_url):
     expect(qr).to_be_visible()
     page.wait_for_function("() => document.querySelector('#join-qr').complete "
                            "&& document.querySelector('#join-qr').naturalWidth > 0")
+    # loaded is not yet painted: wait until the image is decoded and two frames have been drawn, as a person sees it
+    page.evaluate("() => document.querySelector('#join-qr').decode().then(() => new Promise("
+                  "(done) => requestAnimationFrame(() => requestAnimationFrame(done))))")
     pixels = cv2.imdecode(np.frombuffer(qr.screenshot(), np.uint8), cv2.IMREAD_GRAYSCALE)
     text, _points, _straight = cv2.QRCodeDetector().detectAndDecode(pixels)
     assert text == server_url + "/"
